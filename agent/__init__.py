@@ -1,0 +1,1 @@
+"""infracast node agent: samples host metrics and streams them to the server."""

@@ -1,0 +1,1 @@
+"""The infracast Python client library and the infracast CLI."""

@@ -1,0 +1,1 @@
+"""infracast demo: server, a real agent and a simulated fleet on one machine."""

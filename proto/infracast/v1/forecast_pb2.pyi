@@ -1,0 +1,154 @@
+import datetime
+
+from google.protobuf import duration_pb2 as _duration_pb2
+from infracast.v1 import series_pb2 as _series_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Direction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DIRECTION_UNSPECIFIED: _ClassVar[Direction]
+    DIRECTION_RISING: _ClassVar[Direction]
+    DIRECTION_FALLING: _ClassVar[Direction]
+DIRECTION_UNSPECIFIED: Direction
+DIRECTION_RISING: Direction
+DIRECTION_FALLING: Direction
+
+class ForecastRequest(_message.Message):
+    __slots__ = ("selector", "horizon", "levels")
+    SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    HORIZON_FIELD_NUMBER: _ClassVar[int]
+    LEVELS_FIELD_NUMBER: _ClassVar[int]
+    selector: str
+    horizon: _duration_pb2.Duration
+    levels: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, selector: _Optional[str] = ..., horizon: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., levels: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class ForecastResponse(_message.Message):
+    __slots__ = ("series", "timestamps_ms", "mean", "intervals", "model", "step", "last_timestamp_ms", "last_value")
+    SERIES_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMPS_MS_FIELD_NUMBER: _ClassVar[int]
+    MEAN_FIELD_NUMBER: _ClassVar[int]
+    INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    LAST_TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
+    LAST_VALUE_FIELD_NUMBER: _ClassVar[int]
+    series: _series_pb2.SeriesKey
+    timestamps_ms: _containers.RepeatedScalarFieldContainer[int]
+    mean: _containers.RepeatedScalarFieldContainer[float]
+    intervals: _containers.RepeatedCompositeFieldContainer[PredictionInterval]
+    model: ModelInfo
+    step: _duration_pb2.Duration
+    last_timestamp_ms: int
+    last_value: float
+    def __init__(self, series: _Optional[_Union[_series_pb2.SeriesKey, _Mapping]] = ..., timestamps_ms: _Optional[_Iterable[int]] = ..., mean: _Optional[_Iterable[float]] = ..., intervals: _Optional[_Iterable[_Union[PredictionInterval, _Mapping]]] = ..., model: _Optional[_Union[ModelInfo, _Mapping]] = ..., step: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., last_timestamp_ms: _Optional[int] = ..., last_value: _Optional[float] = ...) -> None: ...
+
+class PredictionInterval(_message.Message):
+    __slots__ = ("level", "lower", "upper")
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    LOWER_FIELD_NUMBER: _ClassVar[int]
+    UPPER_FIELD_NUMBER: _ClassVar[int]
+    level: float
+    lower: _containers.RepeatedScalarFieldContainer[float]
+    upper: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, level: _Optional[float] = ..., lower: _Optional[_Iterable[float]] = ..., upper: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class ModelInfo(_message.Message):
+    __slots__ = ("name", "reason", "parameters", "observations", "residual_std", "rate_of_counter")
+    class ParametersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    OBSERVATIONS_FIELD_NUMBER: _ClassVar[int]
+    RESIDUAL_STD_FIELD_NUMBER: _ClassVar[int]
+    RATE_OF_COUNTER_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    reason: str
+    parameters: _containers.ScalarMap[str, float]
+    observations: int
+    residual_std: float
+    rate_of_counter: bool
+    def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ..., parameters: _Optional[_Mapping[str, float]] = ..., observations: _Optional[int] = ..., residual_std: _Optional[float] = ..., rate_of_counter: _Optional[bool] = ...) -> None: ...
+
+class TimeToThresholdRequest(_message.Message):
+    __slots__ = ("selector", "threshold", "direction", "horizon", "level")
+    SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    DIRECTION_FIELD_NUMBER: _ClassVar[int]
+    HORIZON_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    selector: str
+    threshold: float
+    direction: Direction
+    horizon: _duration_pb2.Duration
+    level: float
+    def __init__(self, selector: _Optional[str] = ..., threshold: _Optional[float] = ..., direction: _Optional[_Union[Direction, str]] = ..., horizon: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., level: _Optional[float] = ...) -> None: ...
+
+class TimeToThresholdResponse(_message.Message):
+    __slots__ = ("series", "will_cross", "crossing_timestamp_ms", "earliest_timestamp_ms", "latest_timestamp_ms", "time_remaining", "already_crossed", "last_value", "horizon", "level", "model")
+    SERIES_FIELD_NUMBER: _ClassVar[int]
+    WILL_CROSS_FIELD_NUMBER: _ClassVar[int]
+    CROSSING_TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
+    EARLIEST_TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
+    LATEST_TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
+    TIME_REMAINING_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_CROSSED_FIELD_NUMBER: _ClassVar[int]
+    LAST_VALUE_FIELD_NUMBER: _ClassVar[int]
+    HORIZON_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    series: _series_pb2.SeriesKey
+    will_cross: bool
+    crossing_timestamp_ms: int
+    earliest_timestamp_ms: int
+    latest_timestamp_ms: int
+    time_remaining: _duration_pb2.Duration
+    already_crossed: bool
+    last_value: float
+    horizon: _duration_pb2.Duration
+    level: float
+    model: ModelInfo
+    def __init__(self, series: _Optional[_Union[_series_pb2.SeriesKey, _Mapping]] = ..., will_cross: _Optional[bool] = ..., crossing_timestamp_ms: _Optional[int] = ..., earliest_timestamp_ms: _Optional[int] = ..., latest_timestamp_ms: _Optional[int] = ..., time_remaining: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., already_crossed: _Optional[bool] = ..., last_value: _Optional[float] = ..., horizon: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., level: _Optional[float] = ..., model: _Optional[_Union[ModelInfo, _Mapping]] = ...) -> None: ...
+
+class ListSeriesRequest(_message.Message):
+    __slots__ = ("selector", "limit")
+    SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    selector: str
+    limit: int
+    def __init__(self, selector: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListSeriesResponse(_message.Message):
+    __slots__ = ("series", "truncated")
+    SERIES_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    series: _containers.RepeatedCompositeFieldContainer[SeriesInfo]
+    truncated: bool
+    def __init__(self, series: _Optional[_Iterable[_Union[SeriesInfo, _Mapping]]] = ..., truncated: _Optional[bool] = ...) -> None: ...
+
+class SeriesInfo(_message.Message):
+    __slots__ = ("key", "sample_count", "first_timestamp_ms", "last_timestamp_ms", "last_value")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    FIRST_TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
+    LAST_TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
+    LAST_VALUE_FIELD_NUMBER: _ClassVar[int]
+    key: _series_pb2.SeriesKey
+    sample_count: int
+    first_timestamp_ms: int
+    last_timestamp_ms: int
+    last_value: float
+    def __init__(self, key: _Optional[_Union[_series_pb2.SeriesKey, _Mapping]] = ..., sample_count: _Optional[int] = ..., first_timestamp_ms: _Optional[int] = ..., last_timestamp_ms: _Optional[int] = ..., last_value: _Optional[float] = ...) -> None: ...

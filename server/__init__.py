@@ -1,0 +1,1 @@
+"""infracast server: ingest, store and forecast host metrics over gRPC."""

@@ -1,0 +1,109 @@
+"""Build the server (create_server) apart from running it (serve), so tests start a
+real server on localhost:0 in-process and the entry point adds only signals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from grpc import aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from infracast.server.config import ServerConfig
+from infracast.server.errors import ErrorMappingInterceptor
+from infracast.server.forecast.engine import forecast_values
+from infracast.server.predictions import Predictor
+from infracast.server.readiness import Readiness
+from infracast.server.services.forecast import ForecastServicer
+from infracast.server.services.ingest import IngestServicer
+from infracast.server.store.memory import MemoryStore
+from infracast.v1 import forecast_pb2, forecast_pb2_grpc, ingest_pb2, ingest_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class App:
+    """A built server and the parts its lifecycle needs."""
+
+    config: ServerConfig
+    server: aio.Server
+    port: int
+    store: MemoryStore
+    readiness: Readiness
+    ingest: IngestServicer
+    executor: ThreadPoolExecutor
+
+    @property
+    def address(self) -> str:
+        host = self.config.listen.rpartition(":")[0]
+        if host in ("0.0.0.0", "[::]", "::", ""):
+            host = "127.0.0.1"
+        return f"{host}:{self.port}"
+
+    async def start(self) -> None:
+        """Serve at once (liveness answers), then warm up and flip readiness."""
+        await self.readiness.starting()
+        await self.server.start()
+        log.info("infracast server listening on %s", self.address)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.executor, warm_up_kernels)
+        await self.readiness.ready()
+        log.info("infracast server ready")
+
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Graceful stop: readiness off, refuse new streams, let RPCs finish, close the store."""
+        grace = self.config.grace_period_s if grace_s is None else grace_s
+        await self.readiness.stopping()
+        self.ingest.accepting = False
+        await self.server.stop(grace)
+        await self.store.close()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        log.info("infracast server stopped")
+
+
+def warm_up_kernels() -> None:
+    """Run every model once so the first real request does not pay for loading kernels."""
+    rng = np.random.default_rng(0)
+    forecast_values(np.cumsum(rng.normal(size=64)), 8)
+    forecast_values(np.array([1.0, 2.0, 3.0]), 4)
+
+
+def create_server(config: ServerConfig) -> App:
+    store = MemoryStore(retention_ms=int(config.retention_s * 1000))
+    if config.data_dir is not None:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+    executor = ThreadPoolExecutor(config.forecast_workers, thread_name_prefix="forecast")
+    server = aio.server(
+        interceptors=[ErrorMappingInterceptor()],
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ],
+    )
+    ingest = IngestServicer(store)
+    ingest_pb2_grpc.add_IngestServiceServicer_to_server(ingest, server)
+    forecast_pb2_grpc.add_ForecastServiceServicer_to_server(
+        ForecastServicer(Predictor(store, executor)), server
+    )
+    readiness = Readiness()
+    health_pb2_grpc.add_HealthServicer_to_server(readiness.servicer, server)
+    reflection.enable_server_reflection(
+        (
+            ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name,
+            forecast_pb2.DESCRIPTOR.services_by_name["ForecastService"].full_name,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
+        server,
+    )
+    port = server.add_insecure_port(config.listen)
+    if port == 0:
+        raise OSError(f"cannot listen on {config.listen}")
+    return App(config, server, port, store, readiness, ingest, executor)

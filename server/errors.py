@@ -1,0 +1,109 @@
+"""Domain errors and the one place that maps them to gRPC status codes.
+
+    InfracastError            INTERNAL (generic message to the client, traceback logged)
+    ├── InvalidArgument       INVALID_ARGUMENT
+    ├── NotFound              NOT_FOUND
+    ├── FailedPrecondition    FAILED_PRECONDITION
+    └── Unavailable           UNAVAILABLE
+
+Servicers raise these; ErrorMappingInterceptor turns them into statuses, so a
+handler never builds a status itself and an unexpected exception never leaks
+its internals to a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+from grpc import aio
+
+log = logging.getLogger(__name__)
+
+
+class InfracastError(Exception):
+    code = grpc.StatusCode.INTERNAL
+
+
+class InvalidArgument(InfracastError):
+    code = grpc.StatusCode.INVALID_ARGUMENT
+
+
+class NotFound(InfracastError):
+    code = grpc.StatusCode.NOT_FOUND
+
+
+class FailedPrecondition(InfracastError):
+    code = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class Unavailable(InfracastError):
+    code = grpc.StatusCode.UNAVAILABLE
+
+
+async def _abort_for(error: BaseException, context: aio.ServicerContext, method: str) -> None:
+    if isinstance(error, InfracastError) and type(error) is not InfracastError:
+        await context.abort(error.code, str(error))
+    log.error("unexpected error in %s", method, exc_info=error)
+    await context.abort(grpc.StatusCode.INTERNAL, "internal error; the server log has details")
+
+
+def _is_abort(error: BaseException) -> bool:
+    # context.abort() raises this to end the RPC; it must pass through untouched.
+    return isinstance(error, aio.AbortError)
+
+
+class ErrorMappingInterceptor(aio.ServerInterceptor):
+    """Wraps every handler so domain errors become statuses with their messages."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return handler
+        method = handler_call_details.method
+        if handler.unary_unary:
+            inner_unary = handler.unary_unary
+
+            async def unary(request: Any, context: aio.ServicerContext) -> Any:
+                try:
+                    return await inner_unary(request, context)
+                except Exception as error:
+                    if _is_abort(error):
+                        raise
+                    await _abort_for(error, context, method)
+
+            return grpc.unary_unary_rpc_method_handler(
+                unary,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.stream_stream:
+            inner_stream = handler.stream_stream
+
+            async def stream(
+                requests: AsyncIterator[Any], context: aio.ServicerContext
+            ) -> AsyncIterator[Any]:
+                try:
+                    responses = inner_stream(requests, context)
+                    if hasattr(responses, "__aiter__"):
+                        async for response in responses:
+                            yield response
+                    else:  # a handler that writes with context.write()
+                        await responses
+                except Exception as error:
+                    if _is_abort(error):
+                        raise
+                    await _abort_for(error, context, method)
+
+            return grpc.stream_stream_rpc_method_handler(
+                stream,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler

@@ -1,0 +1,65 @@
+"""When a forecast crosses a threshold, read off the point forecast and its bounds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from infracast.server.forecast.engine import SeriesForecast
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """Times in ms since the epoch; None means no crossing within the horizon."""
+
+    expected_ms: int | None
+    earliest_ms: int | None
+    latest_ms: int | None
+    already_crossed: bool
+
+
+def first_crossing_ms(
+    start_ms: int, start_value: float, times_ms: np.ndarray, path: np.ndarray,
+    threshold: float, rising: bool,
+) -> int | None:
+    """First time the path (starting at start_value at start_ms) reaches the threshold.
+
+    Linear interpolation between points, so the answer does not jump by a whole step.
+    """
+    times = np.concatenate([[start_ms], times_ms]).astype(np.float64)
+    values = np.concatenate([[start_value], path])
+    beyond = values >= threshold if rising else values <= threshold
+    hits = np.flatnonzero(beyond)
+    if len(hits) == 0:
+        return None
+    i = int(hits[0])
+    if i == 0:
+        return int(start_ms)
+    v0, v1 = values[i - 1], values[i]
+    fraction = (threshold - v0) / (v1 - v0) if v1 != v0 else 1.0
+    return int(round(times[i - 1] + fraction * (times[i] - times[i - 1])))
+
+
+def time_to_threshold(
+    result: SeriesForecast, threshold: float, rising: bool, level: float
+) -> Crossing:
+    """Expected, earliest and latest crossing of the threshold at the given interval level.
+
+    Rising: the upper bound crosses first (earliest) and the lower bound last
+    (latest); falling: the other way round.
+    """
+    forecast = result.forecast
+    start_ms, start = result.last_timestamp_ms, result.last_value
+    already = start >= threshold if rising else start <= threshold
+    near, far = (forecast.upper, forecast.lower) if rising else (forecast.lower, forecast.upper)
+
+    def cross(path: np.ndarray) -> int | None:
+        return first_crossing_ms(start_ms, start, result.timestamps_ms, path, threshold, rising)
+
+    return Crossing(
+        expected_ms=cross(forecast.mean),
+        earliest_ms=cross(near[level]),
+        latest_ms=cross(far[level]),
+        already_crossed=bool(already),
+    )

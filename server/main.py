@@ -1,0 +1,57 @@
+"""infracast-server: config -> build -> serve -> stop on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from infracast.server.app import create_server
+from infracast.server.config import ServerConfig, load_config
+
+log = logging.getLogger("infracast.server")
+
+
+async def run(config: ServerConfig) -> None:
+    app = create_server(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, _on_signal, stop, signum)
+    await app.start()
+    await stop.wait()
+    log.info("stopping: finishing in-flight RPCs for up to %.0fs", config.grace_period_s)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        # A second signal during the grace period ends the process at once.
+        loop.add_signal_handler(signum, _exit_now, signum)
+    await app.stop()
+
+
+def _on_signal(stop: asyncio.Event, signum: int) -> None:
+    log.info("received %s", signal.Signals(signum).name)
+    stop.set()
+
+
+def _exit_now(signum: int) -> None:
+    log.warning("received %s again: exiting without waiting", signal.Signals(signum).name)
+    sys.exit(1)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    config = load_config(argv)
+    logging.basicConfig(
+        level=config.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        asyncio.run(run(config))
+    except OSError as error:
+        log.error("cannot start: %s", error)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Answers to prediction questions: find the series, validate the question, run the engine.
+
+The engine's kernels release the GIL, so forecasts run on a thread pool and the
+event loop keeps serving ingest and health while they compute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from infracast.server.errors import InvalidArgument, NotFound
+from infracast.server.forecast.engine import DEFAULT_LEVELS, SeriesForecast, forecast_samples
+from infracast.server.forecast.threshold import Crossing, time_to_threshold
+from infracast.server.selector import SelectorError, parse_selector
+from infracast.server.series import SeriesKey
+from infracast.server.store.base import SeriesSummary, Store
+
+MAX_HORIZON_MS = 30 * 86400 * 1000
+MAX_LIST_LIMIT = 10_000
+DEFAULT_LIST_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class ThresholdAnswer:
+    key: SeriesKey
+    forecast: SeriesForecast
+    crossing: Crossing
+    level: float
+    horizon_ms: int
+
+
+class Predictor:
+    def __init__(self, store: Store, executor: ThreadPoolExecutor) -> None:
+        self._store = store
+        self._executor = executor
+
+    def list_series(self, selector_text: str, limit: int) -> tuple[list[SeriesSummary], bool]:
+        if limit < 0 or limit > MAX_LIST_LIMIT:
+            raise InvalidArgument(f"limit must be between 0 and {MAX_LIST_LIMIT}, got {limit}")
+        keys = self._store.select(_parse(selector_text, allow_empty=True))
+        limit = limit or DEFAULT_LIST_LIMIT
+        summaries = [s for s in map(self._store.summary, keys[:limit]) if s is not None]
+        return summaries, len(keys) > limit
+
+    def resolve(self, selector_text: str) -> SeriesKey:
+        """The one series a selector names, or an error a person can act on."""
+        keys = self._store.select(_parse(selector_text, allow_empty=False))
+        if not keys:
+            raise NotFound(
+                f"no series matches {selector_text.strip()!r}; list known series with "
+                "`infracast series` or ForecastService/ListSeries"
+            )
+        if len(keys) > 1:
+            shown = ", ".join(str(key) for key in keys[:3])
+            more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
+            raise InvalidArgument(
+                f"selector {selector_text.strip()!r} matches {len(keys)} series ({shown}{more}); "
+                "add label matchers so it names exactly one"
+            )
+        return keys[0]
+
+    async def forecast(
+        self, selector_text: str, horizon_ms: int, levels: Sequence[float]
+    ) -> tuple[SeriesKey, SeriesForecast]:
+        _check_horizon(horizon_ms)
+        levels = _check_levels(levels)
+        key = self.resolve(selector_text)
+        window = self._store.window(key)
+        if window is None:
+            raise NotFound(f"series {key} has no samples yet")
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(
+                self._executor, forecast_samples, window.timestamps_ms, window.values,
+                horizon_ms, levels, key.is_counter,
+            )
+        except ValueError as error:  # too little data, e.g. one sample of a counter
+            raise InvalidArgument(f"cannot forecast {key}: {error}") from None
+        return key, result
+
+    async def time_to_threshold(
+        self, selector_text: str, threshold: float, rising: bool, horizon_ms: int, level: float
+    ) -> ThresholdAnswer:
+        if not math.isfinite(threshold):
+            raise InvalidArgument("threshold must be a finite number")
+        (level,) = _check_levels([level])
+        key, result = await self.forecast(selector_text, horizon_ms, [level])
+        crossing = time_to_threshold(result, threshold, rising, level)
+        return ThresholdAnswer(key, result, crossing, level, horizon_ms)
+
+
+def _parse(selector_text: str, allow_empty: bool):
+    if not selector_text.strip() and not allow_empty:
+        raise InvalidArgument(
+            'selector is empty: name one series, e.g. node_load1{node="n1"}'
+        )
+    try:
+        return parse_selector(selector_text)
+    except SelectorError as error:
+        raise InvalidArgument(str(error)) from None
+
+
+def _check_horizon(horizon_ms: int) -> None:
+    if horizon_ms <= 0:
+        raise InvalidArgument(f"horizon must be positive, got {horizon_ms / 1000:g}s")
+    if horizon_ms > MAX_HORIZON_MS:
+        raise InvalidArgument(
+            f"horizon {horizon_ms / 86_400_000:g} days is too long: at most 30 days"
+        )
+
+
+def _check_levels(levels: Sequence[float]) -> tuple[float, ...]:
+    for level in levels:
+        if not (math.isfinite(level) and 0.0 < level < 100.0):
+            raise InvalidArgument(
+                f"interval level {level:g} is not allowed: levels are percentages in (0, 100), e.g. 80"
+            )
+    return tuple(sorted(set(levels))) or DEFAULT_LEVELS

@@ -1,0 +1,113 @@
+"""Prometheus-style series selectors: `metric{label="v",other=~"re.*"}`.
+
+The grammar is the instant-vector selector of PromQL without offsets or ranges:
+an optional metric name followed by an optional brace list of matchers using
+=, !=, =~ or !~. Regular expressions are fully anchored, as in Prometheus.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from infracast.server.series import SeriesKey
+
+_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+_MATCHER = re.compile(
+    r"\s*(?P<name>[a-zA-Z_][a-zA-Z0-9_]*)\s*(?P<op>=~|!~|!=|=)\s*"
+    r'"(?P<value>(?:[^"\\]|\\.)*)"\s*(?P<sep>,|$)'
+)
+_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"'}
+
+
+class SelectorError(ValueError):
+    """The selector text does not parse; the message says where and why."""
+
+
+class Op(Enum):
+    EQUAL = "="
+    NOT_EQUAL = "!="
+    REGEX = "=~"
+    NOT_REGEX = "!~"
+
+
+@dataclass(frozen=True)
+class Matcher:
+    name: str
+    op: Op
+    value: str
+    pattern: re.Pattern[str] | None = None
+
+    def matches(self, actual: str) -> bool:
+        if self.op is Op.EQUAL:
+            return actual == self.value
+        if self.op is Op.NOT_EQUAL:
+            return actual != self.value
+        assert self.pattern is not None
+        found = self.pattern.fullmatch(actual) is not None
+        return found if self.op is Op.REGEX else not found
+
+
+@dataclass(frozen=True)
+class Selector:
+    matchers: tuple[Matcher, ...]
+    text: str
+
+    def matches(self, key: SeriesKey) -> bool:
+        labels = key.label_map
+        labels["__name__"] = key.metric
+        # As in Prometheus, a missing label matches as the empty string.
+        return all(m.matches(labels.get(m.name, "")) for m in self.matchers)
+
+    @property
+    def metric(self) -> str | None:
+        """The metric name when the selector pins one exactly, for fast lookup."""
+        for m in self.matchers:
+            if m.name == "__name__" and m.op is Op.EQUAL:
+                return m.value
+        return None
+
+
+def parse_selector(text: str) -> Selector:
+    """Parse a selector; the empty string selects every series."""
+    source = text.strip()
+    matchers: list[Matcher] = []
+    name_match = re.match(_NAME, source)
+    rest = source
+    if name_match:
+        matchers.append(Matcher("__name__", Op.EQUAL, name_match.group(0)))
+        rest = source[name_match.end() :].strip()
+    if rest:
+        if not (rest.startswith("{") and rest.endswith("}")):
+            raise SelectorError(
+                f"cannot parse selector {text!r}: expected metric{{label=\"value\",...}}"
+            )
+        matchers.extend(_parse_matchers(rest[1:-1], text))
+    return Selector(tuple(matchers), source)
+
+
+def _parse_matchers(body: str, text: str) -> list[Matcher]:
+    matchers: list[Matcher] = []
+    position = 0
+    body = body.strip()
+    while position < len(body):
+        found = _MATCHER.match(body, position)
+        if not found:
+            raise SelectorError(
+                f"cannot parse selector {text!r} near {body[position:]!r}: "
+                'expected label="value" with one of = != =~ !~'
+            )
+        op = Op(found.group("op"))
+        value = re.sub(r"\\(.)", lambda e: _ESCAPES.get(e.group(1), e.group(1)), found["value"])
+        pattern = None
+        if op in (Op.REGEX, Op.NOT_REGEX):
+            try:
+                pattern = re.compile(value)
+            except re.error as error:
+                raise SelectorError(f"bad regular expression {value!r} in {text!r}: {error}")
+        matchers.append(Matcher(found.group("name"), op, value, pattern))
+        position = found.end()
+        if found.group("sep") == "" and position < len(body):
+            raise SelectorError(f"cannot parse selector {text!r}: expected ',' between matchers")
+    return matchers

@@ -1,0 +1,103 @@
+"""IngestService: the agents' Push stream."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import numpy as np
+from grpc import aio
+
+from infracast.server.errors import InvalidArgument, Unavailable
+from infracast.server.series import LABEL_NAME, METRIC_NAME, NODE_LABEL, SeriesKey
+from infracast.server.store.base import SeriesWrite, Store
+from infracast.v1 import ingest_pb2, ingest_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+
+def decode_batch(batch: ingest_pb2.Batch, node: str) -> tuple[list[SeriesWrite], int]:
+    """Validate a batch and turn it into store writes; NaN samples are gaps and are skipped.
+
+    Returns the writes and the number of NaN samples skipped. Raises InvalidArgument
+    naming the offending series and why, so nothing of a bad batch is stored.
+    """
+    writes: list[SeriesWrite] = []
+    skipped = 0
+    for position, samples in enumerate(batch.series):
+        metric = samples.key.metric
+        where = f"batch {batch.sequence}, series {position} ({metric or 'no metric name'})"
+        if not METRIC_NAME.match(metric):
+            raise InvalidArgument(f"{where}: metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*")
+        for name in samples.key.labels:
+            if not LABEL_NAME.match(name) or name.startswith("__"):
+                raise InvalidArgument(f"{where}: label name {name!r} is not allowed")
+        labels = dict(samples.key.labels)
+        if labels.get(NODE_LABEL, node) != node:
+            raise InvalidArgument(
+                f"{where}: node label {labels[NODE_LABEL]!r} differs from this stream's node "
+                f"{node!r}; an agent writes only its own node's series"
+            )
+        labels[NODE_LABEL] = node
+        if len(samples.timestamps_ms) != len(samples.values):
+            raise InvalidArgument(
+                f"{where}: {len(samples.timestamps_ms)} timestamps but {len(samples.values)} values"
+            )
+        timestamps = np.asarray(samples.timestamps_ms, dtype=np.int64)
+        values = np.asarray(samples.values, dtype=np.float64)
+        if len(timestamps) and timestamps.min() <= 0:
+            raise InvalidArgument(f"{where}: timestamps must be positive milliseconds since the epoch")
+        if np.isinf(values).any():
+            raise InvalidArgument(f"{where}: values must be finite (NaN marks a gap; ±Inf is refused)")
+        gaps = np.isnan(values)
+        if gaps.any():
+            skipped += int(gaps.sum())
+            timestamps, values = timestamps[~gaps], values[~gaps]
+        writes.append(SeriesWrite(SeriesKey.of(metric, labels), timestamps, values))
+    return writes, skipped
+
+
+class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._highest_sequence: dict[str, int] = {}
+        self.accepting = True
+
+    async def Push(
+        self, request_iterator: AsyncIterator[ingest_pb2.PushRequest], context: aio.ServicerContext
+    ) -> AsyncIterator[ingest_pb2.PushResponse]:
+        if not self.accepting:
+            raise Unavailable("server is shutting down; reconnect to another replica")
+        hello = await self._read_hello(request_iterator)
+        agent = hello.agent_id or hello.node
+        log.info("agent %s (node %s, version %s) connected", agent, hello.node, hello.agent_version)
+        async for request in request_iterator:
+            if request.WhichOneof("message") != "batch":
+                raise InvalidArgument("hello may be sent only once, as the first message")
+            writes, gaps = decode_batch(request.batch, hello.node)
+            result = await self._store.append(writes)
+            highest = max(self._highest_sequence.get(agent, 0), request.batch.sequence)
+            self._highest_sequence[agent] = highest
+            yield ingest_pb2.PushResponse(
+                ack=ingest_pb2.Ack(
+                    highest_sequence=highest,
+                    samples_stored=result.stored,
+                    samples_skipped=result.skipped + gaps,
+                )
+            )
+
+    @staticmethod
+    async def _read_hello(requests: AsyncIterator[ingest_pb2.PushRequest]) -> ingest_pb2.Hello:
+        first = await anext(aiter(requests), None)
+        if first is None:
+            raise InvalidArgument("empty stream: send a hello first")
+        if first.WhichOneof("message") != "hello":
+            raise InvalidArgument("the first message of a Push stream must be a hello, not a batch")
+        hello = first.hello
+        if not hello.node.strip():
+            raise InvalidArgument("hello.node is empty: set the node name (flag --node or NODE_NAME)")
+        if len(hello.node) > 253 or any(not ch.isprintable() for ch in hello.node):
+            raise InvalidArgument("hello.node must be at most 253 printable characters")
+        return hello
+
+

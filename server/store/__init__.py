@@ -1,0 +1,1 @@
+"""Sample storage behind one small interface (see base.py)."""

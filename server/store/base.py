@@ -1,0 +1,65 @@
+"""The store interface: what ingest writes and the forecast engine reads.
+
+Kept small so the durable embedded store and a remote TSDB can sit behind it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from infracast.server.selector import Selector
+from infracast.server.series import SeriesKey
+
+
+@dataclass(frozen=True)
+class SeriesWrite:
+    """Samples of one series to append; timestamps in ms, values float64, same length."""
+
+    key: SeriesKey
+    timestamps_ms: np.ndarray
+    values: np.ndarray
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    stored: int
+    skipped: int
+
+
+@dataclass(frozen=True)
+class SeriesSummary:
+    key: SeriesKey
+    sample_count: int
+    first_timestamp_ms: int
+    last_timestamp_ms: int
+    last_value: float
+
+
+@dataclass(frozen=True)
+class Window:
+    """A series' recent samples, oldest first."""
+
+    key: SeriesKey
+    timestamps_ms: np.ndarray
+    values: np.ndarray
+
+
+class Store(Protocol):
+    async def append(self, writes: list[SeriesWrite]) -> AppendResult:
+        """Store samples; return only once they are stored. Idempotent on (series, timestamp)."""
+        ...
+
+    def select(self, selector: Selector) -> list[SeriesKey]:
+        """Series whose key matches the selector, sorted."""
+        ...
+
+    def summary(self, key: SeriesKey) -> SeriesSummary | None: ...
+
+    def window(self, key: SeriesKey) -> Window | None:
+        """Recent samples of one series (a copy the caller may keep)."""
+        ...
+
+    async def close(self) -> None: ...
