@@ -105,7 +105,7 @@ def _parse_matchers(body: str, text: str) -> list[Matcher]:
             try:
                 pattern = re.compile(value)
             except re.error as error:
-                raise SelectorError(f"bad regular expression {value!r} in {text!r}: {error}")
+                raise SelectorError(f"bad regular expression {value!r} in {text!r}: {error}") from None
         matchers.append(Matcher(found.group("name"), op, value, pattern))
         position = found.end()
         if found.group("sep") == "" and position < len(body):

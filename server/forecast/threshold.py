@@ -38,7 +38,7 @@ def first_crossing_ms(
         return int(start_ms)
     v0, v1 = values[i - 1], values[i]
     fraction = (threshold - v0) / (v1 - v0) if v1 != v0 else 1.0
-    return int(round(times[i - 1] + fraction * (times[i] - times[i - 1])))
+    return round(times[i - 1] + fraction * (times[i] - times[i - 1]))
 
 
 def time_to_threshold(

@@ -1,0 +1,82 @@
+"""infracast-agent: sample every interval, hand batches to the shipper, stop on a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from importlib.metadata import version
+
+from infracast.agent.batches import BatchBuilder
+from infracast.agent.collectors import FAMILIES, Collector
+from infracast.agent.collectors.filesystem import FilesystemCollector
+from infracast.agent.config import AgentConfig, load_config
+from infracast.agent.identity import agent_id
+from infracast.agent.runner import sample_collectors
+from infracast.agent.shipper import Shipper
+from infracast.v1 import ingest_pb2
+
+log = logging.getLogger("infracast.agent")
+
+
+def build_collectors(config: AgentConfig) -> list[Collector]:
+    collectors: list[Collector] = []
+    for name in config.collectors:
+        if name == "filesystem":
+            collectors.append(FilesystemCollector(host_root=config.host_root))
+        else:
+            collectors.append(FAMILIES[name]())
+    return collectors
+
+
+def build_hello(config: AgentConfig) -> ingest_pb2.Hello:
+    return ingest_pb2.Hello(
+        node=config.node, agent_version=version("infracast"), agent_id=agent_id(config.node)
+    )
+
+
+async def sample_forever(collectors: list[Collector], shipper: Shipper, interval_s: float,
+                         stop: asyncio.Event) -> None:
+    """Sample on a fixed cadence; collectors run in a thread so a slow one never stalls the stream."""
+    loop = asyncio.get_running_loop()
+    next_tick = loop.time()
+    while not stop.is_set():
+        tick = await asyncio.to_thread(sample_collectors, collectors)
+        builder = BatchBuilder()
+        builder.add_tick(tick.timestamp_ms, tick.samples)
+        shipper.submit(builder.build())
+        next_tick += interval_s
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), max(next_tick - loop.time(), 0.0))
+
+
+async def run(config: AgentConfig) -> None:
+    shipper = Shipper(config.server, build_hello(config),
+                      max_buffered_batches=config.max_buffered_batches)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    log.info("agent for node %s sending to %s every %gs", config.node, config.server,
+             config.interval_s)
+    shipping = asyncio.create_task(shipper.run())
+    await sample_forever(build_collectors(config), shipper, config.interval_s, stop)
+    # Give buffered samples a moment to reach the server before exiting.
+    if not await shipper.flush(timeout=5.0):
+        log.warning("exiting with %d unacknowledged batches", shipper.buffered_batches)
+    await shipper.close()
+    await shipping
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    config = load_config(argv)
+    logging.basicConfig(level=config.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(run(config))
+
+
+if __name__ == "__main__":
+    main()

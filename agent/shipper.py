@@ -1,0 +1,185 @@
+"""The shipper owns the Push stream: sending, acknowledgements, the buffer and the backoff.
+
+Every submitted batch gets the next sequence number and stays buffered until the
+server acknowledges a sequence at least as high. After a reconnect, everything
+still buffered is sent again (the server stores idempotently, so a resend never
+duplicates). The buffer is bounded: when full, the oldest batch is dropped and
+counted, so sampling never blocks and memory never grows without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from dataclasses import dataclass
+
+import grpc
+from grpc import aio
+
+from infracast.agent.backoff import Backoff
+from infracast.v1 import ingest_pb2, ingest_pb2_grpc, series_pb2
+
+log = logging.getLogger(__name__)
+
+# The server refused the batch itself: resending it can never succeed.
+DROP_BATCH_CODES = frozenset({grpc.StatusCode.INVALID_ARGUMENT})
+
+
+@dataclass
+class ShipperStats:
+    batches_acked: int = 0
+    samples_acked: int = 0
+    batches_dropped: int = 0
+    samples_dropped: int = 0
+    batches_rejected: int = 0
+    reconnects: int = 0
+
+
+class Shipper:
+    def __init__(
+        self,
+        target: str,
+        hello: ingest_pb2.Hello,
+        *,
+        max_buffered_batches: int = 360,
+        max_in_flight: int = 16,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.target = target
+        self.hello = hello
+        self.max_buffered_batches = max_buffered_batches
+        self.max_in_flight = max_in_flight
+        self.backoff = backoff or Backoff()
+        self.stats = ShipperStats()
+        self.acked_sequence = 0
+        self.connected = False
+        self._pending: deque[ingest_pb2.Batch] = deque()
+        self._next_sequence = 1
+        self._changed = asyncio.Event()
+        self._closing = False
+
+    @property
+    def buffered_batches(self) -> int:
+        return len(self._pending)
+
+    def submit(self, series: list[series_pb2.SeriesSamples]) -> int:
+        """Queue samples for sending; never blocks. Returns the batch's sequence number."""
+        batch = ingest_pb2.Batch(sequence=self._next_sequence, series=series)
+        self._next_sequence += 1
+        if len(self._pending) >= self.max_buffered_batches:
+            oldest = self._pending.popleft()
+            self.stats.batches_dropped += 1
+            self.stats.samples_dropped += sum(len(s.values) for s in oldest.series)
+            log.warning("buffer full (%d batches): dropped batch %d", self.max_buffered_batches,
+                        oldest.sequence)
+        self._pending.append(batch)
+        self._changed.set()
+        return batch.sequence
+
+    async def flush(self, timeout: float) -> bool:
+        """Wait until every submitted batch is acknowledged; False on timeout."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while self._pending:
+                    await self._wait_for_change()
+                return True
+        return not self._pending
+
+    async def run(self) -> None:
+        """Keep a stream open until close(); reconnect with backoff when it breaks."""
+        while not self._closing:
+            delay = 0.0
+            try:
+                await self._session()
+            except aio.AioRpcError as error:
+                delay = self._after_error(error)
+            except (ConnectionError, OSError) as error:
+                log.warning("connection to %s failed: %s", self.target, error)
+                delay = self.backoff.next_delay()
+            finally:
+                self.connected = False
+            if self._closing:
+                break
+            self.stats.reconnects += 1
+            if delay:
+                await self._sleep(delay)
+
+    async def close(self) -> None:
+        self._closing = True
+        self._changed.set()
+
+    def _after_error(self, error: aio.AioRpcError) -> float:
+        code = error.code()
+        if code in DROP_BATCH_CODES and self._pending:
+            rejected = self._pending.popleft()
+            self.stats.batches_rejected += 1
+            log.error("server rejected batch %d, dropping it: %s", rejected.sequence, error.details())
+            return 0.0
+        if code == grpc.StatusCode.CANCELLED and self._closing:
+            return 0.0
+        delay = self.backoff.next_delay()
+        log.warning("stream to %s broke (%s: %s); retrying in %.1fs", self.target, code.name,
+                    error.details(), delay)
+        return delay
+
+    async def _session(self) -> None:
+        async with aio.insecure_channel(self.target) as channel:
+            call = ingest_pb2_grpc.IngestServiceStub(channel).Push()
+            await call.write(ingest_pb2.PushRequest(hello=self.hello))
+            reader = asyncio.create_task(self._read_acks(call))
+            try:
+                await self._write_batches(call, reader)
+            finally:
+                if not reader.done():
+                    reader.cancel()
+                    call.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reader
+
+    async def _write_batches(self, call: aio.StreamStreamCall, reader: asyncio.Task) -> None:
+        sent = self.acked_sequence
+        while not self._closing:
+            if reader.done():
+                reader.result()  # raises the stream's error
+                return
+            unsent = [b for b in self._pending if b.sequence > sent]
+            in_flight = sum(1 for b in self._pending if b.sequence <= sent)
+            if unsent and in_flight < self.max_in_flight:
+                batch = unsent[0]
+                await call.write(ingest_pb2.PushRequest(batch=batch))
+                sent = batch.sequence
+                continue
+            await self._wait_for_change(reader)
+        with contextlib.suppress(aio.AioRpcError, asyncio.InvalidStateError):
+            await call.done_writing()
+
+    async def _read_acks(self, call: aio.StreamStreamCall) -> None:
+        async for response in call:
+            highest = response.ack.highest_sequence
+            self.connected = True
+            self.backoff.reset()
+            while self._pending and self._pending[0].sequence <= highest:
+                batch = self._pending.popleft()
+                self.stats.batches_acked += 1
+                self.stats.samples_acked += sum(len(s.values) for s in batch.series)
+            self.acked_sequence = max(self.acked_sequence, highest)
+            self._changed.set()
+        raise ConnectionError("server closed the stream")
+
+    async def _wait_for_change(self, reader: asyncio.Task | None = None) -> None:
+        self._changed.clear()
+        waiter = asyncio.create_task(self._changed.wait())
+        waits = {waiter} | ({reader} if reader is not None else set())
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                while not self._closing:
+                    self._changed.clear()
+                    await self._changed.wait()
