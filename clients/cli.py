@@ -1,0 +1,224 @@
+"""The infracast command line: a thin layer over InfracastClient.
+
+Tables for people by default, --json for scripts. Errors print one line to
+stderr and exit 1 (2 for bad arguments, as argparse does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+
+from infracast.clients.client import Forecast, InfracastClient, ThresholdCrossing
+from infracast.clients.durations import format_duration, parse_duration
+from infracast.clients.errors import ClientError
+from infracast.clients.table import render_table
+from infracast.clients.units import format_value
+
+DEFAULT_SERVER = "127.0.0.1:50051"
+HEALTH_SERVICES = ("", "infracast.v1.IngestService", "infracast.v1.ForecastService")
+
+
+def _duration_arg(text: str) -> float:
+    try:
+        seconds = parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    return seconds
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def cmd_series(client: InfracastClient, args: argparse.Namespace) -> int:
+    series, truncated = client.list_series(args.selector, args.limit)
+    if args.json:
+        print(json.dumps({"series": [
+            {"metric": s.series.metric, "labels": s.series.labels, "sample_count": s.sample_count,
+             "first": _iso(s.first), "last": _iso(s.last), "last_value": s.last_value}
+            for s in series], "truncated": truncated}, indent=2))
+        return 0
+    rows = [[str(s.series), str(s.sample_count), _when(s.last),
+             format_value(s.series.metric, s.last_value)] for s in series]
+    print(render_table(["SERIES", "SAMPLES", "LAST SAMPLE", "LAST VALUE"], rows,
+                       [False, True, False, True]))
+    if truncated:
+        print(f"(more series match; showing the first {len(series)}: raise --limit)")
+    return 0
+
+
+def _forecast_json(f: Forecast) -> dict:
+    return {
+        "series": {"metric": f.series.metric, "labels": f.series.labels},
+        "timestamps": [str(t) + "Z" for t in f.timestamps],
+        "mean": f.mean.tolist(),
+        "intervals": [{"level": level, "lower": f.lower[level].tolist(),
+                       "upper": f.upper[level].tolist()} for level in sorted(f.lower)],
+        "model": vars(f.model),
+        "step_seconds": f.step_s,
+        "last_timestamp": _iso(f.last_timestamp),
+        "last_value": f.last_value,
+    }
+
+
+def cmd_forecast(client: InfracastClient, args: argparse.Namespace) -> int:
+    f = client.forecast(args.selector, args.horizon, args.level or (80.0, 95.0))
+    if args.json:
+        print(json.dumps(_forecast_json(f), indent=2))
+        return 0
+    metric = f.series.metric
+    rate = " (per-second rate of the counter)" if f.model.rate_of_counter else ""
+    print(f"{f.series}{rate}")
+    print(f"model: {f.model.name} — {f.model.reason}")
+    print(f"last: {format_value(metric, f.last_value)} at {_when(f.last_timestamp)}; "
+          f"step {format_duration(f.step_s)}")
+    shown = np.unique(np.linspace(0, len(f.mean) - 1, min(args.points, len(f.mean))).round().astype(int))
+    levels = sorted(f.lower)
+    headers = ["TIME", "AHEAD", "FORECAST", *(f"{level:g}% INTERVAL" for level in levels)]
+    rows = []
+    for i in shown:
+        ahead = (i + 1) * f.step_s
+        stamp = datetime.fromtimestamp(f.timestamps[i].astype("int64") / 1000, tz=UTC)
+        rows.append([_when(stamp), format_duration(ahead), format_value(metric, f.mean[i]), *(
+            f"{format_value(metric, f.lower[lv][i])} … {format_value(metric, f.upper[lv][i])}"
+            for lv in levels)])
+    print(render_table(headers, rows, [False, True, True, *([True] * len(levels))]))
+    return 0
+
+
+def _crossing_json(c: ThresholdCrossing) -> dict:
+    return {
+        "series": {"metric": c.series.metric, "labels": c.series.labels},
+        "will_cross": c.will_cross, "already_crossed": c.already_crossed,
+        "expected": _iso(c.expected), "earliest": _iso(c.earliest), "latest": _iso(c.latest),
+        "time_remaining_seconds": c.time_remaining_s, "last_value": c.last_value,
+        "level": c.level, "horizon_seconds": c.horizon_s, "model": vars(c.model),
+    }
+
+
+def cmd_when(client: InfracastClient, args: argparse.Namespace) -> int:
+    c = client.time_to_threshold(args.selector, args.threshold, falling=args.below,
+                                 horizon=args.horizon, level=args.level)
+    if args.json:
+        print(json.dumps(_crossing_json(c), indent=2))
+        return 0
+    metric = c.series.metric
+    way = "falls to" if args.below else "reaches"
+    target = format_value(metric, args.threshold)
+    print(f"{c.series}: now {format_value(metric, c.last_value)}")
+    if c.already_crossed:
+        print(f"already past {target}")
+    elif c.will_cross:
+        print(f"{way} {target} in {format_duration(c.time_remaining_s or 0)}, at {_when(c.expected)}")
+        latest = _when(c.latest) if c.latest else f"not within {format_duration(c.horizon_s)}"
+        print(f"{c.level:g}% range: earliest {_when(c.earliest)}, latest {latest}")
+    else:
+        verb = "fall to" if args.below else "reach"
+        print(f"does not {verb} {target} within {format_duration(c.horizon_s)}"
+              + (f" (possible from {_when(c.earliest)} at {c.level:g}%)" if c.earliest else ""))
+    print(f"model: {c.model.name} — {c.model.reason}")
+    return 0
+
+
+def cmd_health(client: InfracastClient, args: argparse.Namespace) -> int:
+    services = [args.service] if args.service is not None else list(HEALTH_SERVICES)
+    statuses = {name: client.health(name) for name in services}
+    if args.json:
+        print(json.dumps({"server": client.target, "services": statuses}, indent=2))
+    else:
+        print(render_table(["SERVICE", "STATUS"],
+                           [[name or "(server)", status] for name, status in statuses.items()]))
+    return 0 if all(status == "SERVING" for status in statuses.values()) else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from infracast.clients.demo.run import run_demo
+
+    return run_demo(duration_s=args.duration, nodes=args.nodes, interval_s=args.interval,
+                    listen=args.listen)
+
+
+def build_parser(env: dict[str, str] | os._Environ) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="infracast",
+                                     description="Ask an infracast server what your machines will do next.")
+    parser.add_argument("--server", default=env.get("INFRACAST_SERVER", DEFAULT_SERVER),
+                        help="server HOST:PORT (default: $INFRACAST_SERVER or %(default)s)")
+    parser.add_argument("--timeout", type=_duration_arg, default=10.0,
+                        help="per-call deadline (default 10s)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    series = commands.add_parser("series", help="list known series")
+    series.add_argument("selector", nargs="?", default="",
+                        help='e.g. node_load1 or {node="n1"} (default: all)')
+    series.add_argument("--limit", type=int, default=0, help="at most this many (default 1000)")
+    series.set_defaults(handler=cmd_series)
+
+    forecast = commands.add_parser("forecast", help="forecast one series")
+    forecast.add_argument("selector", help='e.g. node_memory_MemAvailable_bytes{node="n1"}')
+    forecast.add_argument("--horizon", type=_duration_arg, default=3600.0,
+                          help="how far ahead, e.g. 30m, 6h, 2d (default 1h)")
+    forecast.add_argument("--level", type=float, action="append",
+                          help="interval level in percent; repeat for several (default 80 and 95)")
+    forecast.add_argument("--points", type=int, default=12,
+                          help="rows to show in the table (--json has every point)")
+    forecast.set_defaults(handler=cmd_forecast)
+
+    when = commands.add_parser("when", help="when a series will cross a threshold")
+    when.add_argument("selector", help='e.g. node_filesystem_avail_bytes{node="n1",mountpoint="/"}')
+    when.add_argument("--threshold", type=float, required=True, help="the level, in the series' unit")
+    when.add_argument("--below", action="store_true",
+                      help="the series must fall to the threshold (default: rise to it)")
+    when.add_argument("--horizon", type=_duration_arg, default=7 * 86400.0,
+                      help="how far ahead to look (default 7d)")
+    when.add_argument("--level", type=float, default=80.0,
+                      help="interval level for the earliest/latest range (default 80)")
+    when.set_defaults(handler=cmd_when)
+
+    health = commands.add_parser("health", help="check the server's health and readiness")
+    health.add_argument("--service", default=None,
+                        help="one service name ('' for the whole server); default: all")
+    health.set_defaults(handler=cmd_health)
+
+    for sub in (series, forecast, when, health):
+        sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    demo = commands.add_parser("demo", help="run server, a real agent and a simulated fleet here")
+    demo.add_argument("--duration", type=_duration_arg, default=None,
+                      help="stop after this long (default: run until Ctrl-C)")
+    demo.add_argument("--nodes", type=int, default=20, help="simulated nodes (default 20)")
+    demo.add_argument("--interval", type=_duration_arg, default=5.0,
+                      help="sampling interval of the agents (default 5s)")
+    demo.add_argument("--listen", default="127.0.0.1:0",
+                      help="where the demo server listens (default: a free loopback port)")
+    demo.set_defaults(handler=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser(os.environ).parse_args(argv)
+    if args.command == "demo":
+        sys.exit(cmd_demo(args))
+    try:
+        with InfracastClient(args.server, timeout_s=args.timeout) as client:
+            code = args.handler(client, args)
+    except ClientError as error:
+        print(f"infracast: error: {error}", file=sys.stderr)
+        code = 1
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""The infracast Python client: typed methods returning plain Python and numpy values.
+
+    with InfracastClient("127.0.0.1:50051") as client:
+        forecast = client.forecast('node_load1{node="n1"}', horizon="1h")
+        forecast.mean, forecast.upper[95.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import grpc
+import numpy as np
+from google.protobuf.duration_pb2 import Duration
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from infracast.clients.durations import parse_duration
+from infracast.clients.errors import translate
+from infracast.v1 import forecast_pb2, forecast_pb2_grpc, series_pb2
+
+
+@dataclass(frozen=True)
+class Series:
+    metric: str
+    labels: dict[str, str]
+
+    def __str__(self) -> str:
+        inner = ",".join(f'{k}="{v}"' for k, v in sorted(self.labels.items()))
+        return f"{self.metric}{{{inner}}}" if inner else self.metric
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    series: Series
+    sample_count: int
+    first: datetime
+    last: datetime
+    last_value: float
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    reason: str
+    parameters: dict[str, float]
+    observations: int
+    residual_std: float
+    rate_of_counter: bool
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Point forecast and bounds; `lower[80.0]` and `upper[80.0]` bound the 80 % interval."""
+
+    series: Series
+    timestamps: np.ndarray  # datetime64[ms], UTC
+    mean: np.ndarray
+    lower: dict[float, np.ndarray]
+    upper: dict[float, np.ndarray]
+    model: Model
+    step_s: float
+    last_timestamp: datetime
+    last_value: float
+
+
+@dataclass(frozen=True)
+class ThresholdCrossing:
+    series: Series
+    will_cross: bool
+    expected: datetime | None
+    earliest: datetime | None
+    latest: datetime | None
+    time_remaining_s: float | None
+    already_crossed: bool
+    last_value: float
+    level: float
+    horizon_s: float
+    model: Model
+
+
+def _seconds(value: float | str) -> float:
+    return parse_duration(value) if isinstance(value, str) else float(value)
+
+
+def _duration(seconds: float) -> Duration:
+    message = Duration()
+    message.FromNanoseconds(round(seconds * 1e9))
+    return message
+
+
+def _time(ms: int) -> datetime | None:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC) if ms else None
+
+
+def _series(message: series_pb2.SeriesKey) -> Series:
+    return Series(message.metric, dict(message.labels))
+
+
+def _model(message: forecast_pb2.ModelInfo) -> Model:
+    return Model(message.name, message.reason, dict(message.parameters), message.observations,
+                 message.residual_std, message.rate_of_counter)
+
+
+class InfracastClient:
+    """A connection to one infracast server. Every call raises a ClientError subclass on failure."""
+
+    def __init__(self, target: str, timeout_s: float = 10.0) -> None:
+        self.target = target
+        self.timeout_s = timeout_s
+        self._channel = grpc.insecure_channel(target)
+        self._forecasts = forecast_pb2_grpc.ForecastServiceStub(self._channel)
+        self._health = health_pb2_grpc.HealthStub(self._channel)
+
+    def __enter__(self) -> InfracastClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def _call(self, method, request):
+        try:
+            return method(request, timeout=self.timeout_s)
+        except grpc.RpcError as error:
+            raise translate(error, self.target) from None
+
+    def list_series(self, selector: str = "", limit: int = 0) -> tuple[list[SeriesInfo], bool]:
+        """Series matching the selector (all when empty) and whether the list was truncated."""
+        response = self._call(
+            self._forecasts.ListSeries, forecast_pb2.ListSeriesRequest(selector=selector, limit=limit)
+        )
+        return [
+            SeriesInfo(_series(s.key), s.sample_count, _time(s.first_timestamp_ms),
+                       _time(s.last_timestamp_ms), s.last_value)
+            for s in response.series
+        ], response.truncated
+
+    def forecast(self, selector: str, horizon: float | str = "1h",
+                 levels: Sequence[float] = (80.0, 95.0)) -> Forecast:
+        """Forecast one series; horizon in seconds or as a duration such as '6h'."""
+        request = forecast_pb2.ForecastRequest(
+            selector=selector, horizon=_duration(_seconds(horizon)), levels=list(levels)
+        )
+        response = self._call(self._forecasts.Forecast, request)
+        return Forecast(
+            series=_series(response.series),
+            timestamps=np.asarray(response.timestamps_ms, dtype="datetime64[ms]"),
+            mean=np.asarray(response.mean),
+            lower={i.level: np.asarray(i.lower) for i in response.intervals},
+            upper={i.level: np.asarray(i.upper) for i in response.intervals},
+            model=_model(response.model),
+            step_s=response.step.ToMilliseconds() / 1000,
+            last_timestamp=_time(response.last_timestamp_ms),
+            last_value=response.last_value,
+        )
+
+    def time_to_threshold(self, selector: str, threshold: float, *, falling: bool = False,
+                          horizon: float | str = "7d", level: float = 80.0) -> ThresholdCrossing:
+        """When the series crosses the threshold (rising by default) within the horizon."""
+        request = forecast_pb2.TimeToThresholdRequest(
+            selector=selector,
+            threshold=threshold,
+            direction=forecast_pb2.DIRECTION_FALLING if falling else forecast_pb2.DIRECTION_RISING,
+            horizon=_duration(_seconds(horizon)),
+            level=level,
+        )
+        response = self._call(self._forecasts.TimeToThreshold, request)
+        return ThresholdCrossing(
+            series=_series(response.series),
+            will_cross=response.will_cross,
+            expected=_time(response.crossing_timestamp_ms),
+            earliest=_time(response.earliest_timestamp_ms),
+            latest=_time(response.latest_timestamp_ms),
+            time_remaining_s=(response.time_remaining.ToMilliseconds() / 1000
+                              if response.HasField("time_remaining") else None),
+            already_crossed=response.already_crossed,
+            last_value=response.last_value,
+            level=response.level,
+            horizon_s=response.horizon.ToMilliseconds() / 1000,
+            model=_model(response.model),
+        )
+
+    def health(self, service: str = "") -> str:
+        """SERVING, NOT_SERVING or SERVICE_UNKNOWN for a service ("" is the whole server)."""
+        try:
+            response = self._health.Check(
+                health_pb2.HealthCheckRequest(service=service), timeout=self.timeout_s
+            )
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                return "SERVICE_UNKNOWN"
+            raise translate(error, self.target) from None
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)

@@ -1,0 +1,29 @@
+"""Format values for people according to the unit in the metric name."""
+
+from __future__ import annotations
+
+import math
+
+_BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+def format_bytes(value: float) -> str:
+    magnitude = abs(value)
+    for unit in _BINARY:
+        if magnitude < 1024 or unit == _BINARY[-1]:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+        magnitude /= 1024
+    raise AssertionError("unreachable")
+
+
+def format_value(metric: str, value: float) -> str:
+    if not math.isfinite(value):
+        return str(value)
+    if metric.endswith("_bytes"):
+        return format_bytes(value)
+    if metric.endswith("_ratio"):
+        return f"{value * 100:.1f}%"
+    if metric.endswith("_total"):
+        return f"{value:.4g}/s"  # counters are forecast as per-second rates
+    return f"{value:.4g}"
