@@ -16,7 +16,7 @@ from infracast.server.series import SeriesKey
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 _MATCHER = re.compile(
     r"\s*(?P<name>[a-zA-Z_][a-zA-Z0-9_]*)\s*(?P<op>=~|!~|!=|=)\s*"
-    r'"(?P<value>(?:[^"\\]|\\.)*)"\s*(?P<sep>,|$)'
+    r'"(?P<value>(?:[^"\\]|\\.)*)"\s*(?P<sep>,)?'
 )
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"'}
 
@@ -108,6 +108,6 @@ def _parse_matchers(body: str, text: str) -> list[Matcher]:
                 raise SelectorError(f"bad regular expression {value!r} in {text!r}: {error}") from None
         matchers.append(Matcher(found.group("name"), op, value, pattern))
         position = found.end()
-        if found.group("sep") == "" and position < len(body):
+        if found.group("sep") is None and position < len(body):
             raise SelectorError(f"cannot parse selector {text!r}: expected ',' between matchers")
     return matchers

@@ -39,8 +39,10 @@ def native_step_ms(timestamps_ms: np.ndarray) -> int:
 
 
 def to_grid(timestamps_ms: np.ndarray, values: np.ndarray, step_ms: int, max_points: int) -> Grid:
-    """Average samples into bins of step_ms ending at the last sample; interpolate empty bins.
+    """Take the last sample in each bin of step_ms ending at the last sample; interpolate empty bins.
 
+    The last sample, not the bin mean, because a mean sits half a bin in the past
+    and would make every trend lag (Prometheus evaluates a step the same way).
     timestamps_ms must be sorted ascending and values finite, both non-empty.
     Only the newest max_points bins are kept.
     """
@@ -50,12 +52,12 @@ def to_grid(timestamps_ms: np.ndarray, values: np.ndarray, step_ms: int, max_poi
     age_bins, kept_values = age_bins[keep], values[keep]
     count = int(age_bins.max()) + 1
     index = count - 1 - age_bins
-    sums = np.bincount(index, weights=kept_values, minlength=count)
-    hits = np.bincount(index, minlength=count)
+    last_in_bin = np.flatnonzero(np.r_[index[1:] != index[:-1], True])
     grid_times = last - (count - 1 - np.arange(count, dtype=np.int64)) * step_ms
-    occupied = hits > 0
+    occupied = np.zeros(count, dtype=bool)
+    occupied[index[last_in_bin]] = True
     grid_values = np.empty(count)
-    grid_values[occupied] = sums[occupied] / hits[occupied]
+    grid_values[index[last_in_bin]] = kept_values[last_in_bin]
     if not occupied.all():
         grid_values[~occupied] = np.interp(
             grid_times[~occupied], grid_times[occupied], grid_values[occupied]

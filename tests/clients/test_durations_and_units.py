@@ -1,0 +1,30 @@
+import pytest
+
+from infracast.clients.durations import format_duration, parse_duration
+from infracast.clients.units import format_value
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("10s", 10), ("500ms", 0.5), ("5m", 300), ("1h30m", 5400), ("2d", 172800), ("1w", 604800),
+    ("90", 90), ("1.5h", 5400),
+])
+def test_parse_duration(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "10", "ten seconds", "5 m", "1h-30m", "10x"][2:])
+def test_bad_durations_explain_the_format(text):
+    with pytest.raises(ValueError, match="e.g. 500ms"):
+        parse_duration(text)
+
+
+def test_format_duration():
+    assert format_duration(45) == "45s"
+    assert format_duration(5400) == "1h 30m"
+    assert format_duration(3 * 86400 + 4 * 3600 + 5) == "3d 4h"
+
+
+def test_format_value_by_unit():
+    assert format_value("node_memory_MemAvailable_bytes", 3 * 1024**3) == "3.0 GiB"
+    assert format_value("infracast_node_cpu_utilization_ratio", 0.25) == "25.0%"
+    assert format_value("node_network_receive_bytes_total", 12.0) == "12/s"

@@ -1,0 +1,52 @@
+"""The whole path with real processes: infracast-agent -> gRPC -> infracast-server -> client."""
+
+import signal
+import subprocess
+
+import pytest
+
+from infracast.clients.client import InfracastClient
+from tests.conftest import executable, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+def test_agent_streams_and_the_server_forecasts(server_process):
+    agent = subprocess.Popen(
+        [executable("infracast-agent"), "--server", server_process.address, "--node", "e2e-node",
+         "--interval", "200ms"],
+        stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        with InfracastClient(server_process.address, timeout_s=30) as client:
+            def enough_samples():
+                series, _ = client.list_series('node_memory_MemAvailable_bytes{node="e2e-node"}')
+                return series and series[0].sample_count >= 30 and series
+
+            (memory,) = wait_until(enough_samples, timeout_s=60, message="30 memory samples")
+            assert memory.series.labels == {"node": "e2e-node"}
+
+            forecast = client.forecast('node_memory_MemAvailable_bytes{node="e2e-node"}', "1m")
+            assert len(forecast.mean) >= 1 and forecast.model.name
+            assert (forecast.lower[80.0] <= forecast.upper[80.0]).all()
+            assert forecast.timestamps[0] > forecast.timestamps.dtype.type(forecast.last_timestamp.replace(tzinfo=None))
+
+            # Counters come back as rates: bytes received per second is never negative here.
+            rate = client.forecast('node_network_receive_bytes_total{node="e2e-node",device="lo"}', "30s")
+            assert rate.model.rate_of_counter and rate.last_value >= 0
+
+            root = client.list_series('node_filesystem_size_bytes{node="e2e-node"}')[0][0]
+            selector = f'node_filesystem_avail_bytes{{node="e2e-node",mountpoint="{root.series.labels["mountpoint"]}"}}'
+            crossing = client.time_to_threshold(selector, 0.0, falling=True, horizon="1d")
+            assert crossing.series.labels["node"] == "e2e-node"
+            assert crossing.horizon_s == 86400
+            if crossing.will_cross:
+                assert crossing.time_remaining_s > 0
+            full = client.time_to_threshold(selector, root.last_value * 2, falling=True)
+            assert full.already_crossed  # available space is below twice the size already
+    finally:
+        agent.send_signal(signal.SIGINT)
+        assert agent.wait(30) == 0, agent.stderr.read()
+        agent.stderr.close()
+    assert server_process.stop() == 0
+    assert any("stopped" in line for line in server_process.log)

@@ -1,0 +1,115 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from infracast.server.forecast.engine import forecast_samples, forecast_values
+from infracast.server.forecast.grid import counter_rate, to_grid
+from infracast.server.forecast.threshold import time_to_threshold
+
+
+def test_exact_linear_trend_is_continued():
+    y = 5.0 + 2.0 * np.arange(200)
+    f = forecast_values(y, 10)
+    np.testing.assert_allclose(f.mean, 5.0 + 2.0 * np.arange(200, 210), rtol=1e-6)
+    assert f.model.name == "damped_holt"
+    assert f.model.parameters["phi"] == pytest.approx(1.0)
+
+
+def test_short_history_falls_back_to_a_line_and_says_why():
+    f = forecast_values(np.array([1.0, 2.0, 3.0, 4.0]), 3)
+    assert f.model.name == "linear_trend"
+    assert "only 4 points" in f.model.reason
+    np.testing.assert_allclose(f.mean, [5.0, 6.0, 7.0])
+
+
+def test_constant_series_forecasts_the_constant_with_no_spread():
+    f = forecast_values(np.full(100, 7.5), 24)
+    np.testing.assert_allclose(f.mean, 7.5)
+    np.testing.assert_allclose(f.upper[95.0] - f.lower[95.0], 0.0, atol=1e-9)
+
+
+def test_single_value_is_forecast_flat():
+    f = forecast_values(np.array([3.0]), 5)
+    np.testing.assert_allclose(f.mean, 3.0)
+
+
+def test_nan_values_are_gaps_not_garbage():
+    y = np.arange(100.0)
+    y[[10, 11, 50]] = np.nan
+    f = forecast_values(y, 5)
+    assert np.isfinite(f.mean).all()
+    np.testing.assert_allclose(f.mean, np.arange(100.0, 105.0), rtol=1e-3)
+
+
+def test_intervals_widen_with_the_horizon_and_nest():
+    rng = np.random.default_rng(1)
+    y = np.cumsum(rng.normal(size=300))
+    f = forecast_values(y, 30, levels=[50, 80, 95])
+    for narrow, wide in ((50, 80), (80, 95)):
+        assert (f.lower[wide] <= f.lower[narrow]).all()
+        assert (f.upper[narrow] <= f.upper[wide]).all()
+    width = f.upper[95] - f.lower[95]
+    assert (np.diff(width) >= -1e-9).all()
+    assert width[-1] > width[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(np.float64, st.integers(1, 400),
+           elements=st.floats(-1e9, 1e9, allow_nan=False, allow_infinity=False)),
+    st.integers(1, 50),
+)
+def test_never_nan_on_finite_input(values, horizon):
+    f = forecast_values(values, horizon)
+    assert f.mean.shape == (horizon,)
+    for level in f.lower:
+        assert np.isfinite(f.lower[level]).all() and np.isfinite(f.upper[level]).all()
+        assert (f.lower[level] <= f.mean + 1e-6 * (1 + abs(f.mean))).all()
+    assert np.isfinite(f.mean).all()
+
+
+def test_irregular_samples_are_put_on_a_regular_grid():
+    timestamps = np.array([0, 10_000, 20_000, 50_000, 60_000], dtype=np.int64)
+    grid = to_grid(timestamps, np.array([0.0, 1.0, 2.0, 5.0, 6.0]), 10_000, 100)
+    assert grid.timestamps_ms.tolist() == [0, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000]
+    np.testing.assert_allclose(grid.values, [0, 1, 2, 3, 4, 5, 6])
+    assert grid.filled == 2
+
+
+def test_counter_rate_survives_a_reset():
+    timestamps = np.array([0, 10_000, 20_000, 30_000], dtype=np.int64)
+    _, rate = counter_rate(timestamps, np.array([100.0, 200.0, 50.0, 150.0]))
+    np.testing.assert_allclose(rate, [10.0, 5.0, 10.0])
+
+
+def test_counters_are_forecast_as_rates():
+    timestamps = np.arange(0, 600_000, 10_000, dtype=np.int64)
+    result = forecast_samples(timestamps, 1000.0 + 3.0 * timestamps / 1000, 60_000, is_counter=True)
+    np.testing.assert_allclose(result.forecast.mean, 3.0, rtol=1e-6)
+    assert result.rate_of_counter
+
+
+def test_threshold_time_agrees_with_the_forecast():
+    timestamps = np.arange(0, 3_600_000, 60_000, dtype=np.int64)
+    values = 1000.0 - 0.5 * timestamps / 60_000  # falls 0.5 per minute from 1000
+    result = forecast_samples(timestamps, values, 48 * 3_600_000)
+    crossing = time_to_threshold(result, 900.0, rising=False, level=80.0)
+    # 970.5 at the last sample: 70.5 / 0.5 = 141 minutes more.
+    expected = timestamps[-1] + 141 * 60_000
+    assert abs(crossing.expected_ms - expected) <= 60_000
+    assert crossing.earliest_ms <= crossing.expected_ms
+    assert crossing.latest_ms is None or crossing.latest_ms >= crossing.expected_ms
+    index = np.searchsorted(result.timestamps_ms, crossing.expected_ms)
+    assert result.forecast.mean[index] <= 900.0 + 1e-6
+    assert not crossing.already_crossed
+
+
+def test_already_past_the_threshold():
+    timestamps = np.arange(0, 600_000, 60_000, dtype=np.int64)
+    result = forecast_samples(timestamps, np.full(10, 5.0), 3_600_000)
+    crossing = time_to_threshold(result, 4.0, rising=True, level=80.0)
+    assert crossing.already_crossed and crossing.expected_ms == timestamps[-1]
+    crossing = time_to_threshold(result, 6.0, rising=True, level=80.0)
+    assert crossing.expected_ms is None and not crossing.already_crossed
