@@ -12,9 +12,9 @@ def test_parse_duration(text, seconds):
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "10", "ten seconds", "5 m", "1h-30m", "10x"][2:])
+@pytest.mark.parametrize("text", ["ten seconds", "5 m", "1h-30m", "10x", ""])
 def test_bad_durations_explain_the_format(text):
-    with pytest.raises(ValueError, match="e.g. 500ms"):
+    with pytest.raises(ValueError, match=r"e\.g\. 500ms"):
         parse_duration(text)
 
 

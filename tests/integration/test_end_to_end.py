@@ -29,14 +29,16 @@ def test_agent_streams_and_the_server_forecasts(server_process):
             forecast = client.forecast('node_memory_MemAvailable_bytes{node="e2e-node"}', "1m")
             assert len(forecast.mean) >= 1 and forecast.model.name
             assert (forecast.lower[80.0] <= forecast.upper[80.0]).all()
-            assert forecast.timestamps[0] > forecast.timestamps.dtype.type(forecast.last_timestamp.replace(tzinfo=None))
+            last_ms = int(forecast.last_timestamp.timestamp() * 1000)
+            assert forecast.timestamps[0].astype("int64") > last_ms
 
             # Counters come back as rates: bytes received per second is never negative here.
             rate = client.forecast('node_network_receive_bytes_total{node="e2e-node",device="lo"}', "30s")
             assert rate.model.rate_of_counter and rate.last_value >= 0
 
             root = client.list_series('node_filesystem_size_bytes{node="e2e-node"}')[0][0]
-            selector = f'node_filesystem_avail_bytes{{node="e2e-node",mountpoint="{root.series.labels["mountpoint"]}"}}'
+            mountpoint = root.series.labels["mountpoint"]
+            selector = f'node_filesystem_avail_bytes{{node="e2e-node",mountpoint="{mountpoint}"}}'
             crossing = client.time_to_threshold(selector, 0.0, falling=True, horizon="1d")
             assert crossing.series.labels["node"] == "e2e-node"
             assert crossing.horizon_s == 86400

@@ -1,0 +1,90 @@
+"""The infracast CLI as a user runs it: a real process against a real server."""
+
+import json
+import socket
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+from tests.conftest import executable
+from tests.integration.feed import feed_series
+
+NOW_MS = int(time.time() * 1000)
+
+
+def cli(*args, server=None):
+    prefix = ["--server", server.address] if server is not None else []
+    return subprocess.run([executable("infracast"), *prefix, *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+@pytest.fixture
+def fed(server):
+    times = NOW_MS - 60_000 * np.arange(180)[::-1]
+    # A disk losing 1 GiB a minute from 500 GiB: it reaches 0 about 320 minutes after the last sample.
+    avail = (500 - np.arange(180)) * 1024.0**3
+    feed_series(server.address, "cli-node", "node_filesystem_avail_bytes", {"mountpoint": "/"}, times, avail)
+    feed_series(server.address, "cli-node", "node_load1", {}, times, 1 + 0.1 * np.sin(np.arange(180) / 10))
+    return server
+
+
+def test_series_table_and_json(fed):
+    table = cli("series", '{node="cli-node"}', server=fed)
+    assert table.returncode == 0, table.stderr
+    assert "SERIES" in table.stdout and 'node_filesystem_avail_bytes{mountpoint="/",node="cli-node"}' in table.stdout
+    assert "GiB" in table.stdout
+    listed = json.loads(cli("series", "--json", server=fed).stdout)
+    assert {s["metric"] for s in listed["series"]} == {"node_filesystem_avail_bytes", "node_load1"}
+    assert all(s["sample_count"] == 180 for s in listed["series"])
+
+
+def test_forecast_table_and_json(fed):
+    table = cli("forecast", 'node_load1{node="cli-node"}', "--horizon", "2h", server=fed)
+    assert table.returncode == 0, table.stderr
+    assert "80% INTERVAL" in table.stdout and "95% INTERVAL" in table.stdout and "model:" in table.stdout
+    answer = json.loads(cli("forecast", 'node_load1{node="cli-node"}', "--horizon", "30m", "--level", "90",
+                            "--json", server=fed).stdout)
+    assert len(answer["mean"]) == 30 and [i["level"] for i in answer["intervals"]] == [90.0]
+    assert answer["step_seconds"] == 60.0
+
+
+def test_when_the_disk_runs_out(fed):
+    selector = 'node_filesystem_avail_bytes{node="cli-node",mountpoint="/"}'
+    answer = json.loads(cli("when", selector, "--threshold", "0", "--below", "--json", server=fed).stdout)
+    assert answer["will_cross"]
+    assert answer["time_remaining_seconds"] == pytest.approx(321 * 60, rel=0.05)
+    assert answer["earliest"] <= answer["expected"]
+    table = cli("when", selector, "--threshold", "0", "--below", server=fed)
+    assert "falls to 0 B in 5h" in table.stdout
+    never = cli("when", selector, "--threshold", str(600 * 1024.0**3), server=fed)
+    assert never.returncode == 0 and "does not reach" in never.stdout
+
+
+def test_health(server):
+    table = cli("health", server=server)
+    assert table.returncode == 0 and table.stdout.count("SERVING") == 3
+    answer = json.loads(cli("health", "--json", "--service", "infracast.v1.ForecastService", server=server).stdout)
+    assert answer["services"] == {"infracast.v1.ForecastService": "SERVING"}
+    unknown = cli("health", "--service", "no.such.Service", server=server)
+    assert unknown.returncode == 1 and "SERVICE_UNKNOWN" in unknown.stdout
+
+
+def test_errors_are_one_clear_line_and_a_nonzero_exit(fed):
+    missing = cli("forecast", 'node_load1{node="ghost"}', server=fed)
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("infracast: error: no series matches")
+    assert "Traceback" not in missing.stderr
+    bad = cli("forecast", 'node_load1{node="cli-node"}', "--horizon", "soon", server=fed)
+    assert bad.returncode == 2 and "not a duration" in bad.stderr
+
+
+def test_an_unreachable_server_is_reported_plainly():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = subprocess.run([executable("infracast"), "--server", f"127.0.0.1:{port}", "--timeout", "3s",
+                             "series"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert f"cannot reach the infracast server at 127.0.0.1:{port}" in result.stderr

@@ -1,0 +1,138 @@
+"""Bad input gets the right status and a message a person can act on; the server keeps serving."""
+
+import time
+
+import grpc
+import numpy as np
+import pytest
+from google.protobuf.duration_pb2 import Duration
+
+from infracast.v1 import forecast_pb2, forecast_pb2_grpc, ingest_pb2, ingest_pb2_grpc, series_pb2
+from tests.integration.feed import feed_series
+
+NOW_MS = int(time.time() * 1000)
+
+
+@pytest.fixture
+def stubs(server):
+    times = NOW_MS - 60_000 * np.arange(60)[::-1]
+    for node in ("a", "b"):
+        feed_series(server.address, node, "node_load1", {}, times, np.linspace(1, 2, 60))
+    with grpc.insecure_channel(server.address) as channel:
+        yield forecast_pb2_grpc.ForecastServiceStub(channel), ingest_pb2_grpc.IngestServiceStub(channel)
+
+
+def seconds(value):
+    return Duration(seconds=value)
+
+
+def status_of(call, request):
+    with pytest.raises(grpc.RpcError) as raised:
+        call(request, timeout=30)
+    return raised.value.code(), raised.value.details()
+
+
+def assert_still_serving(forecasts):
+    answer = forecasts.Forecast(
+        forecast_pb2.ForecastRequest(selector='node_load1{node="a"}', horizon=seconds(600)), timeout=30)
+    assert len(answer.mean) == 10
+
+
+@pytest.mark.parametrize(("request_", "code", "says"), [
+    (forecast_pb2.ForecastRequest(selector='node_load1{node="nope"}'),
+     grpc.StatusCode.NOT_FOUND, "no series matches"),
+    (forecast_pb2.ForecastRequest(selector="", horizon=seconds(60)),
+     grpc.StatusCode.INVALID_ARGUMENT, "selector is empty"),
+    (forecast_pb2.ForecastRequest(selector='node_load1{node="a"}', horizon=seconds(0)),
+     grpc.StatusCode.INVALID_ARGUMENT, "horizon must be positive"),
+    (forecast_pb2.ForecastRequest(selector='node_load1{node="a"}', horizon=seconds(-5)),
+     grpc.StatusCode.INVALID_ARGUMENT, "horizon must be positive"),
+    (forecast_pb2.ForecastRequest(selector='node_load1{node="a"}', horizon=seconds(400 * 86400)),
+     grpc.StatusCode.INVALID_ARGUMENT, "at most 30 days"),
+    (forecast_pb2.ForecastRequest(selector="node_load1", horizon=seconds(60)),
+     grpc.StatusCode.INVALID_ARGUMENT, "matches 2 series"),
+    (forecast_pb2.ForecastRequest(selector='node_load1{node="a"', horizon=seconds(60)),
+     grpc.StatusCode.INVALID_ARGUMENT, "cannot parse selector"),
+    (forecast_pb2.ForecastRequest(selector='node_load1{node="a"}', levels=[100]),
+     grpc.StatusCode.INVALID_ARGUMENT, "levels are percentages"),
+    (forecast_pb2.ForecastRequest(selector='node_load1{node="a"}', levels=[float("nan")]),
+     grpc.StatusCode.INVALID_ARGUMENT, "levels are percentages"),
+])
+def test_forecast_refuses_bad_requests(stubs, request_, code, says):
+    forecasts, _ = stubs
+    assert status_of(forecasts.Forecast, request_)[0] == code
+    assert says in status_of(forecasts.Forecast, request_)[1]
+    assert_still_serving(forecasts)
+
+
+@pytest.mark.parametrize(("request_", "code", "says"), [
+    (forecast_pb2.TimeToThresholdRequest(selector='node_load1{node="a"}', threshold=float("inf")),
+     grpc.StatusCode.INVALID_ARGUMENT, "finite"),
+    (forecast_pb2.TimeToThresholdRequest(selector='node_load1{node="a"}', threshold=1, level=-3),
+     grpc.StatusCode.INVALID_ARGUMENT, "levels are percentages"),
+    (forecast_pb2.TimeToThresholdRequest(selector="missing_metric", threshold=1),
+     grpc.StatusCode.NOT_FOUND, "no series matches"),
+])
+def test_time_to_threshold_refuses_bad_requests(stubs, request_, code, says):
+    forecasts, _ = stubs
+    actual_code, details = status_of(forecasts.TimeToThreshold, request_)
+    assert actual_code == code and says in details
+    assert_still_serving(forecasts)
+
+
+def test_list_series_refuses_a_bad_selector_and_limit(stubs):
+    forecasts, _ = stubs
+    code, details = status_of(forecasts.ListSeries, forecast_pb2.ListSeriesRequest(selector="{node=a}"))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and 'label="value"' in details
+    code, details = status_of(forecasts.ListSeries, forecast_pb2.ListSeriesRequest(limit=10**6))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "limit" in details
+    listed = forecasts.ListSeries(forecast_pb2.ListSeriesRequest(limit=1), timeout=30)
+    assert len(listed.series) == 1 and listed.truncated
+
+
+def push(ingest, *requests):
+    return list(ingest.Push(iter(requests), timeout=30))
+
+
+def batch(sequence, metric="node_load1", timestamps=(NOW_MS,), values=(1.0,), labels=None):
+    return ingest_pb2.PushRequest(batch=ingest_pb2.Batch(sequence=sequence, series=[
+        series_pb2.SeriesSamples(key=series_pb2.SeriesKey(metric=metric, labels=labels or {}),
+                                 timestamps_ms=list(timestamps), values=list(values))]))
+
+
+HELLO = ingest_pb2.PushRequest(hello=ingest_pb2.Hello(node="c", agent_id="test-agent"))
+
+
+@pytest.mark.parametrize(("requests", "says"), [
+    ([batch(1)], "first message of a Push stream must be a hello"),
+    ([ingest_pb2.PushRequest(hello=ingest_pb2.Hello(node=""))], "hello.node is empty"),
+    ([HELLO, HELLO], "hello may be sent only once"),
+    ([HELLO, batch(1, metric="bad-name")], "metric name must match"),
+    ([HELLO, batch(1, labels={"__x": "y"})], "label name '__x' is not allowed"),
+    ([HELLO, batch(1, labels={"node": "other"})], "only its own node"),
+    ([HELLO, batch(1, timestamps=(NOW_MS, NOW_MS + 1), values=(1.0,))], "2 timestamps but 1 values"),
+    ([HELLO, batch(1, values=(float("inf"),))], "values must be finite"),
+    ([HELLO, batch(1, timestamps=(-5,))], "timestamps must be positive"),
+])
+def test_push_refuses_bad_streams_and_stores_nothing_of_them(stubs, requests, says):
+    forecasts, ingest = stubs
+    with pytest.raises(grpc.RpcError) as raised:
+        push(ingest, *requests)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert says in raised.value.details()
+    listed = forecasts.ListSeries(forecast_pb2.ListSeriesRequest(selector='{node="c"}'), timeout=30)
+    assert len(listed.series) == 0
+    assert_still_serving(forecasts)
+
+
+def test_push_acks_each_batch_skips_nan_gaps_and_is_idempotent(stubs):
+    forecasts, ingest = stubs
+    acks = push(ingest, HELLO,
+                batch(1, timestamps=(NOW_MS, NOW_MS + 1000), values=(1.0, float("nan"))),
+                batch(2, timestamps=(NOW_MS, NOW_MS + 2000), values=(1.0, 3.0)))
+    assert [(a.ack.highest_sequence, a.ack.samples_stored, a.ack.samples_skipped) for a in acks] == [
+        (1, 1, 1), (2, 1, 1)]
+    again = push(ingest, HELLO, batch(1, timestamps=(NOW_MS,), values=(1.0,)))
+    assert again[0].ack.highest_sequence == 2  # the highest stored so far for this agent
+    listed = forecasts.ListSeries(forecast_pb2.ListSeriesRequest(selector='{node="c"}'), timeout=30)
+    assert listed.series[0].sample_count == 2
