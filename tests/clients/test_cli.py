@@ -33,7 +33,8 @@ def fed(server):
 def test_series_table_and_json(fed):
     table = cli("series", '{node="cli-node"}', server=fed)
     assert table.returncode == 0, table.stderr
-    assert "SERIES" in table.stdout and 'node_filesystem_avail_bytes{mountpoint="/",node="cli-node"}' in table.stdout
+    assert "SERIES" in table.stdout
+    assert 'node_filesystem_avail_bytes{mountpoint="/",node="cli-node"}' in table.stdout
     assert "GiB" in table.stdout
     listed = json.loads(cli("series", "--json", server=fed).stdout)
     assert {s["metric"] for s in listed["series"]} == {"node_filesystem_avail_bytes", "node_load1"}
@@ -65,7 +66,8 @@ def test_when_the_disk_runs_out(fed):
 def test_health(server):
     table = cli("health", server=server)
     assert table.returncode == 0 and table.stdout.count("SERVING") == 3
-    answer = json.loads(cli("health", "--json", "--service", "infracast.v1.ForecastService", server=server).stdout)
+    answer = json.loads(
+        cli("health", "--json", "--service", "infracast.v1.ForecastService", server=server).stdout)
     assert answer["services"] == {"infracast.v1.ForecastService": "SERVING"}
     unknown = cli("health", "--service", "no.such.Service", server=server)
     assert unknown.returncode == 1 and "SERVICE_UNKNOWN" in unknown.stdout
