@@ -76,7 +76,7 @@ class Predictor:
         try:
             result = await loop.run_in_executor(
                 self._executor, forecast_samples, window.timestamps_ms, window.values,
-                horizon_ms, levels, key.is_counter,
+                horizon_ms, levels, key.is_counter, key.value_range,
             )
         except ValueError as error:  # too little data, e.g. one sample of a counter
             raise InvalidArgument(f"cannot forecast {key}: {error}") from None

@@ -105,24 +105,42 @@ def _damped_holt(y: np.ndarray, horizon: int, levels: tuple[float, ...]) -> Fore
 
 
 def _linear_trend(y: np.ndarray, horizon: int, levels: tuple[float, ...]) -> Forecast:
-    t = np.arange(len(y), dtype=np.float64)
+    """A line when the data show a trend; their mean (or last value) when they do not.
+
+    Extrapolating a slope that noise alone could explain, far past a short history,
+    is how a 2-minute-old CPU series gets forecast to 100 %: require |t| >= 2.
+    """
+    n = len(y)
+    if n < 3:
+        spread = np.full(horizon, abs(y[-1] - y[0]))
+        model = ModelDescription(
+            name="naive", reason=f"only {n} point(s): the last value carried forward",
+            observations=n, residual_std=float(spread[0]),
+        )
+        return _with_bounds(np.full(horizon, y[-1]), spread, levels, model)
+    t = np.arange(n, dtype=np.float64)
     intercept, slope, sigma, t_mean, sxx = linear_fit(t, y)
-    future = np.arange(len(y), len(y) + horizon, dtype=np.float64)
-    mean = intercept + slope * future
-    spread = linear_prediction_std(sigma, len(y), t_mean, sxx, future)
-    reason = (
-        f"only {len(y)} points (smoothing needs {MIN_POINTS_FOR_SMOOTHING}): least-squares line"
-        if len(y) < MIN_POINTS_FOR_SMOOTHING
-        else "constant series: least-squares line"
-    )
+    future = np.arange(n, n + horizon, dtype=np.float64)
+    why = f"only {n} points (smoothing needs {MIN_POINTS_FOR_SMOOTHING})" \
+        if n < MIN_POINTS_FOR_SMOOTHING else "constant series"
+    trend_t = abs(slope) * np.sqrt(sxx) / sigma if sigma > 0 else (np.inf if slope else 0.0)
+    if trend_t < 2.0:
+        level_std = float(np.std(y, ddof=1))
+        model = ModelDescription(
+            name="mean", reason=f"{why}, no significant trend: their mean",
+            parameters={"mean": float(y.mean())}, observations=n, residual_std=level_std,
+        )
+        spread = np.full(horizon, level_std * np.sqrt(1 + 1 / n))
+        return _with_bounds(np.full(horizon, y.mean()), spread, levels, model)
     model = ModelDescription(
         name="linear_trend",
-        reason=reason,
+        reason=f"{why}: least-squares line",
         parameters={"intercept": intercept, "slope": slope},
-        observations=len(y),
+        observations=n,
         residual_std=float(sigma),
     )
-    return _with_bounds(mean, spread, levels, model)
+    spread = linear_prediction_std(sigma, n, t_mean, sxx, future)
+    return _with_bounds(intercept + slope * future, spread, levels, model)
 
 
 def _with_bounds(
@@ -139,12 +157,14 @@ def forecast_samples(
     horizon_ms: int,
     levels: Sequence[float] = DEFAULT_LEVELS,
     is_counter: bool = False,
+    value_range: tuple[float, float] = (-math.inf, math.inf),
 ) -> SeriesForecast:
     """Forecast a series given as raw samples (sorted times in ms, float values).
 
     NaN samples are gaps. Counters are forecast as their per-second rate. The
     grid step is the series' own sampling interval, coarsened so the horizon
-    never needs more than MAX_HORIZON_POINTS points.
+    never needs more than MAX_HORIZON_POINTS points. Forecasts and bounds are
+    clipped to value_range (e.g. 0..1 for a ratio, >= 0 for bytes).
     """
     finite = np.isfinite(values)
     timestamps_ms, values = timestamps_ms[finite], values[finite]
@@ -155,7 +175,7 @@ def forecast_samples(
     step_ms = max(native_step_ms(timestamps_ms), math.ceil(horizon_ms / MAX_HORIZON_POINTS))
     grid = to_grid(timestamps_ms, values, step_ms, MAX_HISTORY_POINTS)
     horizon = max(1, math.ceil(horizon_ms / step_ms))
-    forecast = forecast_values(grid.values, horizon, levels)
+    forecast = _clipped(forecast_values(grid.values, horizon, levels), *value_range)
     last = int(grid.timestamps_ms[-1])
     future = last + step_ms * np.arange(1, horizon + 1, dtype=np.int64)
     return SeriesForecast(
@@ -165,4 +185,15 @@ def forecast_samples(
         last_timestamp_ms=last,
         last_value=float(values[-1]),
         rate_of_counter=is_counter,
+    )
+
+
+def _clipped(forecast: Forecast, low: float, high: float) -> Forecast:
+    if low == -math.inf and high == math.inf:
+        return forecast
+    return Forecast(
+        mean=np.clip(forecast.mean, low, high),
+        lower={level: np.clip(bound, low, high) for level, bound in forecast.lower.items()},
+        upper={level: np.clip(bound, low, high) for level, bound in forecast.upper.items()},
+        model=forecast.model,
     )

@@ -113,3 +113,25 @@ def test_already_past_the_threshold():
     assert crossing.already_crossed and crossing.expected_ms == timestamps[-1]
     crossing = time_to_threshold(result, 6.0, rising=True, level=80.0)
     assert crossing.expected_ms is None and not crossing.already_crossed
+
+
+def test_short_noisy_history_without_a_trend_is_not_extrapolated():
+    y = np.array([0.05, 0.02, 0.07, 0.03, 0.06, 0.02, 0.08, 0.04])
+    f = forecast_values(y, 720)
+    assert f.model.name == "mean" and "no significant trend" in f.model.reason
+    np.testing.assert_allclose(f.mean, y.mean())
+
+
+def test_two_points_carry_the_last_value_forward():
+    f = forecast_values(np.array([1.0, 2.0]), 5)
+    assert f.model.name == "naive"
+    np.testing.assert_allclose(f.mean, 2.0)
+
+
+def test_forecasts_stay_within_what_the_unit_allows():
+    timestamps = np.arange(0, 3_600_000, 60_000, dtype=np.int64)
+    ratio = np.linspace(0.5, 0.98, len(timestamps))
+    result = forecast_samples(timestamps, ratio, 6 * 3_600_000, value_range=(0.0, 1.0))
+    for bound in (result.forecast.mean, *result.forecast.lower.values(), *result.forecast.upper.values()):
+        assert bound.min() >= 0.0 and bound.max() <= 1.0
+    assert result.forecast.mean[-1] == 1.0
