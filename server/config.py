@@ -60,12 +60,12 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         help="directory for what the store keeps on disk (created if missing)",
     )
     parser.add_argument(
-        "--retention", type=_duration("--retention"),
+        "--retention", type=_duration("--retention (INFRACAST_RETENTION)"),
         default=env.get("INFRACAST_RETENTION", "3d"),
         help="how much history to keep per series (default %(default)s)",
     )
     parser.add_argument(
-        "--grace-period", type=_duration("--grace-period"),
+        "--grace-period", type=_duration("--grace-period (INFRACAST_GRACE_PERIOD)"),
         default=env.get("INFRACAST_GRACE_PERIOD", "10s"),
         help="how long in-flight RPCs may run after SIGTERM (default %(default)s)",
     )
@@ -86,15 +86,6 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
     env = os.environ if env is None else env
     parser = _parser(env)
     args = parser.parse_args(argv)
-    # Defaults taken from the environment are strings that argparse does not convert.
-    for name, convert in (("retention", _duration("INFRACAST_RETENTION")),
-                          ("grace_period", _duration("INFRACAST_GRACE_PERIOD"))):
-        value = getattr(args, name)
-        if isinstance(value, str):
-            try:
-                setattr(args, name, convert(value))
-            except argparse.ArgumentTypeError as error:
-                parser.error(str(error))
     try:
         workers = int(args.forecast_workers)
     except ValueError:
