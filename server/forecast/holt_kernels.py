@@ -30,8 +30,8 @@ def holt_initial_state(y):
 
 
 @kernel
-def holt_sse(y, alpha, beta, phi):
-    """Sum of squared one-step-ahead errors of the smoother over y (n,)."""
+def holt_smooth(y, alpha, beta, phi):
+    """Run the smoother over y (n,); return the final level, trend and squared one-step error sum."""
     level, trend = holt_initial_state(y)
     sse = 0.0
     for t in range(1, len(y)):
@@ -40,20 +40,19 @@ def holt_sse(y, alpha, beta, phi):
         sse += error * error
         level = predicted + alpha * error
         trend = phi * trend + beta * error
-    return sse
+    return level, trend, sse
+
+
+@kernel
+def holt_sse(y, alpha, beta, phi):
+    """Sum of squared one-step-ahead errors of the smoother over y (n,)."""
+    return holt_smooth(y, alpha, beta, phi)[2]
 
 
 @kernel
 def holt_final_state(y, alpha, beta, phi):
     """Level, trend and one-step residual standard deviation after smoothing y (n,)."""
-    level, trend = holt_initial_state(y)
-    sse = 0.0
-    for t in range(1, len(y)):
-        predicted = level + phi * trend
-        error = y[t] - predicted
-        sse += error * error
-        level = predicted + alpha * error
-        trend = phi * trend + beta * error
+    level, trend, sse = holt_smooth(y, alpha, beta, phi)
     dof = max(len(y) - 1 - 3, 1)
     return level, trend, np.sqrt(sse / dof)
 
