@@ -95,9 +95,11 @@ class Shipper:
                 await self._session()
             except aio.AioRpcError as error:
                 delay = self._after_error(error)
-            except (ConnectionError, OSError) as error:
-                log.warning("connection to %s failed: %s", self.target, error)
+            except Exception as error:
+                # A broken stream surfaces in several shapes; none may stop the shipping.
                 delay = self.backoff.next_delay()
+                log.warning("stream to %s failed (%s); retrying in %.1fs", self.target,
+                            error or type(error).__name__, delay)
             finally:
                 self.connected = False
             if self._closing:
@@ -127,8 +129,8 @@ class Shipper:
     async def _session(self) -> None:
         async with aio.insecure_channel(self.target) as channel:
             call = ingest_pb2_grpc.IngestServiceStub(channel).Push()
-            await call.write(ingest_pb2.PushRequest(hello=self.hello))
             reader = asyncio.create_task(self._read_acks(call))
+            await self._write(call, ingest_pb2.PushRequest(hello=self.hello), reader)
             try:
                 await self._write_batches(call, reader)
             finally:
@@ -148,12 +150,23 @@ class Shipper:
             in_flight = sum(1 for b in self._pending if b.sequence <= sent)
             if unsent and in_flight < self.max_in_flight:
                 batch = unsent[0]
-                await call.write(ingest_pb2.PushRequest(batch=batch))
+                await self._write(call, ingest_pb2.PushRequest(batch=batch), reader)
                 sent = batch.sequence
                 continue
             await self._wait_for_change(reader)
         with contextlib.suppress(aio.AioRpcError, asyncio.InvalidStateError):
             await call.done_writing()
+
+    @staticmethod
+    async def _write(call: aio.StreamStreamCall, request: ingest_pb2.PushRequest,
+                     reader: asyncio.Task) -> None:
+        try:
+            await call.write(request)
+        except asyncio.InvalidStateError:
+            # The server ended the RPC between our writes; its status (read by the
+            # reader) says why, e.g. INVALID_ARGUMENT for the batch it refused.
+            await reader
+            raise ConnectionError("the server ended the stream") from None
 
     async def _read_acks(self, call: aio.StreamStreamCall) -> None:
         async for response in call:

@@ -83,6 +83,9 @@ def cmd_forecast(client: InfracastClient, args: argparse.Namespace) -> int:
     rate = " (per-second rate of the counter)" if f.model.rate_of_counter else ""
     print(f"{f.series}{rate}")
     print(f"model: {f.model.name} — {f.model.reason}")
+    if f.model.backtest_mae:
+        print(f"backtest: mean absolute error {format_value(metric, f.model.backtest_mae)}, "
+              f"MASE {f.model.backtest_mase:.2f}")
     print(f"last: {format_value(metric, f.last_value)} at {_when(f.last_timestamp)}; "
           f"step {format_duration(f.step_s)}")
     shown = np.unique(np.linspace(0, len(f.mean) - 1, min(args.points, len(f.mean))).round().astype(int))
@@ -105,7 +108,8 @@ def _crossing_json(c: ThresholdCrossing) -> dict:
         "will_cross": c.will_cross, "already_crossed": c.already_crossed,
         "expected": _iso(c.expected), "earliest": _iso(c.earliest), "latest": _iso(c.latest),
         "time_remaining_seconds": c.time_remaining_s, "last_value": c.last_value,
-        "level": c.level, "horizon_seconds": c.horizon_s, "model": vars(c.model),
+        "level": c.level, "horizon_seconds": c.horizon_s, "probability": c.probability,
+        "model": vars(c.model),
     }
 
 
@@ -124,12 +128,39 @@ def cmd_when(client: InfracastClient, args: argparse.Namespace) -> int:
     elif c.will_cross:
         print(f"{way} {target} in {format_duration(c.time_remaining_s or 0)}, at {_when(c.expected)}")
         latest = _when(c.latest) if c.latest else f"not within {format_duration(c.horizon_s)}"
-        print(f"{c.level:g}% range: earliest {_when(c.earliest)}, latest {latest}")
+        print(f"{c.level:g}% range: earliest {_when(c.earliest)}, latest {latest}; "
+              f"probability within {format_duration(c.horizon_s)}: {c.probability:.0%}")
     else:
         verb = "fall to" if args.below else "reach"
         print(f"does not {verb} {target} within {format_duration(c.horizon_s)}"
-              + (f" (possible from {_when(c.earliest)} at {c.level:g}%)" if c.earliest else ""))
+              + (f" (possible from {_when(c.earliest)} at {c.level:g}%)" if c.earliest else "")
+              + f"; probability {c.probability:.0%}")
     print(f"model: {c.model.name} — {c.model.reason}")
+    return 0
+
+
+def cmd_anomalies(client: InfracastClient, args: argparse.Namespace) -> int:
+    a = client.detect_anomalies(args.selector, args.window, args.threshold)
+    if args.json:
+        print(json.dumps({
+            "series": {"metric": a.series.metric, "labels": a.series.labels},
+            "threshold": a.threshold, "step_seconds": a.step_s, "model": vars(a.model),
+            "scores": [{"timestamp": str(t) + "Z", "value": v, "expected": e, "score": z,
+                        "anomalous": bool(flag)}
+                       for t, v, e, z, flag in zip(a.timestamps, a.values.tolist(), a.expected.tolist(),
+                                                   a.scores.tolist(), a.anomalous, strict=True)],
+        }, indent=2))
+        return 0
+    metric = a.series.metric
+    flagged = np.flatnonzero(a.anomalous) if not args.all else np.arange(len(a.scores))
+    print(f"{a.series}: {int(a.anomalous.sum())} of {len(a.scores)} points at |score| >= "
+          f"{a.threshold:g} (model {a.model.name}, step {format_duration(a.step_s)})")
+    rows = [[_when(datetime.fromtimestamp(a.timestamps[i].astype("int64") / 1000, tz=UTC)),
+             format_value(metric, a.values[i]), format_value(metric, a.expected[i]),
+             f"{a.scores[i]:+.1f}", "yes" if a.anomalous[i] else ""] for i in flagged]
+    if rows:
+        print(render_table(["TIME", "VALUE", "EXPECTED", "SCORE", "ANOMALOUS"], rows,
+                           [False, True, True, True, False]))
     return 0
 
 
@@ -187,12 +218,21 @@ def build_parser(env: dict[str, str] | os._Environ) -> argparse.ArgumentParser:
                       help="interval level for the earliest/latest range (default 80)")
     when.set_defaults(handler=cmd_when)
 
+    anomalies = commands.add_parser("anomalies", help="score recent samples of one series")
+    anomalies.add_argument("selector", help='e.g. node_load1{node="n1"}')
+    anomalies.add_argument("--window", type=_duration_arg, default=3600.0,
+                           help="how much recent history to score (default 1h)")
+    anomalies.add_argument("--threshold", type=float, default=4.0,
+                           help="robust z-score that flags a point (default 4)")
+    anomalies.add_argument("--all", action="store_true", help="list every point, not only flagged ones")
+    anomalies.set_defaults(handler=cmd_anomalies)
+
     health = commands.add_parser("health", help="check the server's health and readiness")
     health.add_argument("--service", default=None,
                         help="one service name ('' for the whole server); default: all")
     health.set_defaults(handler=cmd_health)
 
-    for sub in (series, forecast, when, health):
+    for sub in (series, forecast, when, anomalies, health):
         sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     demo = commands.add_parser("demo", help="run server, a real agent and a simulated fleet here")

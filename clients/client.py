@@ -48,6 +48,10 @@ class Model:
     observations: int
     residual_std: float
     rate_of_counter: bool
+    season_length: int  # grid steps; 0 when no season is used
+    season_period_s: float | None
+    backtest_mae: float  # 0 for short histories, which have no backtest
+    backtest_mase: float
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,22 @@ class ThresholdCrossing:
     level: float
     horizon_s: float
     model: Model
+    probability: float  # of reaching the threshold within the horizon
+
+
+@dataclass(frozen=True)
+class Anomalies:
+    """Scores of the window's points; `anomalous` marks |score| >= threshold."""
+
+    series: Series
+    timestamps: np.ndarray  # datetime64[ms], UTC
+    values: np.ndarray
+    expected: np.ndarray
+    scores: np.ndarray
+    anomalous: np.ndarray
+    threshold: float
+    step_s: float
+    model: Model
 
 
 def _seconds(value: float | str) -> float:
@@ -99,8 +119,10 @@ def _series(message: series_pb2.SeriesKey) -> Series:
 
 
 def _model(message: forecast_pb2.ModelInfo) -> Model:
+    period = message.season_period.ToMilliseconds() / 1000 if message.HasField("season_period") else None
     return Model(message.name, message.reason, dict(message.parameters), message.observations,
-                 message.residual_std, message.rate_of_counter)
+                 message.residual_std, message.rate_of_counter, message.season_length, period,
+                 message.backtest_mae, message.backtest_mase)
 
 
 class InfracastClient:
@@ -181,6 +203,26 @@ class InfracastClient:
             last_value=response.last_value,
             level=response.level,
             horizon_s=response.horizon.ToMilliseconds() / 1000,
+            model=_model(response.model),
+            probability=response.probability,
+        )
+
+    def detect_anomalies(self, selector: str, window: float | str = "1h",
+                         threshold: float = 4.0) -> Anomalies:
+        """Score the window's points by how far they fall from the model's one-step forecast."""
+        request = forecast_pb2.DetectAnomaliesRequest(
+            selector=selector, window=_duration(_seconds(window)), threshold=threshold)
+        response = self._call(self._forecasts.DetectAnomalies, request)
+        points = response.scores
+        return Anomalies(
+            series=_series(response.series),
+            timestamps=np.asarray([p.timestamp_ms for p in points], dtype="datetime64[ms]"),
+            values=np.asarray([p.value for p in points]),
+            expected=np.asarray([p.expected for p in points]),
+            scores=np.asarray([p.score for p in points]),
+            anomalous=np.asarray([p.anomalous for p in points], dtype=bool),
+            threshold=response.threshold,
+            step_s=response.step.ToMilliseconds() / 1000,
             model=_model(response.model),
         )
 

@@ -69,9 +69,11 @@ class App:
 
 
 def warm_up_kernels() -> None:
-    """Run every model once so the first real request does not pay for loading kernels."""
+    """Run every kernel path once so the first real request does not pay for loading them."""
     rng = np.random.default_rng(0)
-    forecast_values(np.cumsum(rng.normal(size=64)), 8)
+    seasonal = np.sin(np.arange(96) * 2 * np.pi / 24) * 5 + rng.normal(size=96)
+    forecast_values(seasonal, 8, season_length=24)
+    forecast_values(np.cumsum(rng.normal(size=64)), 8, season_length=None)
     forecast_values(np.array([1.0, 2.0, 3.0]), 4)
 
 

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from infracast.server.errors import InvalidArgument, NotFound
+from infracast.server.forecast.anomalies import AnomalyScores, robust_scores
 from infracast.server.forecast.engine import DEFAULT_LEVELS, SeriesForecast, forecast_samples
 from infracast.server.forecast.threshold import Crossing, time_to_threshold
 from infracast.server.selector import SelectorError, parse_selector
@@ -20,8 +21,19 @@ from infracast.server.series import SeriesKey
 from infracast.server.store.base import SeriesSummary, Store
 
 MAX_HORIZON_MS = 30 * 86400 * 1000
+MAX_ANOMALY_WINDOW_MS = 7 * 86400 * 1000
+ANOMALY_HORIZON_MS = 3600 * 1000  # the horizon whose grid the scores are computed on
 MAX_LIST_LIMIT = 10_000
 DEFAULT_LIST_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class AnomalyAnswer:
+    key: SeriesKey
+    forecast: SeriesForecast
+    timestamps_ms: object  # np.ndarray of the scored grid points
+    scores: AnomalyScores
+    threshold: float
 
 
 @dataclass(frozen=True)
@@ -91,6 +103,19 @@ class Predictor:
         key, result = await self.forecast(selector_text, horizon_ms, [level])
         crossing = time_to_threshold(result, threshold, rising, level)
         return ThresholdAnswer(key, result, crossing, level, horizon_ms)
+
+
+    async def detect_anomalies(self, selector_text: str, window_ms: int, threshold: float) -> AnomalyAnswer:
+        if window_ms <= 0 or window_ms > MAX_ANOMALY_WINDOW_MS:
+            raise InvalidArgument(
+                f"window must be positive and at most 7 days, got {window_ms / 1000:g}s")
+        if not (math.isfinite(threshold) and threshold > 0):
+            raise InvalidArgument(f"threshold must be a positive number, got {threshold:g}")
+        key, result = await self.forecast(selector_text, ANOMALY_HORIZON_MS, DEFAULT_LEVELS)
+        grid_times = result.grid_timestamps_ms
+        points = int(((grid_times > grid_times[-1] - window_ms)).sum())
+        scores = robust_scores(result.grid_values, result.forecast.residuals, points, threshold)
+        return AnomalyAnswer(key, result, grid_times[-points:], scores, threshold)
 
 
 def _parse(selector_text: str, allow_empty: bool):

@@ -57,8 +57,8 @@ def build_fleet(count: int, start_s: float) -> list[NodeProfile]:
             # The filling disk is 85 % full and gains ~0.8 %/h: full in under a day.
             disk_used=0.85 if behaviour == "disk_fill" else rng.uniform(0.3, 0.6),
             disk_growth_per_h=0.008 if behaviour == "disk_fill" else rng.uniform(0.0, 0.0005),
-            # The leak started 10 h ago and adds 4 %/h: memory runs out in a few hours.
-            leak_per_h=0.04 if behaviour == "memory_leak" else 0.0,
+            # A leak since the history began adds 1 %/h: memory runs out within a day.
+            leak_per_h=0.01 if behaviour == "memory_leak" else 0.0,
             seed=rng.randrange(1 << 30),
         ))
     return nodes
@@ -84,9 +84,9 @@ class SimulatedNode:
     def memory_available(self, t: float) -> float:
         p = self.profile
         used = p.memory_used + 0.03 * math.sin(2 * math.pi * (t / DAY_S + p.phase))
-        leak_start = self.start_s - 10 * 3600
-        if p.leak_per_h and t > leak_start:
-            used += p.leak_per_h * (t - leak_start) / 3600
+        # The leaking node starts low and has leaked steadily since the history began.
+        if p.leak_per_h:
+            used += p.leak_per_h * (t - self.start_s) / 3600 + 0.3
         used += self._rng.gauss(0, 0.004)
         return max(p.memory_total * (1 - min(used, 1.0)), 0.0)
 

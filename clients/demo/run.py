@@ -27,7 +27,7 @@ from infracast.server.app import create_server
 from infracast.server.config import ServerConfig
 from infracast.v1 import ingest_pb2
 
-BACKFILL_S = 2 * 86400
+BACKFILL_S = 3 * 86400
 BACKFILL_STEP_S = 300
 REFRESH_S = 3.0
 

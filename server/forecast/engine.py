@@ -1,8 +1,9 @@
-"""The forecast engine's Python layer: choose a model, run its kernels, build the answer.
+"""The forecast engine's Python layer: prepare the data, run the kernels, describe the answer.
 
-Two entry points:
-  forecast_values(values, horizon, levels)      equally spaced values -> Forecast
-  forecast_samples(timestamps_ms, values, ...)  raw samples of a series -> SeriesForecast
+Entry points (no grpc, no protobuf):
+  forecast_values(values, horizon, season_length, levels)   equally spaced values -> Forecast
+  forecast_batch(values_2d, horizon, season_length, levels) many series at once -> BatchForecast
+  forecast_samples(timestamps_ms, values, horizon_ms, ...)  raw samples of a series -> SeriesForecast
 """
 
 from __future__ import annotations
@@ -10,18 +11,49 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from statistics import NormalDist
 
 import numpy as np
 
-from infracast.server.forecast import holt_kernels as holt
+from infracast.server.forecast import auto_kernels as auto
 from infracast.server.forecast.grid import counter_rate, native_step_ms, to_grid
-from infracast.server.forecast.linear_kernels import linear_fit, linear_prediction_std
+from infracast.server.forecast.season_kernels import MIN_CYCLES, dominant_period, seasonal_profile
 
 DEFAULT_LEVELS = (80.0, 95.0)
-MIN_POINTS_FOR_SMOOTHING = 24
 MAX_HISTORY_POINTS = 4032  # two weeks of 5-minute points
 MAX_HORIZON_POINTS = 720
+PREDICT_LINEAR_WINDOW_MS = 6 * 3600 * 1000  # node_exporter's NodeFilesystemSpaceFillingUp window
+# Exceedance probabilities are read off error quantiles at these probabilities.
+PROBABILITY_GRID = np.round(np.arange(0.01, 1.0, 0.01), 4)
+DAY_MS = 86_400_000
+WEEK_MS = 7 * DAY_MS
+# Grid steps that divide a day, so a daily season is a whole number of steps.
+NICE_STEPS_MS = tuple(s * 1000 for s in (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60, 120, 180, 240,
+                                         300, 600, 900, 1200, 1800, 3600, 7200, 10800, 21600))
+
+MODEL_NAMES = {
+    auto.NAIVE: "naive",
+    auto.MEAN: "mean",
+    auto.LINE: "linear_trend",
+    auto.SES: "simple_smoothing",
+    auto.DAMPED: "damped_trend",
+    auto.THETA: "theta",
+    auto.DRIFT: "robust_drift",
+    auto.HOLT_WINTERS: "holt_winters",
+    auto.SEASONAL_NAIVE: "seasonal_naive",
+    auto.PREDICT_LINEAR: "predict_linear",
+}
+MODEL_SUMMARIES = {
+    auto.NAIVE: "the last value carried forward",
+    auto.MEAN: "the mean of the history",
+    auto.LINE: "a least-squares line",
+    auto.SES: "exponential smoothing of the level",
+    auto.DAMPED: "exponential smoothing with a damped trend",
+    auto.THETA: "the Theta method (smoothing with half the long-run slope as drift)",
+    auto.DRIFT: "smoothing with a drift robust to bursts (median of long differences)",
+    auto.HOLT_WINTERS: "Holt-Winters additive seasonal smoothing",
+    auto.SEASONAL_NAIVE: "the same time one season earlier",
+    auto.PREDICT_LINEAR: "a least-squares line over the last window (Prometheus predict_linear)",
+}
 
 
 @dataclass(frozen=True)
@@ -31,16 +63,45 @@ class ModelDescription:
     parameters: dict[str, float] = field(default_factory=dict)
     observations: int = 0
     residual_std: float = 0.0
+    season_length: int = 0  # in steps; 0 when no season is used
+    backtest_mae: float = math.nan  # mean absolute error of the model's past forecasts
+    backtest_mase: float = math.nan  # the same, scaled by the in-sample seasonal naive error
 
 
 @dataclass(frozen=True)
 class Forecast:
-    """Point forecast and bounds for steps 1..horizon; bounds keyed by level in percent."""
+    """Point forecast and bounds for steps 1..horizon; bounds keyed by level in percent.
+
+    error_quantiles (horizon, len(probabilities)) are quantiles of actual minus
+    forecast measured on the model's own past forecasts; they make the bounds and
+    the exceedance probabilities.
+    """
 
     mean: np.ndarray
     lower: dict[float, np.ndarray]
     upper: dict[float, np.ndarray]
     model: ModelDescription
+    probabilities: np.ndarray
+    error_quantiles: np.ndarray
+    residuals: np.ndarray  # one-step in-sample residuals (n,), 0 where none
+
+    def exceedance(self, threshold: float, rising: bool) -> np.ndarray:
+        """Probability (horizon,) that the value at each step is at or beyond the threshold."""
+        gaps = threshold - self.mean
+        below = np.array([
+            np.interp(gap, quantiles, self.probabilities, left=0.0, right=1.0)
+            for gap, quantiles in zip(gaps, self.error_quantiles, strict=True)
+        ])
+        return 1.0 - below if rising else below
+
+
+@dataclass(frozen=True)
+class BatchForecast:
+    mean: np.ndarray  # (series, horizon)
+    lower: dict[float, np.ndarray]  # level -> (series, horizon)
+    upper: dict[float, np.ndarray]
+    models: list[str]
+    info: np.ndarray  # (series, auto.INFO_SIZE), see auto_kernels
 
 
 @dataclass(frozen=True)
@@ -53,102 +114,162 @@ class SeriesForecast:
     last_timestamp_ms: int
     last_value: float
     rate_of_counter: bool
+    grid_timestamps_ms: np.ndarray
+    grid_values: np.ndarray
 
 
-def _z(level: float) -> float:
-    return NormalDist().inv_cdf(0.5 + level / 200.0)
-
-
-def _check_levels(levels: Sequence[float]) -> tuple[float, ...]:
+def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
     for level in levels:
-        if not 0.0 < level < 100.0:
+        if not (math.isfinite(level) and 0.0 < level < 100.0):
             raise ValueError(f"interval level {level} is outside (0, 100)")
-    return tuple(sorted(set(levels))) or DEFAULT_LEVELS
+    return tuple(sorted(set(float(level) for level in levels))) or DEFAULT_LEVELS
+
+
+def _probabilities(levels: tuple[float, ...]) -> np.ndarray:
+    tails = [p for level in levels for p in (0.5 - level / 200.0, 0.5 + level / 200.0)]
+    return np.unique(np.concatenate([PROBABILITY_GRID, np.round(tails, 10)]))
+
+
+def _season_reason(info: np.ndarray, season_length: int, detected: bool) -> str:
+    repeatability = info[auto.INFO_REPEATABILITY]
+    if season_length < 2:
+        return "no season considered"
+    if info[auto.INFO_SEASON] >= 2:
+        found = "detected" if detected else "given"
+        return f"season of {season_length} steps {found}, repeatability {repeatability:.2f}"
+    if info[auto.INFO_OBSERVATIONS] < MIN_CYCLES * season_length:
+        return f"season of {season_length} steps not used: needs {MIN_CYCLES} cycles of history"
+    threshold = auto.repeatability_threshold(season_length)
+    return (f"season of {season_length} steps not used: profile repeatability "
+            f"{repeatability:.2f} < {threshold:.2f}")
+
+
+def describe(info: np.ndarray, season_length: int, detected: bool = False) -> ModelDescription:
+    """A model description from the kernel's info vector."""
+    code = int(info[auto.INFO_MODEL])
+    n = int(info[auto.INFO_OBSERVATIONS])
+    name = MODEL_NAMES[code]
+    parameters: dict[str, float] = {}
+    if code in (auto.SES, auto.DAMPED, auto.THETA, auto.DRIFT, auto.HOLT_WINTERS):
+        parameters["alpha"] = float(info[auto.INFO_ALPHA])
+    if code == auto.DAMPED:
+        parameters["beta"] = float(info[auto.INFO_BETA])
+        parameters["phi"] = float(info[auto.INFO_PHI])
+    if code == auto.HOLT_WINTERS:
+        parameters["gamma"] = float(info[auto.INFO_GAMMA])
+    if code not in (auto.SEASONAL_NAIVE, auto.NAIVE):
+        parameters["level"] = float(info[auto.INFO_LEVEL])
+        parameters["trend_per_step"] = float(info[auto.INFO_TREND])
+    if code < auto.SES:
+        reason = f"only {n} points (backtests need {auto.MIN_POINTS}): {MODEL_SUMMARIES[code]}"
+        if code == auto.MEAN:
+            reason += "; no significant trend"
+        mae = mase = math.nan
+    else:
+        mae = float(info[auto.INFO_BACKTEST_MAE])
+        mase = float(info[auto.INFO_BACKTEST_MASE])
+        reason = (f"{MODEL_SUMMARIES[code]}: lowest mean absolute error ({mae:.4g}, MASE "
+                  f"{mase:.2f}) forecasting from past origins among the candidates; "
+                  f"{_season_reason(info, season_length, detected)}")
+    season = int(info[auto.INFO_SEASON])
+    return ModelDescription(
+        name=name, reason=reason, parameters=parameters, observations=n,
+        residual_std=float(info[auto.INFO_RESIDUAL_STD]), season_length=season,
+        backtest_mae=mae, backtest_mase=mase,
+    )
+
+
+def detect_season_length(values: np.ndarray, candidates: Sequence[int] = ()) -> tuple[int, bool]:
+    """The first candidate period whose profile repeats; with no candidates, the lag of
+    the highest autocorrelation between 4 and a third of the history. (0, False) if none."""
+    for m in candidates:
+        if m >= 2 and len(values) >= MIN_CYCLES * m:
+            _, repeatability = seasonal_profile(values, m)
+            if repeatability >= auto.repeatability_threshold(m):
+                return m, True
+    if candidates or len(values) < 24:
+        return 0, False
+    lag, _ = dominant_period(values, 4, len(values) // 3)
+    return (int(lag), True) if lag >= 4 else (0, False)
 
 
 def forecast_values(
-    values: np.ndarray, horizon: int, levels: Sequence[float] = DEFAULT_LEVELS
+    values: np.ndarray,
+    horizon: int,
+    season_length: int | None = None,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    linear_window: int | None = None,
 ) -> Forecast:
     """Forecast equally spaced values `horizon` steps ahead.
 
-    values : (n,) finite float64, n >= 1 (NaN values are treated as gaps and interpolated)
-    Returns the point forecast (horizon,) and lower/upper bounds (horizon,) per level.
+    values : (n,) float64, n >= 1; NaN values are gaps and are interpolated.
+    season_length : steps per season (e.g. 288 for daily at 5 minutes); None detects it
+        from the data, 0 forbids a season. A season is used only if its profile repeats.
+    levels : interval levels in percent.
+    linear_window : the predict_linear candidate's window in steps (default: all history).
+    Returns the point forecast (horizon,), bounds (horizon,) per level and the model.
     """
     if horizon < 1:
         raise ValueError("horizon must be at least one step")
-    levels = _check_levels(levels)
-    y = np.asarray(values, dtype=np.float64)
-    finite = np.isfinite(y)
-    if not finite.any():
+    levels = check_levels(levels)
+    y = np.ascontiguousarray(values, dtype=np.float64)
+    if y.ndim != 1 or len(y) == 0:
+        raise ValueError("values must be a non-empty 1-D array")
+    if not np.isfinite(y).any():
         raise ValueError("no finite values to forecast from")
-    if not finite.all():
-        positions = np.arange(len(y))
-        y = np.interp(positions, positions[finite], y[finite])
-    if len(y) >= MIN_POINTS_FOR_SMOOTHING and np.ptp(y) > 0:
-        return _damped_holt(y, horizon, levels)
-    return _linear_trend(y, horizon, levels)
+    y = np.where(np.isinf(y), np.nan, y)
+    detected = season_length is None
+    if season_length is None:
+        season_length, _ = detect_season_length(auto.interpolate_gaps(y))
+    probabilities = _probabilities(levels)
+    mean = np.empty(horizon)
+    quantiles = np.empty((horizon, len(probabilities)))
+    info = np.empty(auto.INFO_SIZE)
+    residuals = np.empty(len(y))
+    auto.auto_forecast(y, int(season_length), int(horizon), probabilities,
+                       int(linear_window or len(y)), mean, quantiles, info, residuals)
+    lower, upper = {}, {}
+    for level in levels:
+        low = np.searchsorted(probabilities, round(0.5 - level / 200.0, 10))
+        high = np.searchsorted(probabilities, round(0.5 + level / 200.0, 10))
+        lower[level] = mean + quantiles[:, low]
+        upper[level] = mean + quantiles[:, high]
+    return Forecast(mean, lower, upper, describe(info, int(season_length), detected),
+                    probabilities, quantiles, residuals)
 
 
-def _damped_holt(y: np.ndarray, horizon: int, levels: tuple[float, ...]) -> Forecast:
-    alpha, beta, phi, _ = holt.holt_fit(y, holt.ALPHAS, holt.BETA_RATIOS, holt.PHIS)
-    level, trend, sigma = holt.holt_final_state(y, alpha, beta, phi)
-    mean = holt.holt_forecast(level, trend, phi, horizon)
-    spread = sigma * np.sqrt(holt.holt_variance_factors(alpha, beta, phi, horizon))
-    model = ModelDescription(
-        name="damped_holt",
-        reason=f"{len(y)} points: damped-trend exponential smoothing fitted by squared error",
-        parameters={"alpha": alpha, "beta": beta, "phi": phi, "level": level, "trend": trend},
-        observations=len(y),
-        residual_std=float(sigma),
-    )
-    return _with_bounds(mean, spread, levels, model)
+def forecast_batch(
+    values: np.ndarray, horizon: int, season_length: int = 0,
+    levels: Sequence[float] = DEFAULT_LEVELS, linear_window: int | None = None,
+) -> BatchForecast:
+    """forecast_values for every row of values (series, n) at once, over all cores."""
+    levels = check_levels(levels)
+    y = np.ascontiguousarray(values, dtype=np.float64)
+    probabilities = np.unique(np.round(
+        [p for level in levels for p in (0.5 - level / 200.0, 0.5 + level / 200.0)], 10))
+    count = y.shape[0]
+    mean = np.empty((count, horizon))
+    quantiles = np.empty((count, horizon, len(probabilities)))
+    info = np.empty((count, auto.INFO_SIZE))
+    auto.auto_forecast_batch(y, int(season_length), int(horizon), probabilities,
+                             int(linear_window or y.shape[1]), mean, quantiles, info)
+    lower = {lv: mean + quantiles[:, :, np.searchsorted(probabilities, round(0.5 - lv / 200, 10))]
+             for lv in levels}
+    upper = {lv: mean + quantiles[:, :, np.searchsorted(probabilities, round(0.5 + lv / 200, 10))]
+             for lv in levels}
+    return BatchForecast(mean, lower, upper,
+                         [MODEL_NAMES[int(code)] for code in info[:, auto.INFO_MODEL]], info)
 
 
-def _linear_trend(y: np.ndarray, horizon: int, levels: tuple[float, ...]) -> Forecast:
-    """A line when the data show a trend; their mean (or last value) when they do not.
-
-    Extrapolating a slope that noise alone could explain, far past a short history,
-    is how a 2-minute-old CPU series gets forecast to 100 %: require |t| >= 2.
-    """
-    n = len(y)
-    if n < 3:
-        spread = np.full(horizon, abs(y[-1] - y[0]))
-        model = ModelDescription(
-            name="naive", reason=f"only {n} point(s): the last value carried forward",
-            observations=n, residual_std=float(spread[0]),
-        )
-        return _with_bounds(np.full(horizon, y[-1]), spread, levels, model)
-    t = np.arange(n, dtype=np.float64)
-    intercept, slope, sigma, t_mean, sxx = linear_fit(t, y)
-    future = np.arange(n, n + horizon, dtype=np.float64)
-    why = f"only {n} points (smoothing needs {MIN_POINTS_FOR_SMOOTHING})" \
-        if n < MIN_POINTS_FOR_SMOOTHING else "constant series"
-    trend_t = abs(slope) * np.sqrt(sxx) / sigma if sigma > 0 else (np.inf if slope else 0.0)
-    if trend_t < 2.0:
-        level_std = float(np.std(y, ddof=1))
-        model = ModelDescription(
-            name="mean", reason=f"{why}, no significant trend: their mean",
-            parameters={"mean": float(y.mean())}, observations=n, residual_std=level_std,
-        )
-        spread = np.full(horizon, level_std * np.sqrt(1 + 1 / n))
-        return _with_bounds(np.full(horizon, y.mean()), spread, levels, model)
-    model = ModelDescription(
-        name="linear_trend",
-        reason=f"{why}: least-squares line",
-        parameters={"intercept": intercept, "slope": slope},
-        observations=n,
-        residual_std=float(sigma),
-    )
-    spread = linear_prediction_std(sigma, n, t_mean, sxx, future)
-    return _with_bounds(intercept + slope * future, spread, levels, model)
-
-
-def _with_bounds(
-    mean: np.ndarray, spread: np.ndarray, levels: tuple[float, ...], model: ModelDescription
-) -> Forecast:
-    lower = {level: mean - _z(level) * spread for level in levels}
-    upper = {level: mean + _z(level) * spread for level in levels}
-    return Forecast(mean, lower, upper, model)
+def grid_step_ms(native_ms: int, horizon_ms: int, span_ms: int) -> int:
+    """A step that keeps the horizon within MAX_HORIZON_POINTS and the history within
+    MAX_HISTORY_POINTS, rounded up to a step that divides a day."""
+    wanted = max(native_ms, math.ceil(horizon_ms / MAX_HORIZON_POINTS),
+                 math.ceil(span_ms / MAX_HISTORY_POINTS))
+    for nice in NICE_STEPS_MS:
+        if nice >= wanted:
+            return nice
+    return wanted
 
 
 def forecast_samples(
@@ -161,10 +282,9 @@ def forecast_samples(
 ) -> SeriesForecast:
     """Forecast a series given as raw samples (sorted times in ms, float values).
 
-    NaN samples are gaps. Counters are forecast as their per-second rate. The
-    grid step is the series' own sampling interval, coarsened so the horizon
-    never needs more than MAX_HORIZON_POINTS points. Forecasts and bounds are
-    clipped to value_range (e.g. 0..1 for a ratio, >= 0 for bytes).
+    NaN samples are gaps. Counters are forecast as their per-second rate. Samples go
+    on a regular grid (see grid_step_ms); weekly, then daily seasons are tried.
+    Forecasts and bounds are clipped to value_range (e.g. 0..1 for a ratio, >= 0 for bytes).
     """
     finite = np.isfinite(values)
     timestamps_ms, values = timestamps_ms[finite], values[finite]
@@ -172,19 +292,25 @@ def forecast_samples(
         timestamps_ms, values = counter_rate(timestamps_ms, values)
     if len(values) == 0:
         raise ValueError("the series has no usable samples yet")
-    step_ms = max(native_step_ms(timestamps_ms), math.ceil(horizon_ms / MAX_HORIZON_POINTS))
+    span_ms = int(timestamps_ms[-1] - timestamps_ms[0])
+    step_ms = grid_step_ms(native_step_ms(timestamps_ms), horizon_ms, span_ms)
     grid = to_grid(timestamps_ms, values, step_ms, MAX_HISTORY_POINTS)
     horizon = max(1, math.ceil(horizon_ms / step_ms))
-    forecast = _clipped(forecast_values(grid.values, horizon, levels), *value_range)
+    # Weekly, then daily; a period that does not fit the history is reported, not tried.
+    seasons = [period // step_ms for period in (WEEK_MS, DAY_MS) if period % step_ms == 0]
+    testable = [m for m in seasons if len(grid.values) >= MIN_CYCLES * m]
+    season_length, _ = detect_season_length(grid.values, testable) if testable else (0, False)
+    if not season_length and seasons:
+        season_length = seasons[-1]  # the answer then says why the daily season was not used
+    window = max(2, PREDICT_LINEAR_WINDOW_MS // step_ms)
+    forecast = forecast_values(grid.values, horizon, season_length, levels, window)
+    forecast = _clipped(forecast, *value_range)
     last = int(grid.timestamps_ms[-1])
     future = last + step_ms * np.arange(1, horizon + 1, dtype=np.int64)
     return SeriesForecast(
-        timestamps_ms=future,
-        forecast=forecast,
-        step_ms=step_ms,
-        last_timestamp_ms=last,
-        last_value=float(values[-1]),
-        rate_of_counter=is_counter,
+        timestamps_ms=future, forecast=forecast, step_ms=step_ms, last_timestamp_ms=last,
+        last_value=float(values[-1]), rate_of_counter=is_counter,
+        grid_timestamps_ms=grid.timestamps_ms, grid_values=grid.values,
     )
 
 
@@ -196,4 +322,7 @@ def _clipped(forecast: Forecast, low: float, high: float) -> Forecast:
         lower={level: np.clip(bound, low, high) for level, bound in forecast.lower.items()},
         upper={level: np.clip(bound, low, high) for level, bound in forecast.upper.items()},
         model=forecast.model,
+        probabilities=forecast.probabilities,
+        error_quantiles=forecast.error_quantiles,
+        residuals=forecast.residuals,
     )

@@ -17,6 +17,10 @@ class Crossing:
     earliest_ms: int | None
     latest_ms: int | None
     already_crossed: bool
+    # Probability that the series is at or beyond the threshold at some step within the
+    # horizon: the largest per-step probability (a lower bound for the chance of any crossing,
+    # exact for series that move one way, such as a filling disk).
+    probability: float
 
 
 def first_crossing_ms(
@@ -57,9 +61,11 @@ def time_to_threshold(
     def cross(path: np.ndarray) -> int | None:
         return first_crossing_ms(start_ms, start, result.timestamps_ms, path, threshold, rising)
 
+    probability = 1.0 if already else float(forecast.exceedance(threshold, rising).max())
     return Crossing(
         expected_ms=cross(forecast.mean),
         earliest_ms=cross(near[level]),
         latest_ms=cross(far[level]),
         already_crossed=bool(already),
+        probability=probability,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from google.protobuf.duration_pb2 import Duration
 
 from infracast.server.forecast.engine import ModelDescription
@@ -13,15 +15,26 @@ def series_key_message(key: SeriesKey) -> series_pb2.SeriesKey:
     return series_pb2.SeriesKey(metric=key.metric, labels=dict(key.labels))
 
 
-def model_message(model: ModelDescription, rate_of_counter: bool) -> forecast_pb2.ModelInfo:
-    return forecast_pb2.ModelInfo(
+def model_message(model: ModelDescription, rate_of_counter: bool, step_ms: int) -> forecast_pb2.ModelInfo:
+    message = forecast_pb2.ModelInfo(
         name=model.name,
         reason=model.reason,
         parameters={name: float(value) for name, value in model.parameters.items()},
         observations=model.observations,
         residual_std=model.residual_std,
         rate_of_counter=rate_of_counter,
+        season_length=model.season_length,
+        backtest_mae=_finite_or_zero(model.backtest_mae),
+        backtest_mase=_finite_or_zero(model.backtest_mase),
     )
+    if model.season_length:
+        message.season_period.CopyFrom(duration_message(model.season_length * step_ms))
+    return message
+
+
+def _finite_or_zero(value: float) -> float:
+    # Short histories have no backtest; proto3 has no NaN-free "unset" for doubles.
+    return value if math.isfinite(value) else 0.0
 
 
 def duration_message(milliseconds: int) -> Duration:

@@ -12,6 +12,8 @@ from infracast.v1 import forecast_pb2, forecast_pb2_grpc
 DEFAULT_FORECAST_HORIZON_MS = 3600 * 1000
 DEFAULT_THRESHOLD_HORIZON_MS = 7 * 86400 * 1000
 DEFAULT_THRESHOLD_LEVEL = 80.0
+DEFAULT_ANOMALY_WINDOW_MS = 3600 * 1000
+DEFAULT_ANOMALY_THRESHOLD = 4.0
 
 
 def _horizon_ms(message: Duration, has_field: bool, default_ms: int) -> int:
@@ -43,7 +45,7 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
                 )
                 for level in sorted(forecast.lower)
             ],
-            model=model_message(forecast.model, result.rate_of_counter),
+            model=model_message(forecast.model, result.rate_of_counter, result.step_ms),
             step=duration_message(result.step_ms),
             last_timestamp_ms=result.last_timestamp_ms,
             last_value=result.last_value,
@@ -73,7 +75,8 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
             last_value=result.last_value,
             horizon=duration_message(answer.horizon_ms),
             level=answer.level,
-            model=model_message(result.forecast.model, result.rate_of_counter),
+            model=model_message(result.forecast.model, result.rate_of_counter, result.step_ms),
+            probability=crossing.probability,
         )
         if crossing.expected_ms is not None:
             response.time_remaining.CopyFrom(
@@ -97,4 +100,25 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
                 for s in summaries
             ],
             truncated=truncated,
+        )
+
+    async def DetectAnomalies(
+        self, request: forecast_pb2.DetectAnomaliesRequest, context: aio.ServicerContext
+    ) -> forecast_pb2.DetectAnomaliesResponse:
+        window_ms = _horizon_ms(request.window, request.HasField("window"), DEFAULT_ANOMALY_WINDOW_MS)
+        answer = await self._predictor.detect_anomalies(
+            request.selector, window_ms, request.threshold or DEFAULT_ANOMALY_THRESHOLD)
+        scores, result = answer.scores, answer.forecast
+        return forecast_pb2.DetectAnomaliesResponse(
+            series=series_key_message(answer.key),
+            scores=[
+                forecast_pb2.AnomalyScore(timestamp_ms=int(t), value=float(v), expected=float(e),
+                                          score=float(z), anomalous=bool(flag))
+                for t, v, e, z, flag in zip(answer.timestamps_ms, scores.values, scores.expected,
+                                            scores.score, scores.anomalous, strict=True)
+            ],
+            threshold=answer.threshold,
+            anomalous_count=int(scores.anomalous.sum()),
+            model=model_message(result.forecast.model, result.rate_of_counter, result.step_ms),
+            step=duration_message(result.step_ms),
         )

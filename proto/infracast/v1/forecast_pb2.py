@@ -26,7 +26,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from infracast.v1 import series_pb2 as infracast_dot_v1_dot_series__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1binfracast/v1/forecast.proto\x12\x0cinfracast.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x19infracast/v1/series.proto\"_\n\x0f\x46orecastRequest\x12\x10\n\x08selector\x18\x01 \x01(\t\x12*\n\x07horizon\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06levels\x18\x03 \x03(\x01\"\x95\x02\n\x10\x46orecastResponse\x12\'\n\x06series\x18\x01 \x01(\x0b\x32\x17.infracast.v1.SeriesKey\x12\x15\n\rtimestamps_ms\x18\x02 \x03(\x03\x12\x0c\n\x04mean\x18\x03 \x03(\x01\x12\x33\n\tintervals\x18\x04 \x03(\x0b\x32 .infracast.v1.PredictionInterval\x12&\n\x05model\x18\x05 \x01(\x0b\x32\x17.infracast.v1.ModelInfo\x12\'\n\x04step\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x19\n\x11last_timestamp_ms\x18\x07 \x01(\x03\x12\x12\n\nlast_value\x18\x08 \x01(\x01\"A\n\x12PredictionInterval\x12\r\n\x05level\x18\x01 \x01(\x01\x12\r\n\x05lower\x18\x02 \x03(\x01\x12\r\n\x05upper\x18\x03 \x03(\x01\"\xde\x01\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12;\n\nparameters\x18\x03 \x03(\x0b\x32\'.infracast.v1.ModelInfo.ParametersEntry\x12\x14\n\x0cobservations\x18\x04 \x01(\r\x12\x14\n\x0cresidual_std\x18\x05 \x01(\x01\x12\x17\n\x0frate_of_counter\x18\x06 \x01(\x08\x1a\x31\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xa4\x01\n\x16TimeToThresholdRequest\x12\x10\n\x08selector\x18\x01 \x01(\t\x12\x11\n\tthreshold\x18\x02 \x01(\x01\x12*\n\tdirection\x18\x03 \x01(\x0e\x32\x17.infracast.v1.Direction\x12*\n\x07horizon\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05level\x18\x05 \x01(\x01\"\xf4\x02\n\x17TimeToThresholdResponse\x12\'\n\x06series\x18\x01 \x01(\x0b\x32\x17.infracast.v1.SeriesKey\x12\x12\n\nwill_cross\x18\x02 \x01(\x08\x12\x1d\n\x15\x63rossing_timestamp_ms\x18\x03 \x01(\x03\x12\x1d\n\x15\x65\x61rliest_timestamp_ms\x18\x04 \x01(\x03\x12\x1b\n\x13latest_timestamp_ms\x18\x05 \x01(\x03\x12\x31\n\x0etime_remaining\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x17\n\x0f\x61lready_crossed\x18\x07 \x01(\x08\x12\x12\n\nlast_value\x18\x08 \x01(\x01\x12*\n\x07horizon\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05level\x18\n \x01(\x01\x12&\n\x05model\x18\x0b \x01(\x0b\x32\x17.infracast.v1.ModelInfo\"4\n\x11ListSeriesRequest\x12\x10\n\x08selector\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\r\"Q\n\x12ListSeriesResponse\x12(\n\x06series\x18\x01 \x03(\x0b\x32\x18.infracast.v1.SeriesInfo\x12\x11\n\ttruncated\x18\x02 \x01(\x08\"\x93\x01\n\nSeriesInfo\x12$\n\x03key\x18\x01 \x01(\x0b\x32\x17.infracast.v1.SeriesKey\x12\x14\n\x0csample_count\x18\x02 \x01(\x04\x12\x1a\n\x12\x66irst_timestamp_ms\x18\x03 \x01(\x03\x12\x19\n\x11last_timestamp_ms\x18\x04 \x01(\x03\x12\x12\n\nlast_value\x18\x05 \x01(\x01*S\n\tDirection\x12\x19\n\x15\x44IRECTION_UNSPECIFIED\x10\x00\x12\x14\n\x10\x44IRECTION_RISING\x10\x01\x12\x15\n\x11\x44IRECTION_FALLING\x10\x02\x32\x8d\x02\n\x0f\x46orecastService\x12I\n\x08\x46orecast\x12\x1d.infracast.v1.ForecastRequest\x1a\x1e.infracast.v1.ForecastResponse\x12^\n\x0fTimeToThreshold\x12$.infracast.v1.TimeToThresholdRequest\x1a%.infracast.v1.TimeToThresholdResponse\x12O\n\nListSeries\x12\x1f.infracast.v1.ListSeriesRequest\x1a .infracast.v1.ListSeriesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1binfracast/v1/forecast.proto\x12\x0cinfracast.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x19infracast/v1/series.proto\"_\n\x0f\x46orecastRequest\x12\x10\n\x08selector\x18\x01 \x01(\t\x12*\n\x07horizon\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06levels\x18\x03 \x03(\x01\"\x95\x02\n\x10\x46orecastResponse\x12\'\n\x06series\x18\x01 \x01(\x0b\x32\x17.infracast.v1.SeriesKey\x12\x15\n\rtimestamps_ms\x18\x02 \x03(\x03\x12\x0c\n\x04mean\x18\x03 \x03(\x01\x12\x33\n\tintervals\x18\x04 \x03(\x0b\x32 .infracast.v1.PredictionInterval\x12&\n\x05model\x18\x05 \x01(\x0b\x32\x17.infracast.v1.ModelInfo\x12\'\n\x04step\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x19\n\x11last_timestamp_ms\x18\x07 \x01(\x03\x12\x12\n\nlast_value\x18\x08 \x01(\x01\"A\n\x12PredictionInterval\x12\r\n\x05level\x18\x01 \x01(\x01\x12\r\n\x05lower\x18\x02 \x03(\x01\x12\r\n\x05upper\x18\x03 \x03(\x01\"\xd4\x02\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12;\n\nparameters\x18\x03 \x03(\x0b\x32\'.infracast.v1.ModelInfo.ParametersEntry\x12\x14\n\x0cobservations\x18\x04 \x01(\r\x12\x14\n\x0cresidual_std\x18\x05 \x01(\x01\x12\x17\n\x0frate_of_counter\x18\x06 \x01(\x08\x12\x15\n\rseason_length\x18\x07 \x01(\r\x12\x30\n\rseason_period\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x14\n\x0c\x62\x61\x63ktest_mae\x18\t \x01(\x01\x12\x15\n\rbacktest_mase\x18\n \x01(\x01\x1a\x31\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xa4\x01\n\x16TimeToThresholdRequest\x12\x10\n\x08selector\x18\x01 \x01(\t\x12\x11\n\tthreshold\x18\x02 \x01(\x01\x12*\n\tdirection\x18\x03 \x01(\x0e\x32\x17.infracast.v1.Direction\x12*\n\x07horizon\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05level\x18\x05 \x01(\x01\"\x89\x03\n\x17TimeToThresholdResponse\x12\'\n\x06series\x18\x01 \x01(\x0b\x32\x17.infracast.v1.SeriesKey\x12\x12\n\nwill_cross\x18\x02 \x01(\x08\x12\x1d\n\x15\x63rossing_timestamp_ms\x18\x03 \x01(\x03\x12\x1d\n\x15\x65\x61rliest_timestamp_ms\x18\x04 \x01(\x03\x12\x1b\n\x13latest_timestamp_ms\x18\x05 \x01(\x03\x12\x31\n\x0etime_remaining\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x17\n\x0f\x61lready_crossed\x18\x07 \x01(\x08\x12\x12\n\nlast_value\x18\x08 \x01(\x01\x12*\n\x07horizon\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05level\x18\n \x01(\x01\x12&\n\x05model\x18\x0b \x01(\x0b\x32\x17.infracast.v1.ModelInfo\x12\x13\n\x0bprobability\x18\x0c \x01(\x01\"4\n\x11ListSeriesRequest\x12\x10\n\x08selector\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\r\"Q\n\x12ListSeriesResponse\x12(\n\x06series\x18\x01 \x03(\x0b\x32\x18.infracast.v1.SeriesInfo\x12\x11\n\ttruncated\x18\x02 \x01(\x08\"\x93\x01\n\nSeriesInfo\x12$\n\x03key\x18\x01 \x01(\x0b\x32\x17.infracast.v1.SeriesKey\x12\x14\n\x0csample_count\x18\x02 \x01(\x04\x12\x1a\n\x12\x66irst_timestamp_ms\x18\x03 \x01(\x03\x12\x19\n\x11last_timestamp_ms\x18\x04 \x01(\x03\x12\x12\n\nlast_value\x18\x05 \x01(\x01\"h\n\x16\x44\x65tectAnomaliesRequest\x12\x10\n\x08selector\x18\x01 \x01(\t\x12)\n\x06window\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x11\n\tthreshold\x18\x03 \x01(\x01\"\xeb\x01\n\x17\x44\x65tectAnomaliesResponse\x12\'\n\x06series\x18\x01 \x01(\x0b\x32\x17.infracast.v1.SeriesKey\x12*\n\x06scores\x18\x02 \x03(\x0b\x32\x1a.infracast.v1.AnomalyScore\x12\x11\n\tthreshold\x18\x03 \x01(\x01\x12\x17\n\x0f\x61nomalous_count\x18\x04 \x01(\r\x12&\n\x05model\x18\x05 \x01(\x0b\x32\x17.infracast.v1.ModelInfo\x12\'\n\x04step\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\"g\n\x0c\x41nomalyScore\x12\x14\n\x0ctimestamp_ms\x18\x01 \x01(\x03\x12\r\n\x05value\x18\x02 \x01(\x01\x12\x10\n\x08\x65xpected\x18\x03 \x01(\x01\x12\r\n\x05score\x18\x04 \x01(\x01\x12\x11\n\tanomalous\x18\x05 \x01(\x08*S\n\tDirection\x12\x19\n\x15\x44IRECTION_UNSPECIFIED\x10\x00\x12\x14\n\x10\x44IRECTION_RISING\x10\x01\x12\x15\n\x11\x44IRECTION_FALLING\x10\x02\x32\xed\x02\n\x0f\x46orecastService\x12I\n\x08\x46orecast\x12\x1d.infracast.v1.ForecastRequest\x1a\x1e.infracast.v1.ForecastResponse\x12^\n\x0fTimeToThreshold\x12$.infracast.v1.TimeToThresholdRequest\x1a%.infracast.v1.TimeToThresholdResponse\x12O\n\nListSeries\x12\x1f.infracast.v1.ListSeriesRequest\x1a .infracast.v1.ListSeriesResponse\x12^\n\x0f\x44\x65tectAnomalies\x12$.infracast.v1.DetectAnomaliesRequest\x1a%.infracast.v1.DetectAnomaliesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,8 +35,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_MODELINFO_PARAMETERSENTRY']._loaded_options = None
   _globals['_MODELINFO_PARAMETERSENTRY']._serialized_options = b'8\001'
-  _globals['_DIRECTION']._serialized_start=1602
-  _globals['_DIRECTION']._serialized_end=1685
+  _globals['_DIRECTION']._serialized_start=2190
+  _globals['_DIRECTION']._serialized_end=2273
   _globals['_FORECASTREQUEST']._serialized_start=104
   _globals['_FORECASTREQUEST']._serialized_end=199
   _globals['_FORECASTRESPONSE']._serialized_start=202
@@ -44,19 +44,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PREDICTIONINTERVAL']._serialized_start=481
   _globals['_PREDICTIONINTERVAL']._serialized_end=546
   _globals['_MODELINFO']._serialized_start=549
-  _globals['_MODELINFO']._serialized_end=771
-  _globals['_MODELINFO_PARAMETERSENTRY']._serialized_start=722
-  _globals['_MODELINFO_PARAMETERSENTRY']._serialized_end=771
-  _globals['_TIMETOTHRESHOLDREQUEST']._serialized_start=774
-  _globals['_TIMETOTHRESHOLDREQUEST']._serialized_end=938
-  _globals['_TIMETOTHRESHOLDRESPONSE']._serialized_start=941
-  _globals['_TIMETOTHRESHOLDRESPONSE']._serialized_end=1313
-  _globals['_LISTSERIESREQUEST']._serialized_start=1315
-  _globals['_LISTSERIESREQUEST']._serialized_end=1367
-  _globals['_LISTSERIESRESPONSE']._serialized_start=1369
-  _globals['_LISTSERIESRESPONSE']._serialized_end=1450
-  _globals['_SERIESINFO']._serialized_start=1453
-  _globals['_SERIESINFO']._serialized_end=1600
-  _globals['_FORECASTSERVICE']._serialized_start=1688
-  _globals['_FORECASTSERVICE']._serialized_end=1957
+  _globals['_MODELINFO']._serialized_end=889
+  _globals['_MODELINFO_PARAMETERSENTRY']._serialized_start=840
+  _globals['_MODELINFO_PARAMETERSENTRY']._serialized_end=889
+  _globals['_TIMETOTHRESHOLDREQUEST']._serialized_start=892
+  _globals['_TIMETOTHRESHOLDREQUEST']._serialized_end=1056
+  _globals['_TIMETOTHRESHOLDRESPONSE']._serialized_start=1059
+  _globals['_TIMETOTHRESHOLDRESPONSE']._serialized_end=1452
+  _globals['_LISTSERIESREQUEST']._serialized_start=1454
+  _globals['_LISTSERIESREQUEST']._serialized_end=1506
+  _globals['_LISTSERIESRESPONSE']._serialized_start=1508
+  _globals['_LISTSERIESRESPONSE']._serialized_end=1589
+  _globals['_SERIESINFO']._serialized_start=1592
+  _globals['_SERIESINFO']._serialized_end=1739
+  _globals['_DETECTANOMALIESREQUEST']._serialized_start=1741
+  _globals['_DETECTANOMALIESREQUEST']._serialized_end=1845
+  _globals['_DETECTANOMALIESRESPONSE']._serialized_start=1848
+  _globals['_DETECTANOMALIESRESPONSE']._serialized_end=2083
+  _globals['_ANOMALYSCORE']._serialized_start=2085
+  _globals['_ANOMALYSCORE']._serialized_end=2188
+  _globals['_FORECASTSERVICE']._serialized_start=2276
+  _globals['_FORECASTSERVICE']._serialized_end=2641
 # @@protoc_insertion_point(module_scope)

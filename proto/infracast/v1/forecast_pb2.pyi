@@ -61,7 +61,7 @@ class PredictionInterval(_message.Message):
     def __init__(self, level: _Optional[float] = ..., lower: _Optional[_Iterable[float]] = ..., upper: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ("name", "reason", "parameters", "observations", "residual_std", "rate_of_counter")
+    __slots__ = ("name", "reason", "parameters", "observations", "residual_std", "rate_of_counter", "season_length", "season_period", "backtest_mae", "backtest_mase")
     class ParametersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -75,13 +75,21 @@ class ModelInfo(_message.Message):
     OBSERVATIONS_FIELD_NUMBER: _ClassVar[int]
     RESIDUAL_STD_FIELD_NUMBER: _ClassVar[int]
     RATE_OF_COUNTER_FIELD_NUMBER: _ClassVar[int]
+    SEASON_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    SEASON_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    BACKTEST_MAE_FIELD_NUMBER: _ClassVar[int]
+    BACKTEST_MASE_FIELD_NUMBER: _ClassVar[int]
     name: str
     reason: str
     parameters: _containers.ScalarMap[str, float]
     observations: int
     residual_std: float
     rate_of_counter: bool
-    def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ..., parameters: _Optional[_Mapping[str, float]] = ..., observations: _Optional[int] = ..., residual_std: _Optional[float] = ..., rate_of_counter: _Optional[bool] = ...) -> None: ...
+    season_length: int
+    season_period: _duration_pb2.Duration
+    backtest_mae: float
+    backtest_mase: float
+    def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ..., parameters: _Optional[_Mapping[str, float]] = ..., observations: _Optional[int] = ..., residual_std: _Optional[float] = ..., rate_of_counter: _Optional[bool] = ..., season_length: _Optional[int] = ..., season_period: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., backtest_mae: _Optional[float] = ..., backtest_mase: _Optional[float] = ...) -> None: ...
 
 class TimeToThresholdRequest(_message.Message):
     __slots__ = ("selector", "threshold", "direction", "horizon", "level")
@@ -98,7 +106,7 @@ class TimeToThresholdRequest(_message.Message):
     def __init__(self, selector: _Optional[str] = ..., threshold: _Optional[float] = ..., direction: _Optional[_Union[Direction, str]] = ..., horizon: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., level: _Optional[float] = ...) -> None: ...
 
 class TimeToThresholdResponse(_message.Message):
-    __slots__ = ("series", "will_cross", "crossing_timestamp_ms", "earliest_timestamp_ms", "latest_timestamp_ms", "time_remaining", "already_crossed", "last_value", "horizon", "level", "model")
+    __slots__ = ("series", "will_cross", "crossing_timestamp_ms", "earliest_timestamp_ms", "latest_timestamp_ms", "time_remaining", "already_crossed", "last_value", "horizon", "level", "model", "probability")
     SERIES_FIELD_NUMBER: _ClassVar[int]
     WILL_CROSS_FIELD_NUMBER: _ClassVar[int]
     CROSSING_TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
@@ -110,6 +118,7 @@ class TimeToThresholdResponse(_message.Message):
     HORIZON_FIELD_NUMBER: _ClassVar[int]
     LEVEL_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    PROBABILITY_FIELD_NUMBER: _ClassVar[int]
     series: _series_pb2.SeriesKey
     will_cross: bool
     crossing_timestamp_ms: int
@@ -121,7 +130,8 @@ class TimeToThresholdResponse(_message.Message):
     horizon: _duration_pb2.Duration
     level: float
     model: ModelInfo
-    def __init__(self, series: _Optional[_Union[_series_pb2.SeriesKey, _Mapping]] = ..., will_cross: _Optional[bool] = ..., crossing_timestamp_ms: _Optional[int] = ..., earliest_timestamp_ms: _Optional[int] = ..., latest_timestamp_ms: _Optional[int] = ..., time_remaining: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., already_crossed: _Optional[bool] = ..., last_value: _Optional[float] = ..., horizon: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., level: _Optional[float] = ..., model: _Optional[_Union[ModelInfo, _Mapping]] = ...) -> None: ...
+    probability: float
+    def __init__(self, series: _Optional[_Union[_series_pb2.SeriesKey, _Mapping]] = ..., will_cross: _Optional[bool] = ..., crossing_timestamp_ms: _Optional[int] = ..., earliest_timestamp_ms: _Optional[int] = ..., latest_timestamp_ms: _Optional[int] = ..., time_remaining: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., already_crossed: _Optional[bool] = ..., last_value: _Optional[float] = ..., horizon: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., level: _Optional[float] = ..., model: _Optional[_Union[ModelInfo, _Mapping]] = ..., probability: _Optional[float] = ...) -> None: ...
 
 class ListSeriesRequest(_message.Message):
     __slots__ = ("selector", "limit")
@@ -152,3 +162,43 @@ class SeriesInfo(_message.Message):
     last_timestamp_ms: int
     last_value: float
     def __init__(self, key: _Optional[_Union[_series_pb2.SeriesKey, _Mapping]] = ..., sample_count: _Optional[int] = ..., first_timestamp_ms: _Optional[int] = ..., last_timestamp_ms: _Optional[int] = ..., last_value: _Optional[float] = ...) -> None: ...
+
+class DetectAnomaliesRequest(_message.Message):
+    __slots__ = ("selector", "window", "threshold")
+    SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    selector: str
+    window: _duration_pb2.Duration
+    threshold: float
+    def __init__(self, selector: _Optional[str] = ..., window: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., threshold: _Optional[float] = ...) -> None: ...
+
+class DetectAnomaliesResponse(_message.Message):
+    __slots__ = ("series", "scores", "threshold", "anomalous_count", "model", "step")
+    SERIES_FIELD_NUMBER: _ClassVar[int]
+    SCORES_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    ANOMALOUS_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    series: _series_pb2.SeriesKey
+    scores: _containers.RepeatedCompositeFieldContainer[AnomalyScore]
+    threshold: float
+    anomalous_count: int
+    model: ModelInfo
+    step: _duration_pb2.Duration
+    def __init__(self, series: _Optional[_Union[_series_pb2.SeriesKey, _Mapping]] = ..., scores: _Optional[_Iterable[_Union[AnomalyScore, _Mapping]]] = ..., threshold: _Optional[float] = ..., anomalous_count: _Optional[int] = ..., model: _Optional[_Union[ModelInfo, _Mapping]] = ..., step: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class AnomalyScore(_message.Message):
+    __slots__ = ("timestamp_ms", "value", "expected", "score", "anomalous")
+    TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    ANOMALOUS_FIELD_NUMBER: _ClassVar[int]
+    timestamp_ms: int
+    value: float
+    expected: float
+    score: float
+    anomalous: bool
+    def __init__(self, timestamp_ms: _Optional[int] = ..., value: _Optional[float] = ..., expected: _Optional[float] = ..., score: _Optional[float] = ..., anomalous: _Optional[bool] = ...) -> None: ...

@@ -50,6 +50,11 @@ class ForecastServiceStub:
                 request_serializer=infracast_dot_v1_dot_forecast__pb2.ListSeriesRequest.SerializeToString,
                 response_deserializer=infracast_dot_v1_dot_forecast__pb2.ListSeriesResponse.FromString,
                 _registered_method=True)
+        self.DetectAnomalies = channel.unary_unary(
+                '/infracast.v1.ForecastService/DetectAnomalies',
+                request_serializer=infracast_dot_v1_dot_forecast__pb2.DetectAnomaliesRequest.SerializeToString,
+                response_deserializer=infracast_dot_v1_dot_forecast__pb2.DetectAnomaliesResponse.FromString,
+                _registered_method=True)
 
 
 class ForecastServiceServicer:
@@ -77,6 +82,13 @@ class ForecastServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DetectAnomalies(self, request, context):
+        """How surprising each recent sample of one series is, given the model's one-step forecast.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ForecastServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -94,6 +106,11 @@ def add_ForecastServiceServicer_to_server(servicer, server):
                     servicer.ListSeries,
                     request_deserializer=infracast_dot_v1_dot_forecast__pb2.ListSeriesRequest.FromString,
                     response_serializer=infracast_dot_v1_dot_forecast__pb2.ListSeriesResponse.SerializeToString,
+            ),
+            'DetectAnomalies': grpc.unary_unary_rpc_method_handler(
+                    servicer.DetectAnomalies,
+                    request_deserializer=infracast_dot_v1_dot_forecast__pb2.DetectAnomaliesRequest.FromString,
+                    response_serializer=infracast_dot_v1_dot_forecast__pb2.DetectAnomaliesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -178,6 +195,33 @@ class ForecastService:
             '/infracast.v1.ForecastService/ListSeries',
             infracast_dot_v1_dot_forecast__pb2.ListSeriesRequest.SerializeToString,
             infracast_dot_v1_dot_forecast__pb2.ListSeriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DetectAnomalies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/infracast.v1.ForecastService/DetectAnomalies',
+            infracast_dot_v1_dot_forecast__pb2.DetectAnomaliesRequest.SerializeToString,
+            infracast_dot_v1_dot_forecast__pb2.DetectAnomaliesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -13,8 +13,8 @@ def test_exact_linear_trend_is_continued():
     y = 5.0 + 2.0 * np.arange(200)
     f = forecast_values(y, 10)
     np.testing.assert_allclose(f.mean, 5.0 + 2.0 * np.arange(200, 210), rtol=1e-6)
-    assert f.model.name == "damped_holt"
-    assert f.model.parameters["phi"] == pytest.approx(1.0)
+    assert f.model.parameters["trend_per_step"] == pytest.approx(2.0)
+    assert f.model.backtest_mae == pytest.approx(0.0, abs=1e-6)
 
 
 def test_short_history_falls_back_to_a_line_and_says_why():

@@ -1,0 +1,306 @@
+"""Automatic forecasting of one series, and of many at once, entirely in numba.
+
+For one series y (n,) equally spaced and finite:
+  1. short histories (< MIN_POINTS) get a line, their mean or the last value;
+  2. if a season length m is given and the profile of period m repeats (see
+     season_kernels), the profile is removed and added back to the forecast;
+  3. candidate models are fitted and each forecasts from many past origins; the
+     one with the smallest mean absolute error at steps 1, H/4, H/2 and H wins;
+  4. its own k-step errors from those origins give the interval bounds (empirical
+     quantiles per step), so intervals are as wide as the model has actually
+     been wrong, whatever the shape of the errors.
+Results go into caller-provided arrays so a prange over series allocates nothing shared.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from infracast.server.forecast import ets_kernels as ets
+from infracast.server.forecast.backtest_kernels import (
+    MIN_ORIGINS,
+    error_quantiles,
+    extend_and_envelope,
+    mean_abs_errors,
+    rolling_line,
+)
+from infracast.server.forecast.baseline_kernels import robust_slope, seasonal_naive_forecast
+from infracast.server.forecast.jit import kernel, parallel_kernel
+from infracast.server.forecast.normal_kernels import normal_quantile
+from infracast.server.forecast.season_kernels import (
+    MIN_CYCLES,
+    seasonal_component,
+    seasonal_profile,
+    smoothing_width,
+)
+
+# Model codes, shared with engine.py, which names them.
+NAIVE = 0
+MEAN = 1
+LINE = 2
+SES = 3
+DAMPED = 4
+THETA = 5
+DRIFT = 6
+HOLT_WINTERS = 7
+SEASONAL_NAIVE = 8
+PREDICT_LINEAR = 9
+CANDIDATES = 7  # SES .. PREDICT_LINEAR
+
+# Layout of the info vector.
+INFO_MODEL = 0
+INFO_SEASON = 1
+INFO_REPEATABILITY = 2
+INFO_ALPHA = 3
+INFO_BETA = 4
+INFO_GAMMA = 5
+INFO_PHI = 6
+INFO_TREND = 7
+INFO_LEVEL = 8
+INFO_RESIDUAL_STD = 9
+INFO_BACKTEST_MAE = 10
+INFO_BACKTEST_MASE = 11
+INFO_OBSERVATIONS = 12
+INFO_ORIGINS = 13
+INFO_SIZE = 16
+
+MIN_POINTS = 24
+SELECTION_ORIGINS = 400
+CALIBRATION_ORIGINS = 1000
+
+
+@kernel
+def interpolate_gaps(y):
+    """NaNs replaced by linear interpolation (ends by the nearest value); all-NaN gives zeros."""
+    n = len(y)
+    out = y.copy()
+    last = -1
+    for t in range(n):
+        if np.isnan(y[t]):
+            continue
+        if last == -1 and t > 0:
+            out[:t] = y[t]
+        elif last >= 0 and t - last > 1:
+            for i in range(last + 1, t):
+                out[i] = y[last] + (y[t] - y[last]) * (i - last) / (t - last)
+        last = t
+    if last == -1:
+        out[:] = 0.0
+    elif last < n - 1:
+        out[last + 1:] = y[last]
+    return out
+
+
+@kernel
+def repeatability_threshold(m):
+    """Alternate-cycle profile correlation that noise alone exceeds with ~0.1 % chance:
+    3 / sqrt(independent phases of the smoothed profile), at least 0.3."""
+    return max(0.3, 3.0 / np.sqrt(m / smoothing_width(m)))
+
+
+@kernel
+def naive_scale(y, m):
+    """In-sample mean absolute error of the seasonal naive (naive when m < 2): the MASE scale."""
+    lag = m if (m >= 2 and len(y) > m) else 1
+    if len(y) <= lag:
+        return 1.0
+    total = 0.0
+    for t in range(lag, len(y)):
+        total += abs(y[t] - y[t - lag])
+    scale = total / (len(y) - lag)
+    return scale if scale > 0 else 1.0
+
+
+@kernel
+def _short_history(y, horizon, probs, out_mean, out_quantiles, info):
+    """Fewer than MIN_POINTS points: a significant line, else the mean, else the last value."""
+    n = len(y)
+    if n < 3:
+        spread = abs(y[n - 1] - y[0])
+        out_mean[:] = y[n - 1]
+        info[INFO_MODEL] = NAIVE
+        info[INFO_RESIDUAL_STD] = spread
+        for j in range(len(probs)):
+            out_quantiles[:, j] = spread * normal_quantile(probs[j])
+        return
+    t_mean = (n - 1) / 2.0
+    y_mean = y.mean()
+    sxx = 0.0
+    sxy = 0.0
+    for i in range(n):
+        sxx += (i - t_mean) ** 2
+        sxy += (i - t_mean) * (y[i] - y_mean)
+    slope = sxy / sxx
+    sse = 0.0
+    for i in range(n):
+        sse += (y[i] - y_mean - slope * (i - t_mean)) ** 2
+    sigma = np.sqrt(sse / (n - 2))
+    significant = abs(slope) * np.sqrt(sxx) / sigma >= 2.0 if sigma > 0.0 else slope != 0.0
+    if significant:
+        info[INFO_MODEL] = LINE
+        info[INFO_TREND] = slope
+        info[INFO_LEVEL] = y_mean + slope * (n - 1 - t_mean)
+        info[INFO_RESIDUAL_STD] = sigma
+        for k in range(1, horizon + 1):
+            future = n - 1 + k
+            out_mean[k - 1] = y_mean + slope * (future - t_mean)
+            spread = sigma * np.sqrt(1.0 + 1.0 / n + (future - t_mean) ** 2 / sxx)
+            for j in range(len(probs)):
+                out_quantiles[k - 1, j] = spread * normal_quantile(probs[j])
+    else:
+        deviation = np.std(y) * np.sqrt(n / (n - 1.0))
+        info[INFO_MODEL] = MEAN
+        info[INFO_LEVEL] = y_mean
+        info[INFO_RESIDUAL_STD] = deviation
+        out_mean[:] = y_mean
+        for j in range(len(probs)):
+            out_quantiles[:, j] = deviation * np.sqrt(1.0 + 1.0 / n) * normal_quantile(probs[j])
+
+
+@kernel
+def _candidate(code, y, x, m, window):
+    """Fit one candidate; return its trajectory and parameters.
+
+    Returns (target, levels, trends, seasonals, season0, period, phi, alpha, beta, gamma, residuals).
+    x is y with the seasonal profile removed (x is y when there is none); the
+    ETS-family candidates model x, the seasonal ones model y itself.
+    """
+    n = len(y)
+    if code == SEASONAL_NAIVE:
+        zeros = np.zeros(n)
+        residuals = np.zeros(n)
+        for t in range(m, n):
+            residuals[t] = y[t] - y[t - m]
+        return y, zeros, zeros, y, y[:m].copy(), m, 1.0, 0.0, 0.0, 0.0, residuals
+    if code == PREDICT_LINEAR:
+        fitted, slopes = rolling_line(y, window)
+        residuals = np.zeros(n)
+        for t in range(1, n):
+            residuals[t] = y[t] - (fitted[t - 1] + slopes[t - 1])
+        return y, fitted, slopes, np.zeros(n), np.zeros(1), 1, 1.0, 0.0, 0.0, 0.0, residuals
+    target = y if code == HOLT_WINTERS else x
+    period = m if code == HOLT_WINTERS else 1
+    kind = ets.SES
+    drift = 0.0
+    if code == DAMPED:
+        kind = ets.DAMPED
+    elif code == HOLT_WINTERS:
+        kind = ets.SEASONAL
+    elif code == THETA:
+        kind = ets.THETA
+        t_mean = (n - 1) / 2.0
+        sxx = 0.0
+        sxy = 0.0
+        x_mean = target.mean()
+        for i in range(n):
+            sxx += (i - t_mean) ** 2
+            sxy += (i - t_mean) * (target[i] - x_mean)
+        drift = 0.5 * sxy / sxx
+    elif code == DRIFT:
+        kind = ets.THETA
+        drift = robust_slope(target, max(1, n // 10))
+    alpha, beta, gamma, phi, level, trend, season0 = ets.ets_fit(kind, target, period, drift)
+    levels, trends, seasonals, residuals = ets.ets_filter(
+        target, period, alpha, beta, gamma, phi, level, trend, season0)
+    return target, levels, trends, seasonals, season0, period, phi, alpha, beta, gamma, residuals
+
+
+@kernel
+def auto_forecast(y, season_length, horizon, probs, window, out_mean, out_quantiles, info,
+                  out_residuals):
+    """Forecast y (n,) `horizon` steps ahead into out_mean (horizon,) and the error
+    quantiles at probs (p,) into out_quantiles (horizon, p); describe the model in info
+    and write its one-step residuals into out_residuals (n,) (zeros for short histories).
+
+    season_length < 2 means no season; window is predict_linear's window in steps.
+    """
+    info[:] = 0.0
+    out_residuals[:] = 0.0
+    y = interpolate_gaps(y)
+    n = len(y)
+    info[INFO_OBSERVATIONS] = n
+    if n < MIN_POINTS:
+        _short_history(y, horizon, probs, out_mean, out_quantiles, info)
+        return
+    m = season_length if season_length >= 2 else 0
+    seasonal = False
+    profile = np.zeros(1)
+    if m >= 2 and n >= MIN_CYCLES * m:
+        profile, repeatability = seasonal_profile(y, m)
+        info[INFO_REPEATABILITY] = repeatability
+        seasonal = repeatability >= repeatability_threshold(m)
+    x = y - seasonal_component(profile, 0, n) if seasonal else y
+    if seasonal:
+        info[INFO_SEASON] = m
+    warmup = min(n // 2, max(2 * m, 10) if seasonal else 10)
+    first_origin = max(warmup, n - SELECTION_ORIGINS - horizon)
+    # Judge at the requested horizon or, when the history is too short for that, at the
+    # longest step that still has MIN_ORIGINS origins, so trends are judged far ahead too.
+    judged = max(1, min(horizon, n - first_origin - MIN_ORIGINS))
+    steps = np.array([1, max(1, judged // 4), max(1, judged // 2), judged])
+    best_code = -1
+    best_score = np.inf
+    best = _candidate(SES, y, x, m, window)
+    for code in range(SES, SES + CANDIDATES):
+        if (code in (HOLT_WINTERS, SEASONAL_NAIVE)) and not seasonal:
+            continue
+        fitted = _candidate(code, y, x, m, window)
+        target, levels, trends, seasonals, season0, period, phi = fitted[:7]
+        errors = mean_abs_errors(target, levels, trends, seasonals, season0, period, phi,
+                                 steps, first_origin)
+        score = 0.0
+        counted = 0
+        for e in errors:
+            if not np.isnan(e):
+                score += e
+                counted += 1
+        score = score / counted if counted > 0 else np.inf
+        if best_code < 0 or score < best_score:
+            best_code, best_score, best = code, score, fitted
+    target, levels, trends, seasonals, season0, period, phi, alpha, beta, gamma, residuals = best
+    info[INFO_MODEL] = best_code
+    info[INFO_ALPHA] = alpha
+    info[INFO_BETA] = beta
+    info[INFO_GAMMA] = gamma
+    info[INFO_PHI] = phi
+    info[INFO_TREND] = trends[n - 1]
+    info[INFO_LEVEL] = levels[n - 1]
+    info[INFO_RESIDUAL_STD] = np.sqrt((residuals[warmup:] ** 2).mean())
+    out_residuals[warmup:] = residuals[warmup:]
+    info[INFO_BACKTEST_MAE] = best_score
+    info[INFO_BACKTEST_MASE] = best_score / naive_scale(y, m)
+    if best_code == SEASONAL_NAIVE:
+        out_mean[:] = seasonal_naive_forecast(y, m, horizon)
+    else:
+        out_mean[:] = ets.ets_forecast(levels, trends, seasonals, season0, period, phi, horizon)
+    if seasonal and best_code != SEASONAL_NAIVE and best_code != HOLT_WINTERS:
+        out_mean += seasonal_component(profile, n, horizon)
+    calibration_start = max(warmup, n - CALIBRATION_ORIGINS - horizon)
+    quantiles, counts = error_quantiles(target, levels, trends, seasonals, season0, period, phi,
+                                        horizon, calibration_start, probs)
+    info[INFO_ORIGINS] = counts[0]
+    if best_code == SEASONAL_NAIVE:
+        growth = np.empty(horizon)
+        for k in range(horizon):
+            growth[k] = float(k // m + 1)
+    else:
+        growth = ets.ets_variance_factors(max(alpha, 0.05), beta, phi, horizon)
+    if np.isnan(quantiles[0, 0]):
+        # Too few origins even for one step: Gaussian bounds from the one-step residuals.
+        sigma = info[INFO_RESIDUAL_STD]
+        for j in range(len(probs)):
+            quantiles[0, j] = sigma * normal_quantile(probs[j])
+    out_quantiles[:, :] = extend_and_envelope(quantiles, probs, growth)
+
+
+@parallel_kernel
+def auto_forecast_batch(values, season_length, horizon, probs, window, out_mean, out_quantiles, info):
+    """auto_forecast for every row of values (s, n), spread over cores.
+
+    out_mean (s, horizon), out_quantiles (s, horizon, p), info (s, INFO_SIZE).
+    """
+    for i in prange(values.shape[0]):
+        residuals = np.empty(values.shape[1])
+        auto_forecast(values[i], season_length, horizon, probs, window,
+                      out_mean[i], out_quantiles[i], info[i], residuals)

@@ -1,0 +1,156 @@
+"""Errors of a model's own forecasts from many past origins, for choosing and calibrating.
+
+Every model here is described by a trajectory: after each time t, a level L[t],
+a trend B[t] (damped by phi) and seasonal terms S (latest per phase), so the
+forecast made at t for t + k is L[t] + (phi + ... + phi^k) B[t] + S[t + k - back].
+Seasonal naive is L = B = 0, S = y; a rolling least-squares line is L = its
+fitted value at t, B = its slope, phi = 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from infracast.server.forecast.ets_kernels import damped_sum, seasonal_at
+from infracast.server.forecast.jit import kernel
+
+MIN_ORIGINS = 30
+
+
+@kernel
+def mean_abs_errors(target, levels, trends, seasonals, season0, m, phi, steps, first_origin):
+    """Mean absolute error of the k-step forecasts for each k in steps (s,), over origins
+    from first_origin on; NaN for a step with no origin."""
+    n = len(target)
+    out = np.empty(len(steps))
+    for i in range(len(steps)):
+        k = steps[i]
+        total = 0.0
+        count = 0
+        damping = damped_sum(phi, k)
+        for t in range(first_origin, n - k):
+            forecast = levels[t] + damping * trends[t] + seasonal_at(seasonals, season0, m, t, k)
+            total += abs(target[t + k] - forecast)
+            count += 1
+        out[i] = total / count if count > 0 else np.nan
+    return out
+
+
+@kernel
+def calibration_steps(horizon):
+    """Steps at which error quantiles are measured: all up to 4, then about 1.4x apart, and the last."""
+    steps = np.empty(horizon, dtype=np.int64)
+    count = 0
+    k = 1
+    while k < horizon:
+        steps[count] = k
+        count += 1
+        k = k + 1 if k < 4 else max(k + 1, int(k * 1.4142))
+    steps[count] = horizon
+    return steps[:count + 1]
+
+
+@kernel
+def error_quantiles(target, levels, trends, seasonals, season0, m, phi, horizon, first_origin, probs):
+    """Empirical quantiles (horizon, p) of the k-step errors (actual - forecast) for k = 1..horizon,
+    and how many origins each step had.
+
+    Quantiles are measured at calibration_steps and interpolated linearly between them
+    (error distributions change smoothly with the step). Steps with fewer than
+    MIN_ORIGINS origins are NaN.
+    """
+    n = len(target)
+    out = np.full((horizon, len(probs)), np.nan)
+    counts = np.zeros(horizon, dtype=np.int64)
+    for k in range(1, horizon + 1):
+        counts[k - 1] = max(n - k - first_origin, 0)
+    buffer = np.empty(max(n - first_origin, 1))
+    steps = calibration_steps(horizon)
+    previous = -1
+    for k in steps:
+        damping = damped_sum(phi, k)
+        count = 0
+        for t in range(first_origin, n - k):
+            forecast = levels[t] + damping * trends[t] + seasonal_at(seasonals, season0, m, t, k)
+            buffer[count] = target[t + k] - forecast
+            count += 1
+        if count < MIN_ORIGINS:
+            break
+        errors = np.sort(buffer[:count])
+        for j in range(len(probs)):
+            position = probs[j] * (count - 1)
+            low = int(np.floor(position))
+            high = min(low + 1, count - 1)
+            fraction = position - low
+            out[k - 1, j] = errors[low] * (1.0 - fraction) + errors[high] * fraction
+        if previous > 0:
+            for between in range(previous + 1, k):
+                weight = (between - previous) / (k - previous)
+                for j in range(len(probs)):
+                    out[between - 1, j] = (out[previous - 1, j] * (1.0 - weight)
+                                           + out[k - 1, j] * weight)
+        previous = k
+    return out, counts
+
+
+@kernel
+def extend_and_envelope(quantiles, probs, variance_factors):
+    """Fill steps without enough origins by scaling the last calibrated step with the
+    model's variance growth, keep zero (the point forecast) inside every interval, then
+    make bounds widen monotonically with the horizon."""
+    horizon = quantiles.shape[0]
+    last = -1
+    for k in range(horizon):
+        if not np.isnan(quantiles[k, 0]):
+            last = k
+    for k in range(horizon):
+        if np.isnan(quantiles[k, 0]) and last >= 0 and k > last:
+            scale = np.sqrt(variance_factors[k] / variance_factors[last])
+            for j in range(len(probs)):
+                quantiles[k, j] = quantiles[last, j] * scale
+    for j in range(len(probs)):
+        # Bounds always contain the point forecast, even when past errors lean one way.
+        for k in range(horizon):
+            if probs[j] < 0.5:
+                quantiles[k, j] = min(quantiles[k, j], 0.0)
+            elif probs[j] > 0.5:
+                quantiles[k, j] = max(quantiles[k, j], 0.0)
+        for k in range(1, horizon):
+            if np.isnan(quantiles[k, j]) or np.isnan(quantiles[k - 1, j]):
+                continue
+            if probs[j] < 0.5:
+                quantiles[k, j] = min(quantiles[k, j], quantiles[k - 1, j])
+            elif probs[j] > 0.5:
+                quantiles[k, j] = max(quantiles[k, j], quantiles[k - 1, j])
+    return quantiles
+
+
+@kernel
+def rolling_line(y, window):
+    """Least-squares line over the last `window` points at every t (predict_linear's model):
+    the fitted value at t (n,) and the slope (n,), from running sums in O(n)."""
+    n = len(y)
+    fitted = np.empty(n)
+    slopes = np.empty(n)
+    sum_y = 0.0
+    sum_ty = 0.0
+    for t in range(n):
+        sum_y += y[t]
+        sum_ty += t * y[t]
+        if t >= window:
+            sum_y -= y[t - window]
+            sum_ty -= (t - window) * y[t - window]
+        start = max(0, t - window + 1)
+        count = t - start + 1
+        if count == 1:
+            fitted[t] = y[t]
+            slopes[t] = 0.0
+            continue
+        # Times start..t: their mean and spread have closed forms.
+        mean_t = (start + t) / 2.0
+        sxx = count * (count * count - 1) / 12.0
+        mean_y = sum_y / count
+        slope = (sum_ty - count * mean_t * mean_y) / sxx
+        slopes[t] = slope
+        fitted[t] = mean_y + slope * (t - mean_t)
+    return fitted, slopes
