@@ -90,3 +90,28 @@ def test_an_unreachable_server_is_reported_plainly():
                              "series"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert f"cannot reach the infracast server at 127.0.0.1:{port}" in result.stderr
+
+
+def test_anomalies_flags_a_spike(server):
+    rng = np.random.default_rng(0)
+    values = 10 + rng.normal(0, 0.5, 300)
+    values[-3] = 30
+    times = NOW_MS - 60_000 * np.arange(300)[::-1]
+    feed_series(server.address, "spiky", "node_load1", {}, times, values)
+    answer = json.loads(cli("anomalies", 'node_load1{node="spiky"}', "--window", "30m", "--json",
+                            server=server).stdout)
+    flagged = [s for s in answer["scores"] if s["anomalous"]]
+    assert len(answer["scores"]) == 30
+    assert flagged and flagged[0]["value"] == 30 and flagged[0]["score"] > 10
+    table = cli("anomalies", 'node_load1{node="spiky"}', server=server)
+    assert table.returncode == 0 and "ANOMALOUS" in table.stdout and "yes" in table.stdout
+    bad = cli("anomalies", 'node_load1{node="spiky"}', "--threshold", "-1", server=server)
+    assert bad.returncode == 1 and "threshold must be a positive number" in bad.stderr
+
+
+def test_when_reports_the_probability_and_the_model_explains_itself(fed):
+    selector = 'node_filesystem_avail_bytes{node="cli-node",mountpoint="/"}'
+    answer = json.loads(cli("when", selector, "--threshold", "0", "--below", "--json", server=fed).stdout)
+    assert answer["probability"] > 0.9
+    assert answer["model"]["backtest_mae"] >= 0 and "mean absolute error" in answer["model"]["reason"]
+    assert "probability within 7d" in cli("when", selector, "--threshold", "0", "--below", server=fed).stdout

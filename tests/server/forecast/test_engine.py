@@ -135,3 +135,50 @@ def test_forecasts_stay_within_what_the_unit_allows():
     for bound in (result.forecast.mean, *result.forecast.lower.values(), *result.forecast.upper.values()):
         assert bound.min() >= 0.0 and bound.max() <= 1.0
     assert result.forecast.mean[-1] == 1.0
+
+
+def test_a_daily_pattern_is_detected_and_continued():
+    rng = np.random.default_rng(3)
+    t = np.arange(288 * 6)
+    y = 50 + 20 * np.sin(2 * np.pi * t / 288) + rng.normal(0, 1, len(t))
+    f = forecast_values(y, 72, season_length=288)
+    assert f.model.season_length == 288 and "repeatability" in f.model.reason
+    future = np.arange(len(t), len(t) + 72)
+    truth = 50 + 20 * np.sin(2 * np.pi * future / 288)
+    assert np.mean(np.abs(f.mean - truth)) < 1.5
+    assert f.model.backtest_mase < 1.0
+
+
+def test_the_period_is_found_when_not_given():
+    rng = np.random.default_rng(4)
+    t = np.arange(24 * 20)
+    y = 10 + 5 * np.sin(2 * np.pi * t / 24) + rng.normal(0, 0.5, len(t))
+    f = forecast_values(y, 24)
+    assert f.model.season_length == 24
+
+
+def test_noise_is_not_mistaken_for_a_season():
+    rng = np.random.default_rng(5)
+    f = forecast_values(rng.normal(10, 1, 288 * 5), 12, season_length=288)
+    assert f.model.season_length == 0 and "not used" in f.model.reason
+
+
+def test_intervals_are_calibrated_on_heavy_tailed_noise():
+    # Student-t noise around a random walk: Gaussian formulas would be wrong here.
+    rng = np.random.default_rng(6)
+    hits = {80.0: [], 95.0: []}
+    for _ in range(40):
+        y = np.cumsum(rng.normal(0, 0.2, 1200)) + rng.standard_t(3, 1200)
+        f = forecast_values(y[:1188], 12, season_length=0)
+        for level in hits:
+            hits[level].append(np.mean((y[1188:] >= f.lower[level]) & (y[1188:] <= f.upper[level])))
+    assert abs(np.mean(hits[80.0]) - 0.80) < 0.07
+    assert abs(np.mean(hits[95.0]) - 0.95) < 0.04
+
+
+def test_exceedance_probability_is_consistent_with_the_bounds():
+    rng = np.random.default_rng(8)
+    f = forecast_values(rng.normal(100, 5, 500), 10, season_length=0, levels=[80])
+    upper = f.upper[80.0][-1]
+    assert f.exceedance(upper, rising=True)[-1] == pytest.approx(0.10, abs=0.02)
+    assert f.exceedance(f.mean[-1] - 1000, rising=True)[-1] == 1.0
