@@ -16,6 +16,7 @@ from infracast.server.errors import InvalidArgument, NotFound
 from infracast.server.forecast.anomalies import AnomalyScores, robust_scores
 from infracast.server.forecast.engine import DEFAULT_LEVELS, SeriesForecast, forecast_samples
 from infracast.server.forecast.threshold import Crossing, time_to_threshold
+from infracast.server.forecast_cache import ForecastCache
 from infracast.server.selector import SelectorError, parse_selector
 from infracast.server.series import SeriesKey
 from infracast.server.store.base import SeriesSummary, Store
@@ -46,9 +47,11 @@ class ThresholdAnswer:
 
 
 class Predictor:
-    def __init__(self, store: Store, executor: ThreadPoolExecutor) -> None:
+    def __init__(self, store: Store, executor: ThreadPoolExecutor,
+                 cache: ForecastCache | None = None) -> None:
         self._store = store
         self._executor = executor
+        self.cache = cache or ForecastCache()
 
     def list_series(self, selector_text: str, limit: int) -> tuple[list[SeriesSummary], bool]:
         if limit < 0 or limit > MAX_LIST_LIMIT:
@@ -84,11 +87,15 @@ class Predictor:
         window = self._store.window(key)
         if window is None:
             raise NotFound(f"series {key} has no samples yet")
+        def compute(refresh):
+            return forecast_samples(window.timestamps_ms, window.values, horizon_ms, levels,
+                                    key.is_counter, key.value_range, refresh)
+
         loop = asyncio.get_running_loop()
         try:
             result = await loop.run_in_executor(
-                self._executor, forecast_samples, window.timestamps_ms, window.values,
-                horizon_ms, levels, key.is_counter, key.value_range,
+                self._executor, self.cache.get_or_compute,
+                (key, horizon_ms, levels), (key, horizon_ms), window.timestamps_ms, compute,
             )
         except ValueError as error:  # too little data, e.g. one sample of a counter
             raise InvalidArgument(f"cannot forecast {key}: {error}") from None

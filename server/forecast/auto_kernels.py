@@ -159,8 +159,9 @@ def _short_history(y, horizon, probs, out_mean, out_quantiles, info):
 
 
 @kernel
-def _candidate(code, y, x, m, window):
-    """Fit one candidate; return its trajectory and parameters.
+def _candidate(code, y, x, m, window, fixed):
+    """Fit one candidate (or, when fixed[INFO_MODEL] == code, reuse the parameters in
+    fixed and only re-run the smoother); return its trajectory and parameters.
 
     Returns (target, levels, trends, seasonals, season0, period, phi, alpha, beta, gamma, residuals).
     x is y with the seasonal profile removed (x is y when there is none); the
@@ -200,20 +201,30 @@ def _candidate(code, y, x, m, window):
     elif code == DRIFT:
         kind = ets.THETA
         drift = robust_slope(target, max(1, n // 10))
-    alpha, beta, gamma, phi, level, trend, season0 = ets.ets_fit(kind, target, period, drift)
+    if fixed[INFO_MODEL] == code:
+        trended = kind == ets.DAMPED
+        level, trend, season0 = ets.initial_states(target, period, trended)
+        if kind == ets.THETA:
+            trend = drift
+        alpha, beta = fixed[INFO_ALPHA], fixed[INFO_BETA]
+        gamma, phi = fixed[INFO_GAMMA], fixed[INFO_PHI]
+    else:
+        alpha, beta, gamma, phi, level, trend, season0 = ets.ets_fit(kind, target, period, drift)
     levels, trends, seasonals, residuals = ets.ets_filter(
         target, period, alpha, beta, gamma, phi, level, trend, season0)
     return target, levels, trends, seasonals, season0, period, phi, alpha, beta, gamma, residuals
 
 
 @kernel
-def auto_forecast(y, season_length, horizon, probs, window, out_mean, out_quantiles, info,
+def auto_forecast(y, season_length, horizon, probs, window, fixed, out_mean, out_quantiles, info,
                   out_residuals):
     """Forecast y (n,) `horizon` steps ahead into out_mean (horizon,) and the error
     quantiles at probs (p,) into out_quantiles (horizon, p); describe the model in info
     and write its one-step residuals into out_residuals (n,) (zeros for short histories).
 
     season_length < 2 means no season; window is predict_linear's window in steps.
+    fixed (INFO_SIZE,) is the info of an earlier fit to refresh cheaply (same model and
+    parameters, new data: no candidate search) or has fixed[INFO_MODEL] = -1 to choose anew.
     """
     info[:] = 0.0
     out_residuals[:] = 0.0
@@ -241,11 +252,14 @@ def auto_forecast(y, season_length, horizon, probs, window, out_mean, out_quanti
     steps = np.array([1, max(1, judged // 4), max(1, judged // 2), judged])
     best_code = -1
     best_score = np.inf
-    best = _candidate(SES, y, x, m, window)
+    best = _candidate(SES, y, x, m, window, fixed)
+    refresh = fixed[INFO_MODEL] >= SES and (fixed[INFO_SEASON] >= 2) == seasonal
     for code in range(SES, SES + CANDIDATES):
         if (code in (HOLT_WINTERS, SEASONAL_NAIVE)) and not seasonal:
             continue
-        fitted = _candidate(code, y, x, m, window)
+        if refresh and code != fixed[INFO_MODEL]:
+            continue
+        fitted = _candidate(code, y, x, m, window, fixed)
         target, levels, trends, seasonals, season0, period, phi = fitted[:7]
         errors = mean_abs_errors(target, levels, trends, seasonals, season0, period, phi,
                                  steps, first_origin)
@@ -302,5 +316,6 @@ def auto_forecast_batch(values, season_length, horizon, probs, window, out_mean,
     """
     for i in prange(values.shape[0]):
         residuals = np.empty(values.shape[1])
-        auto_forecast(values[i], season_length, horizon, probs, window,
+        choose = np.full(INFO_SIZE, -1.0)
+        auto_forecast(values[i], season_length, horizon, probs, window, choose,
                       out_mean[i], out_quantiles[i], info[i], residuals)

@@ -84,6 +84,7 @@ class Forecast:
     probabilities: np.ndarray
     error_quantiles: np.ndarray
     residuals: np.ndarray  # one-step in-sample residuals (n,), 0 where none
+    fit: np.ndarray  # the kernel's info vector: pass as refresh= to reuse this fit on new data
 
     def exceedance(self, threshold: float, rising: bool) -> np.ndarray:
         """Probability (horizon,) that the value at each step is at or beyond the threshold."""
@@ -199,6 +200,7 @@ def forecast_values(
     season_length: int | None = None,
     levels: Sequence[float] = DEFAULT_LEVELS,
     linear_window: int | None = None,
+    refresh: np.ndarray | None = None,
 ) -> Forecast:
     """Forecast equally spaced values `horizon` steps ahead.
 
@@ -207,6 +209,8 @@ def forecast_values(
         from the data, 0 forbids a season. A season is used only if its profile repeats.
     levels : interval levels in percent.
     linear_window : the predict_linear candidate's window in steps (default: all history).
+    refresh : the `fit` of an earlier Forecast of the same series: keep its model and
+        parameters and only run them over the new data (several times cheaper).
     Returns the point forecast (horizon,), bounds (horizon,) per level and the model.
     """
     if horizon < 1:
@@ -226,8 +230,9 @@ def forecast_values(
     quantiles = np.empty((horizon, len(probabilities)))
     info = np.empty(auto.INFO_SIZE)
     residuals = np.empty(len(y))
+    fixed = np.full(auto.INFO_SIZE, -1.0) if refresh is None else refresh
     auto.auto_forecast(y, int(season_length), int(horizon), probabilities,
-                       int(linear_window or len(y)), mean, quantiles, info, residuals)
+                       int(linear_window or len(y)), fixed, mean, quantiles, info, residuals)
     lower, upper = {}, {}
     for level in levels:
         low = np.searchsorted(probabilities, round(0.5 - level / 200.0, 10))
@@ -235,7 +240,7 @@ def forecast_values(
         lower[level] = mean + quantiles[:, low]
         upper[level] = mean + quantiles[:, high]
     return Forecast(mean, lower, upper, describe(info, int(season_length), detected),
-                    probabilities, quantiles, residuals)
+                    probabilities, quantiles, residuals, info)
 
 
 def forecast_batch(
@@ -279,6 +284,7 @@ def forecast_samples(
     levels: Sequence[float] = DEFAULT_LEVELS,
     is_counter: bool = False,
     value_range: tuple[float, float] = (-math.inf, math.inf),
+    refresh: np.ndarray | None = None,
 ) -> SeriesForecast:
     """Forecast a series given as raw samples (sorted times in ms, float values).
 
@@ -303,7 +309,7 @@ def forecast_samples(
     if not season_length and seasons:
         season_length = seasons[-1]  # the answer then says why the daily season was not used
     window = max(2, PREDICT_LINEAR_WINDOW_MS // step_ms)
-    forecast = forecast_values(grid.values, horizon, season_length, levels, window)
+    forecast = forecast_values(grid.values, horizon, season_length, levels, window, refresh)
     forecast = _clipped(forecast, *value_range)
     last = int(grid.timestamps_ms[-1])
     future = last + step_ms * np.arange(1, horizon + 1, dtype=np.int64)
@@ -325,4 +331,5 @@ def _clipped(forecast: Forecast, low: float, high: float) -> Forecast:
         probabilities=forecast.probabilities,
         error_quantiles=forecast.error_quantiles,
         residuals=forecast.residuals,
+        fit=forecast.fit,
     )
