@@ -60,7 +60,6 @@ def decode_batch(batch: ingest_pb2.Batch, node: str) -> tuple[list[SeriesWrite],
 class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._highest_sequence: dict[str, int] = {}
         self.accepting = True
 
     async def Push(
@@ -71,13 +70,15 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         hello = await self._read_hello(request_iterator)
         agent = hello.agent_id or hello.node
         log.info("agent %s (node %s, version %s) connected", agent, hello.node, hello.agent_version)
+        highest = 0
         async for request in request_iterator:
             if request.WhichOneof("message") != "batch":
                 raise InvalidArgument("hello may be sent only once, as the first message")
             writes, gaps = decode_batch(request.batch, hello.node)
             result = await self._store.append(writes)
-            highest = max(self._highest_sequence.get(agent, 0), request.batch.sequence)
-            self._highest_sequence[agent] = highest
+            # Per stream, not per agent: an agent that restarts may number batches from 1
+            # again, and acking its old high-water mark would drop batches never stored.
+            highest = max(highest, request.batch.sequence)
             yield ingest_pb2.PushResponse(
                 ack=ingest_pb2.Ack(
                     highest_sequence=highest,
