@@ -20,7 +20,8 @@ from infracast.server.predictions import Predictor
 from infracast.server.readiness import Readiness
 from infracast.server.services.forecast import ForecastServicer
 from infracast.server.services.ingest import IngestServicer
-from infracast.server.store.memory import MemoryStore
+from infracast.server.store.embedded import EmbeddedStore
+from infracast.server.store.memory import MemoryLimits, MemoryStore
 from infracast.v1 import forecast_pb2, forecast_pb2_grpc, ingest_pb2, ingest_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ class App:
     config: ServerConfig
     server: aio.Server
     port: int
-    store: MemoryStore
+    store: MemoryStore | EmbeddedStore
     readiness: Readiness
     ingest: IngestServicer
     executor: ThreadPoolExecutor
@@ -52,6 +53,10 @@ class App:
         await self.readiness.starting()
         await self.server.start()
         log.info("infracast server listening on %s", self.address)
+        if isinstance(self.store, EmbeddedStore):
+            await self.store.open()  # readiness stays NOT_SERVING until the replay is done
+        else:
+            log.warning("no --data-dir: samples are kept in memory only and lost on restart")
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self.executor, warm_up_kernels)
         await self.readiness.ready()
@@ -78,9 +83,12 @@ def warm_up_kernels() -> None:
 
 
 def create_server(config: ServerConfig) -> App:
-    store = MemoryStore(retention_ms=int(config.retention_s * 1000))
-    if config.data_dir is not None:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+    limits = MemoryLimits(raw_window_ms=int(config.raw_window_s * 1000),
+                          downsampled_window_ms=int(config.retention_s * 1000))
+    store = (MemoryStore(limits) if config.data_dir is None
+             else EmbeddedStore(config.data_dir, limits))
+    if isinstance(store, EmbeddedStore):
+        store.acquire()  # before binding the port: a second server must fail, not half-start
     executor = ThreadPoolExecutor(config.forecast_workers, thread_name_prefix="forecast")
     server = aio.server(
         interceptors=[ErrorMappingInterceptor()],

@@ -25,7 +25,8 @@ class ConfigError(ValueError):
 class ServerConfig:
     listen: str = "0.0.0.0:50051"
     data_dir: Path | None = None
-    retention_s: float = 3 * 86400.0
+    retention_s: float = 14 * 86400.0
+    raw_window_s: float = 6 * 3600.0
     grace_period_s: float = 10.0
     forecast_workers: int = max(os.cpu_count() or 1, 1)
     log_level: str = "info"
@@ -61,8 +62,13 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--retention", type=_duration("--retention (INFRACAST_RETENTION)"),
-        default=env.get("INFRACAST_RETENTION", "3d"),
-        help="how much history to keep per series (default %(default)s)",
+        default=env.get("INFRACAST_RETENTION", "14d"),
+        help="how much history to keep per series, as 5-minute mean/max (default %(default)s)",
+    )
+    parser.add_argument(
+        "--raw-window", type=_duration("--raw-window (INFRACAST_RAW_WINDOW)"),
+        default=env.get("INFRACAST_RAW_WINDOW", "6h"),
+        help="how much recent history to keep at full resolution (default %(default)s)",
     )
     parser.add_argument(
         "--grace-period", type=_duration("--grace-period (INFRACAST_GRACE_PERIOD)"),
@@ -101,6 +107,7 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
         listen=args.listen,
         data_dir=Path(args.data_dir) if args.data_dir else None,
         retention_s=args.retention,
+        raw_window_s=args.raw_window,
         grace_period_s=args.grace_period,
         forecast_workers=workers,
         log_level=args.log_level,

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from infracast.server.app import create_server
 from infracast.server.config import ServerConfig, load_config
+from infracast.server.store.sample_log import DataDirectoryLocked
 
 log = logging.getLogger("infracast.server")
 
@@ -48,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     try:
         asyncio.run(run(config))
-    except OSError as error:
+    except (OSError, DataDirectoryLocked) as error:
         log.error("cannot start: %s", error)
         sys.exit(1)
 

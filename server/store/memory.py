@@ -1,9 +1,14 @@
-"""In-memory store: per-series numpy arrays of recent samples.
+"""In-memory windows: per series, raw samples for a recent window and 5-minute
+aggregates (mean and max) for a longer one, in numpy arrays.
 
-Each series holds at most `max_samples` samples and nothing older than
-`retention_ms` before its newest sample. Appends are idempotent on
-(series, timestamp): a sample whose timestamp is already stored is skipped, so
-a batch resent after a reconnect stores once.
+Memory per series is bounded: at most `max_raw_samples` raw samples (16 bytes each)
+plus one aggregate per bucket of the downsampled window (32 bytes each). With the
+defaults (6 h raw at 10 s = 2,160 samples; 14 days of 5-minute buckets = 4,032) that
+is about 35 KB + 129 KB = 164 KB per series at most.
+
+Appends are idempotent on (series, timestamp): a sample whose timestamp is already
+held raw is skipped, so a batch resent after a reconnect stores once. Samples older
+than the raw window are folded into their bucket's aggregate as they age out.
 """
 
 from __future__ import annotations
@@ -16,17 +21,61 @@ from infracast.server.selector import Selector
 from infracast.server.series import SeriesKey
 from infracast.server.store.base import AppendResult, SeriesSummary, SeriesWrite, Window
 
+BUCKET_MS = 300_000
+HOUR_MS = 3_600_000
+
+
+class _Aggregates:
+    """Per 5-minute bucket: start time, sum, count and max of the samples folded in."""
+
+    __slots__ = ("buckets", "counts", "maxima", "sums")
+
+    def __init__(self) -> None:
+        self.buckets = np.empty(0, dtype=np.int64)
+        self.sums = np.empty(0)
+        self.counts = np.empty(0, dtype=np.int64)
+        self.maxima = np.empty(0)
+
+    def fold(self, timestamps: np.ndarray, values: np.ndarray) -> None:
+        """Add sorted samples; they are never older than what was folded before, except
+        within the last bucket, which they extend."""
+        buckets = timestamps - timestamps % BUCKET_MS
+        starts, first = np.unique(buckets, return_index=True)
+        sums = np.add.reduceat(values, first)
+        counts = np.diff(np.append(first, len(values)))
+        maxima = np.maximum.reduceat(values, first)
+        if len(self.buckets) and starts[0] == self.buckets[-1]:
+            self.sums[-1] += sums[0]
+            self.counts[-1] += counts[0]
+            self.maxima[-1] = max(self.maxima[-1], maxima[0])
+            starts, sums, counts, maxima = starts[1:], sums[1:], counts[1:], maxima[1:]
+        keep_new = starts > (self.buckets[-1] if len(self.buckets) else -1)
+        self.buckets = np.concatenate([self.buckets, starts[keep_new]])
+        self.sums = np.concatenate([self.sums, sums[keep_new]])
+        self.counts = np.concatenate([self.counts, counts[keep_new]])
+        self.maxima = np.concatenate([self.maxima, maxima[keep_new]])
+
+    def trim(self, oldest_ms: int) -> None:
+        start = int(np.searchsorted(self.buckets, oldest_ms - BUCKET_MS + 1))
+        if start:
+            self.buckets, self.sums = self.buckets[start:], self.sums[start:]
+            self.counts, self.maxima = self.counts[start:], self.maxima[start:]
+
+    @property
+    def size(self) -> int:
+        return len(self.buckets)
+
 
 class _SeriesBuffer:
-    __slots__ = ("size", "timestamps", "values")
+    __slots__ = ("aggregates", "size", "timestamps", "values")
 
     def __init__(self, capacity: int = 64) -> None:
         self.timestamps = np.empty(capacity, dtype=np.int64)
         self.values = np.empty(capacity, dtype=np.float64)
         self.size = 0
+        self.aggregates = _Aggregates()
 
-    def append(self, timestamps: np.ndarray, values: np.ndarray, max_samples: int,
-               retention_ms: int) -> tuple[int, int]:
+    def append(self, timestamps: np.ndarray, values: np.ndarray, limits: MemoryLimits) -> tuple[int, int]:
         """Merge samples in; return (stored, skipped)."""
         order = np.argsort(timestamps, kind="stable")
         timestamps, values = timestamps[order], values[order]
@@ -35,8 +84,11 @@ class _SeriesBuffer:
         first[1:] = timestamps[1:] != timestamps[:-1]
         current_ts = self.timestamps[: self.size]
         if self.size and timestamps[0] <= current_ts[-1]:
-            # Late or resent samples: drop those already stored, merge the rest in order.
+            # Late or resent samples: drop those already held, merge the rest in order.
             first &= ~np.isin(timestamps, current_ts)
+        if self.aggregates.size:
+            # Samples older than the raw window were already folded into aggregates.
+            first &= timestamps >= self.aggregates.buckets[-1] + BUCKET_MS
         new_ts, new_values = timestamps[first], values[first]
         stored = len(new_ts)
         skipped = len(timestamps) - stored
@@ -46,10 +98,11 @@ class _SeriesBuffer:
             merged_ts = np.concatenate([current_ts, new_ts])
             merged_values = np.concatenate([self.values[: self.size], new_values])
             order = np.argsort(merged_ts, kind="stable")
-            self._replace(merged_ts[order], merged_values[order])
+            self.timestamps, self.values = merged_ts[order], merged_values[order]
+            self.size = len(merged_ts)
         else:
             self._extend(new_ts, new_values)
-        self._trim(max_samples, retention_ms)
+        self._age(limits)
         return stored, skipped
 
     def _extend(self, timestamps: np.ndarray, values: np.ndarray) -> None:
@@ -62,32 +115,60 @@ class _SeriesBuffer:
         self.values[self.size : needed] = values
         self.size = needed
 
-    def _replace(self, timestamps: np.ndarray, values: np.ndarray) -> None:
-        self.timestamps, self.values, self.size = timestamps, values, len(timestamps)
+    def _age(self, limits: MemoryLimits) -> None:
+        """Fold raw samples out of the raw window (by age or count) into aggregates.
 
-    def _trim(self, max_samples: int, retention_ms: int) -> None:
-        newest = self.timestamps[self.size - 1]
-        start = int(np.searchsorted(self.timestamps[: self.size], newest - retention_ms))
-        start = max(start, self.size - max_samples)
-        if start > 0:
-            keep = self.size - start
-            self.timestamps[:keep] = self.timestamps[start : self.size]
-            self.values[:keep] = self.values[start : self.size]
+        The cut falls on a bucket boundary so a bucket is folded whole, except when
+        the sample cap forces a cut inside one.
+        """
+        newest = int(self.timestamps[self.size - 1])
+        cut_time = newest - limits.raw_window_ms
+        cut_time -= cut_time % BUCKET_MS
+        cut = int(np.searchsorted(self.timestamps[: self.size], cut_time))
+        cut = max(cut, self.size - limits.max_raw_samples)
+        if cut > 0:
+            self.aggregates.fold(self.timestamps[:cut], self.values[:cut])
+            keep = self.size - cut
+            self.timestamps[:keep] = self.timestamps[cut : self.size]
+            self.values[:keep] = self.values[cut : self.size]
             self.size = keep
+        self.aggregates.trim(newest - limits.downsampled_window_ms)
+
+    def window(self) -> tuple[np.ndarray, np.ndarray]:
+        """Aggregated means (stamped at their bucket's middle) followed by raw samples."""
+        agg = self.aggregates
+        means_ts = agg.buckets + BUCKET_MS // 2
+        means = agg.sums / agg.counts
+        return (np.concatenate([means_ts, self.timestamps[: self.size]]),
+                np.concatenate([means, self.values[: self.size]]))
+
+
+class MemoryLimits:
+    """How long raw samples stay raw, how long aggregates are kept, and the raw sample cap."""
+
+    __slots__ = ("downsampled_window_ms", "max_raw_samples", "raw_window_ms")
+
+    def __init__(self, raw_window_ms: int = 6 * HOUR_MS, downsampled_window_ms: int = 14 * 24 * HOUR_MS,
+                 max_raw_samples: int = 8640) -> None:
+        self.raw_window_ms = raw_window_ms
+        self.downsampled_window_ms = downsampled_window_ms
+        self.max_raw_samples = max_raw_samples
 
 
 class MemoryStore:
-    """The Store interface over process memory (nothing survives a restart)."""
+    """The Store interface over process memory (nothing survives a restart on its own)."""
 
-    def __init__(self, retention_ms: int = 3 * 24 * 3600 * 1000, max_samples: int = 50_000) -> None:
+    def __init__(self, limits: MemoryLimits | None = None) -> None:
+        self.limits = limits or MemoryLimits()
         self._series: dict[SeriesKey, _SeriesBuffer] = {}
         self._by_metric: dict[str, set[SeriesKey]] = {}
-        self._retention_ms = retention_ms
-        self._max_samples = max_samples
         # Forecasts read from executor threads while ingest appends on the event loop.
         self._lock = threading.Lock()
 
     async def append(self, writes: list[SeriesWrite]) -> AppendResult:
+        return self.append_now(writes)
+
+    def append_now(self, writes: list[SeriesWrite]) -> AppendResult:
         stored = skipped = 0
         with self._lock:
             for write in writes:
@@ -97,12 +178,24 @@ class MemoryStore:
                 if buffer is None:
                     buffer = self._series[write.key] = _SeriesBuffer()
                     self._by_metric.setdefault(write.key.metric, set()).add(write.key)
-                added, dropped = buffer.append(
-                    write.timestamps_ms, write.values, self._max_samples, self._retention_ms
-                )
+                added, dropped = buffer.append(write.timestamps_ms, write.values, self.limits)
                 stored += added
                 skipped += dropped
         return AppendResult(stored, skipped)
+
+    def restore(self, key: SeriesKey, bucket_starts: np.ndarray, bucket_sums: np.ndarray,
+                bucket_counts: np.ndarray, bucket_maxima: np.ndarray, timestamps_ms: np.ndarray,
+                values: np.ndarray) -> None:
+        """Load one series from the durable log at start-up (aggregates, then raw samples)."""
+        with self._lock:
+            buffer = _SeriesBuffer()
+            aggregates = buffer.aggregates
+            aggregates.buckets, aggregates.sums = bucket_starts, bucket_sums
+            aggregates.counts, aggregates.maxima = bucket_counts, bucket_maxima
+            self._series[key] = buffer
+            self._by_metric.setdefault(key.metric, set()).add(key)
+            if len(timestamps_ms):
+                buffer.append(timestamps_ms, values, self.limits)
 
     def select(self, selector: Selector) -> list[SeriesKey]:
         with self._lock:
@@ -113,24 +206,28 @@ class MemoryStore:
     def summary(self, key: SeriesKey) -> SeriesSummary | None:
         with self._lock:
             buffer = self._series.get(key)
-            if buffer is None or buffer.size == 0:
+            if buffer is None:
                 return None
+            timestamps, values = buffer.window()
+            if len(timestamps) == 0:
+                return None
+            aggregates = buffer.aggregates
+            first = int(aggregates.buckets[0]) if aggregates.size else int(timestamps[0])
             return SeriesSummary(
                 key=key,
-                sample_count=buffer.size,
-                first_timestamp_ms=int(buffer.timestamps[0]),
-                last_timestamp_ms=int(buffer.timestamps[buffer.size - 1]),
-                last_value=float(buffer.values[buffer.size - 1]),
+                sample_count=buffer.size + int(aggregates.counts.sum()),
+                first_timestamp_ms=first,
+                last_timestamp_ms=int(timestamps[-1]),
+                last_value=float(values[-1]),
             )
 
     def window(self, key: SeriesKey) -> Window | None:
         with self._lock:
             buffer = self._series.get(key)
-            if buffer is None or buffer.size == 0:
+            if buffer is None:
                 return None
-            return Window(
-                key, buffer.timestamps[: buffer.size].copy(), buffer.values[: buffer.size].copy()
-            )
+            timestamps, values = buffer.window()
+            return Window(key, timestamps, values) if len(timestamps) else None
 
     @property
     def series_count(self) -> int:

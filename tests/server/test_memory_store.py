@@ -5,7 +5,7 @@ import numpy as np
 from infracast.server.selector import parse_selector
 from infracast.server.series import SeriesKey
 from infracast.server.store.base import SeriesWrite
-from infracast.server.store.memory import MemoryStore
+from infracast.server.store.memory import BUCKET_MS, MemoryLimits, MemoryStore
 
 KEY = SeriesKey.of("node_load1", {"node": "a"})
 
@@ -42,15 +42,29 @@ def test_late_samples_merge_into_place_and_duplicates_within_a_write_count_once(
     assert window.values.tolist() == [1.0, 2.0, 3.0, 4.0]
 
 
-def test_retention_and_sample_cap_bound_memory():
-    store = MemoryStore(retention_ms=10_000, max_samples=5)
-    write(store, list(range(1000, 31000, 1000)), list(range(30)))
+def test_old_samples_are_folded_into_five_minute_mean_and_max():
+    store = MemoryStore(MemoryLimits(raw_window_ms=600_000, downsampled_window_ms=3_600_000))
+    # One sample a minute for 30 minutes: value = minute index.
+    write(store, [60_000 * i for i in range(1, 31)], [float(i) for i in range(1, 31)])
+    buffer = store._series[KEY]
+    assert buffer.timestamps[: buffer.size].min() >= 30 * 60_000 - 600_000 - BUCKET_MS
+    aggregates = buffer.aggregates
+    assert aggregates.buckets[0] == 0 and aggregates.counts[0] == 4  # minutes 1-4
+    assert aggregates.sums[0] / aggregates.counts[0] == 2.5 and aggregates.maxima[0] == 4.0
     window = store.window(KEY)
-    assert len(window.timestamps_ms) == 5
-    assert window.timestamps_ms[-1] == 30000
-    store = MemoryStore(retention_ms=3_000, max_samples=1000)
-    write(store, list(range(1000, 31000, 1000)), list(range(30)))
-    assert store.window(KEY).timestamps_ms.tolist() == [27000, 28000, 29000, 30000]
+    assert (np.diff(window.timestamps_ms) > 0).all()
+    assert store.summary(KEY).sample_count == 30
+    # Resending samples that were already folded stores nothing.
+    assert write(store, [60_000, 120_000], [1.0, 2.0]).stored == 0
+
+
+def test_aggregates_beyond_the_retention_are_dropped_and_raw_samples_are_capped():
+    store = MemoryStore(MemoryLimits(raw_window_ms=600_000, downsampled_window_ms=1_800_000,
+                                     max_raw_samples=5))
+    write(store, [60_000 * i for i in range(1, 121)], [1.0] * 120)
+    buffer = store._series[KEY]
+    assert buffer.size <= 5
+    assert buffer.aggregates.buckets[0] >= 120 * 60_000 - 1_800_000 - BUCKET_MS
 
 
 def test_growth_keeps_every_sample():
