@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from infracast.agent.collectors import FAMILIES
 from infracast.agent.identity import node_name
@@ -23,7 +25,22 @@ class AgentConfig:
     collectors: tuple[str, ...] = tuple(FAMILIES)
     host_root: str = "/"
     max_buffered_batches: int = 360
+    buffer_max_bytes: int = 64 * 1024 * 1024
+    spool_dir: Path | None = None
     log_level: str = "info"
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)?\s*$")
+_SIZE_UNITS = {None: 1, "B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3,
+               "KB": 1000, "MB": 1000**2, "GB": 1000**3}
+
+
+def parse_size(text: str) -> int:
+    """Bytes in '64MiB', '500KB' or a plain number of bytes."""
+    found = _SIZE.match(text)
+    if not found:
+        raise ValueError(f"{text!r} is not a size: use e.g. 64MiB, 500KB or a number of bytes")
+    return int(float(found.group(1)) * _SIZE_UNITS[found.group(2)])
 
 
 def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> AgentConfig:
@@ -46,6 +63,12 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
                         default=int(env.get("INFRACAST_MAX_BUFFERED_BATCHES", "360")),
                         help="batches kept while the server is unreachable before the oldest "
                         "is dropped (default %(default)s, one hour at 10s)")
+    parser.add_argument("--spool-dir", default=env.get("INFRACAST_SPOOL_DIR"),
+                        help="keep unacknowledged batches on disk here, across restarts "
+                        "(default: memory only)")
+    parser.add_argument("--buffer-max-size", default=env.get("INFRACAST_BUFFER_MAX_SIZE", "64MiB"),
+                        help="most unacknowledged data to keep before dropping the oldest "
+                        "(default %(default)s)")
     parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"),
                         default=env.get("INFRACAST_LOG_LEVEL", "info"))
     args = parser.parse_args(argv)
@@ -61,6 +84,12 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
         parser.error(f"--collectors: unknown {', '.join(unknown)}; known: {', '.join(FAMILIES)}")
     if args.max_buffered_batches < 1:
         parser.error("--max-buffered-batches must be at least 1")
+    try:
+        buffer_bytes = parse_size(args.buffer_max_size)
+    except ValueError as error:
+        parser.error(f"--buffer-max-size: {error}")
+    if buffer_bytes < 64 * 1024:
+        parser.error("--buffer-max-size must be at least 64KiB")
     return AgentConfig(
         server=args.server,
         node=node_name(args.node, env),
@@ -68,5 +97,7 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
         collectors=collectors,
         host_root=args.host_root,
         max_buffered_batches=args.max_buffered_batches,
+        buffer_max_bytes=buffer_bytes,
+        spool_dir=Path(args.spool_dir) if args.spool_dir else None,
         log_level=args.log_level,
     )

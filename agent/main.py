@@ -17,6 +17,7 @@ from infracast.agent.config import AgentConfig, load_config
 from infracast.agent.identity import agent_id
 from infracast.agent.runner import sample_collectors
 from infracast.agent.shipper import Shipper
+from infracast.agent.spool import Spool
 from infracast.v1 import ingest_pb2
 
 log = logging.getLogger("infracast.agent")
@@ -54,8 +55,10 @@ async def sample_forever(collectors: list[Collector], shipper: Shipper, interval
 
 
 async def run(config: AgentConfig) -> None:
+    spool = Spool(config.spool_dir) if config.spool_dir is not None else None
     shipper = Shipper(config.server, build_hello(config),
-                      max_buffered_batches=config.max_buffered_batches)
+                      max_buffered_batches=config.max_buffered_batches,
+                      max_buffered_bytes=config.buffer_max_bytes, spool=spool)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -69,6 +72,8 @@ async def run(config: AgentConfig) -> None:
         log.warning("exiting with %d unacknowledged batches", shipper.buffered_batches)
     await shipper.close()
     await shipping
+    if spool is not None:
+        spool.close()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -3,8 +3,9 @@
 Every submitted batch gets the next sequence number and stays buffered until the
 server acknowledges a sequence at least as high. After a reconnect, everything
 still buffered is sent again (the server stores idempotently, so a resend never
-duplicates). The buffer is bounded: when full, the oldest batch is dropped and
-counted, so sampling never blocks and memory never grows without bound.
+duplicates). The buffer is bounded in batches and bytes: when full, the oldest
+batch is dropped and counted, so sampling never blocks and memory never grows
+without bound. With a spool, the buffer is also on disk and survives a restart.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import grpc
 from grpc import aio
 
 from infracast.agent.backoff import Backoff
+from infracast.agent.spool import Spool
 from infracast.v1 import ingest_pb2, ingest_pb2_grpc, series_pb2
 
 log = logging.getLogger(__name__)
@@ -44,21 +47,35 @@ class Shipper:
         hello: ingest_pb2.Hello,
         *,
         max_buffered_batches: int = 360,
+        max_buffered_bytes: int = 64 * 1024 * 1024,
         max_in_flight: int = 16,
         backoff: Backoff | None = None,
+        spool: Spool | None = None,
     ) -> None:
         self.target = target
         self.hello = hello
         self.max_buffered_batches = max_buffered_batches
+        self.max_buffered_bytes = max_buffered_bytes
+        self.spool = spool
         self.max_in_flight = max_in_flight
         self.backoff = backoff or Backoff()
         self.stats = ShipperStats()
         self.acked_sequence = 0
         self.connected = False
+        # Called with each acknowledged batch (tests and benchmarks record them).
+        self.on_acked: Callable[[ingest_pb2.Batch], None] | None = None
         self._pending: deque[ingest_pb2.Batch] = deque()
+        self._pending_bytes = 0
         self._next_sequence = 1
         self._changed = asyncio.Event()
         self._closing = False
+        if spool is not None:
+            for batch in spool.load():  # batches a previous run never got acknowledged
+                self._pending.append(batch)
+                self._pending_bytes += batch.ByteSize()
+            if self._pending:
+                self._next_sequence = self._pending[-1].sequence + 1
+                log.info("resending %d spooled batches", len(self._pending))
 
     @property
     def buffered_batches(self) -> int:
@@ -68,15 +85,26 @@ class Shipper:
         """Queue samples for sending; never blocks. Returns the batch's sequence number."""
         batch = ingest_pb2.Batch(sequence=self._next_sequence, series=series)
         self._next_sequence += 1
-        if len(self._pending) >= self.max_buffered_batches:
-            oldest = self._pending.popleft()
+        self._pending.append(batch)
+        self._pending_bytes += batch.ByteSize()
+        if self.spool is not None:
+            self.spool.add(batch)
+        while len(self._pending) > 1 and (len(self._pending) > self.max_buffered_batches
+                                          or self._pending_bytes > self.max_buffered_bytes):
+            oldest = self._popleft()
             self.stats.batches_dropped += 1
             self.stats.samples_dropped += sum(len(s.values) for s in oldest.series)
-            log.warning("buffer full (%d batches): dropped batch %d", self.max_buffered_batches,
-                        oldest.sequence)
-        self._pending.append(batch)
+            if self.spool is not None:
+                self.spool.remove(oldest.sequence)
+            log.warning("buffer full: dropped batch %d (%d dropped so far)", oldest.sequence,
+                        self.stats.batches_dropped)
         self._changed.set()
         return batch.sequence
+
+    def _popleft(self) -> ingest_pb2.Batch:
+        batch = self._pending.popleft()
+        self._pending_bytes -= batch.ByteSize()
+        return batch
 
     async def flush(self, timeout: float) -> bool:
         """Wait until every submitted batch is acknowledged; False on timeout."""
@@ -115,7 +143,9 @@ class Shipper:
     def _after_error(self, error: aio.AioRpcError) -> float:
         code = error.code()
         if code in DROP_BATCH_CODES and self._pending:
-            rejected = self._pending.popleft()
+            rejected = self._popleft()
+            if self.spool is not None:
+                self.spool.remove(rejected.sequence)
             self.stats.batches_rejected += 1
             log.error("server rejected batch %d, dropping it: %s", rejected.sequence, error.details())
             return 0.0
@@ -174,9 +204,13 @@ class Shipper:
             self.connected = True
             self.backoff.reset()
             while self._pending and self._pending[0].sequence <= highest:
-                batch = self._pending.popleft()
+                batch = self._popleft()
                 self.stats.batches_acked += 1
                 self.stats.samples_acked += sum(len(s.values) for s in batch.series)
+                if self.on_acked is not None:
+                    self.on_acked(batch)
+            if self.spool is not None:
+                self.spool.remove_through(highest)
             self.acked_sequence = max(self.acked_sequence, highest)
             self._changed.set()
         raise ConnectionError("server closed the stream")

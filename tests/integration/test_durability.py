@@ -1,0 +1,126 @@
+"""Nothing acknowledged is lost: kill -9 the server and the agent, with real processes."""
+
+import asyncio
+import random
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from infracast.agent.backoff import Backoff
+from infracast.agent.batches import BatchBuilder
+from infracast.agent.shipper import Shipper
+from infracast.clients.client import InfracastClient
+from infracast.v1 import ingest_pb2
+from tests.conftest import ServerProcess, executable, wait_until
+
+pytestmark = pytest.mark.slow
+BASE_MS = int(time.time() * 1000) - 3_600_000
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def counts(address: str, nodes: list[str]) -> dict[str, int]:
+    with InfracastClient(address, timeout_s=30) as client:
+        series, _ = client.list_series("durability_probe")
+    found = {s.series.labels["node"]: s.sample_count for s in series}
+    return {node: found.get(node, 0) for node in nodes}
+
+
+def test_kill_9_of_the_server_loses_no_acknowledged_sample(tmp_path):
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    args = ("--listen", address, "--data-dir", str(tmp_path / "data"))
+    nodes = [f"node-{i}" for i in range(3)]
+    acked: dict[str, set[int]] = {node: set() for node in nodes}
+    submitted: dict[str, int] = dict.fromkeys(nodes, 0)
+    server = ServerProcess(*args)
+    server.wait_ready()
+
+    def recorder(node):
+        def record(batch):
+            for series in batch.series:
+                acked[node].update(series.timestamps_ms)
+        return record
+
+    async def stream(shipper: Shipper, node: str, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            builder = BatchBuilder()
+            index = submitted[node]
+            builder.add_points("durability_probe", {}, [BASE_MS + index * 1000 + k for k in range(5)],
+                               [float(index)] * 5)
+            shipper.submit(builder.build())
+            submitted[node] += 1
+            await asyncio.sleep(0.02)
+
+    async def scenario():
+        nonlocal server
+        shippers = []
+        for node in nodes:
+            shipper = Shipper(address, ingest_pb2.Hello(node=node, agent_id=node), max_in_flight=4,
+                              backoff=Backoff(initial=0.05, maximum=0.5, rng=random.Random(1)))
+            shipper.on_acked = recorder(node)
+            shippers.append(shipper)
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(s.run()) for s in shippers]
+        tasks += [asyncio.create_task(stream(s, n, stop)) for s, n in zip(shippers, nodes, strict=True)]
+        for _ in range(3):
+            await asyncio.sleep(1.5)
+            acked_at_kill = {node: len(acked[node]) for node in nodes}
+            server.process.send_signal(signal.SIGKILL)
+            server.stop()
+            await asyncio.sleep(0.3)
+            server = ServerProcess(*args)
+            await asyncio.to_thread(server.wait_ready)
+            stored = await asyncio.to_thread(counts, address, nodes)
+            for node in nodes:  # every sample acknowledged before the kill is back
+                assert stored[node] >= acked_at_kill[node], (node, stored, acked_at_kill)
+        stop.set()
+        for shipper in shippers:
+            assert await shipper.flush(timeout=60)
+            await shipper.close()
+        await asyncio.gather(*tasks)
+
+    try:
+        asyncio.run(scenario())
+        stored = counts(address, nodes)
+    finally:
+        assert server.stop() == 0
+    for node in nodes:
+        assert len(acked[node]) == submitted[node] * 5  # everything was acknowledged in the end
+        assert stored[node] == len(acked[node])  # all of it stored, nothing twice
+    assert sum(line.count("replayed") for line in server.log) == 1
+
+
+def test_kill_9_of_the_agent_keeps_its_spooled_batches(tmp_path):
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    agent_args = [executable("infracast-agent"), "--server", address, "--node", "spooled",
+                  "--interval", "100ms", "--collectors", "load", "--spool-dir", str(tmp_path / "spool")]
+    agent = subprocess.Popen(agent_args, stderr=subprocess.DEVNULL)
+    time.sleep(2.0)  # no server yet: every sample waits in the spool
+    killed_at_ms = int(time.time() * 1000)
+    agent.kill()
+    agent.wait()
+    server = ServerProcess("--listen", address)
+    server.wait_ready()
+    agent = subprocess.Popen(agent_args, stderr=subprocess.DEVNULL)
+    try:
+        with InfracastClient(address, timeout_s=30) as client:
+            def delivered_from_before_the_kill():
+                series, _ = client.list_series('node_load1{node="spooled"}')
+                return series and series[0].first.timestamp() * 1000 < killed_at_ms - 1000 and series
+
+            (load,) = wait_until(delivered_from_before_the_kill, timeout_s=60,
+                                 message="spooled samples from before the kill")
+            assert load.sample_count >= 10
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        agent.wait(30)
+        server.stop()
