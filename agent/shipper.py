@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import grpc
+from google.rpc import error_details_pb2, status_pb2
 from grpc import aio
 
 from infracast.agent.backoff import Backoff
@@ -38,6 +39,20 @@ class ShipperStats:
     samples_dropped: int = 0
     batches_rejected: int = 0
     reconnects: int = 0
+
+
+def retry_hint_s(error: aio.AioRpcError) -> float | None:
+    """The server's google.rpc.RetryInfo delay, if its status carries one."""
+    for key, value in error.trailing_metadata() or ():
+        if key != "grpc-status-details-bin":
+            continue
+        status = status_pb2.Status.FromString(value)
+        for detail in status.details:
+            if detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+                hint = error_details_pb2.RetryInfo()
+                detail.Unpack(hint)
+                return hint.retry_delay.ToNanoseconds() / 1e9
+    return None
 
 
 class Shipper:
@@ -151,7 +166,8 @@ class Shipper:
             return 0.0
         if code == grpc.StatusCode.CANCELLED and self._closing:
             return 0.0
-        delay = self.backoff.next_delay()
+        hint = retry_hint_s(error)
+        delay = self.backoff.next_delay() if hint is None else hint
         log.warning("stream to %s broke (%s: %s); retrying in %.1fs", self.target, code.name,
                     error.details(), delay)
         return delay

@@ -66,7 +66,7 @@ class App:
         """Graceful stop: readiness off, refuse new streams, let RPCs finish, close the store."""
         grace = self.config.grace_period_s if grace_s is None else grace_s
         await self.readiness.stopping()
-        self.ingest.accepting = False
+        self.ingest.drain()
         await self.server.stop(grace)
         await self.store.close()
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -18,6 +18,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
 from grpc import aio
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,11 @@ log = logging.getLogger(__name__)
 
 class InfracastError(Exception):
     code = grpc.StatusCode.INTERNAL
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        # Sent as google.rpc.RetryInfo in the status details, which clients honour.
+        self.retry_after_s = retry_after_s
 
 
 class InvalidArgument(InfracastError):
@@ -43,9 +50,21 @@ class Unavailable(InfracastError):
     code = grpc.StatusCode.UNAVAILABLE
 
 
+def retry_details(code: grpc.StatusCode, message: str, retry_after_s: float) -> tuple:
+    """Trailing metadata carrying a google.rpc.Status with RetryInfo."""
+    hint = error_details_pb2.RetryInfo()
+    hint.retry_delay.FromNanoseconds(round(retry_after_s * 1e9))
+    detail = any_pb2.Any()
+    detail.Pack(hint)
+    status = status_pb2.Status(code=code.value[0], message=message, details=[detail])
+    return (("grpc-status-details-bin", status.SerializeToString()),)
+
+
 async def _abort_for(error: BaseException, context: aio.ServicerContext, method: str) -> None:
     if isinstance(error, InfracastError) and type(error) is not InfracastError:
-        await context.abort(error.code, str(error))
+        trailing = (() if error.retry_after_s is None
+                    else retry_details(error.code, str(error), error.retry_after_s))
+        await context.abort(error.code, str(error), trailing_metadata=trailing)
     log.error("unexpected error in %s", method, exc_info=error)
     await context.abort(grpc.StatusCode.INTERNAL, "internal error; the server log has details")
 

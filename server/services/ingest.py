@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 
@@ -60,18 +61,27 @@ def decode_batch(batch: ingest_pb2.Batch, node: str) -> tuple[list[SeriesWrite],
 class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     def __init__(self, store: Store) -> None:
         self._store = store
-        self.accepting = True
+        self._draining = asyncio.Event()
+
+    def drain(self) -> None:
+        """Refuse new streams and end open ones after their current batch, telling each
+        agent to reconnect at once (to another replica behind the Service)."""
+        self._draining.set()
 
     async def Push(
         self, request_iterator: AsyncIterator[ingest_pb2.PushRequest], context: aio.ServicerContext
     ) -> AsyncIterator[ingest_pb2.PushResponse]:
-        if not self.accepting:
-            raise Unavailable("server is shutting down; reconnect to another replica")
+        if self._draining.is_set():
+            raise Unavailable("server is shutting down; reconnect", retry_after_s=0.0)
         hello = await self._read_hello(request_iterator)
         agent = hello.agent_id or hello.node
         log.info("agent %s (node %s, version %s) connected", agent, hello.node, hello.agent_version)
         highest = 0
-        async for request in request_iterator:
+        requests = aiter(request_iterator)
+        while True:
+            request = await self._next_unless_draining(requests)
+            if request is None:
+                return
             if request.WhichOneof("message") != "batch":
                 raise InvalidArgument("hello may be sent only once, as the first message")
             writes, gaps = decode_batch(request.batch, hello.node)
@@ -86,6 +96,17 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                     samples_skipped=result.skipped + gaps,
                 )
             )
+
+    async def _next_unless_draining(self, requests) -> ingest_pb2.PushRequest | None:
+        """The next request; None when the agent closed the stream; Unavailable on drain."""
+        reading = asyncio.ensure_future(anext(requests, None))
+        draining = asyncio.ensure_future(self._draining.wait())
+        done, _ = await asyncio.wait({reading, draining}, return_when=asyncio.FIRST_COMPLETED)
+        if reading in done:
+            draining.cancel()
+            return reading.result()
+        reading.cancel()
+        raise Unavailable("server is shutting down; reconnect", retry_after_s=0.0)
 
     @staticmethod
     async def _read_hello(requests: AsyncIterator[ingest_pb2.PushRequest]) -> ingest_pb2.Hello:

@@ -116,3 +116,32 @@ def test_a_batch_the_server_refuses_is_dropped_not_retried_forever():
 
     assert asyncio.run(run_shipper(shipper, body)) == 2
     assert shipper.stats.batches_rejected == 1
+
+
+def test_a_draining_server_ends_streams_with_a_retry_hint_the_agent_reads():
+    from grpc import aio
+
+    from infracast.agent.shipper import retry_hint_s
+    from infracast.clients.testing import ServerThread
+    from infracast.v1 import ingest_pb2_grpc
+
+    server = ServerThread(config(free_port())).start()
+
+    async def body():
+        async with aio.insecure_channel(server.address) as channel:
+            call = ingest_pb2_grpc.IngestServiceStub(channel).Push()
+            await call.write(ingest_pb2.PushRequest(hello=ingest_pb2.Hello(node="drain", agent_id="d")))
+            await call.write(ingest_pb2.PushRequest(batch=ingest_pb2.Batch(sequence=1, series=samples(0))))
+            first = await call.read()
+            await asyncio.to_thread(server.stop)  # graceful stop: drain the open stream
+            try:
+                await call.read()
+            except aio.AioRpcError as error:
+                return first, error
+            return first, None
+
+    first, error = asyncio.run(body())
+    assert first.ack.highest_sequence == 1
+    assert error is not None and error.code().name == "UNAVAILABLE"
+    assert "shutting down" in error.details()
+    assert retry_hint_s(error) == 0.0
