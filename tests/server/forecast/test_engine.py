@@ -182,3 +182,17 @@ def test_exceedance_probability_is_consistent_with_the_bounds():
     upper = f.upper[80.0][-1]
     assert f.exceedance(upper, rising=True)[-1] == pytest.approx(0.10, abs=0.02)
     assert f.exceedance(f.mean[-1] - 1000, rising=True)[-1] == 1.0
+
+
+def test_a_batch_gives_the_same_answers_as_one_series_at_a_time():
+    from infracast.server.forecast.engine import forecast_batch
+
+    rng = np.random.default_rng(9)
+    rows = np.cumsum(rng.normal(size=(6, 400)), axis=1)
+    rows[2] = 5.0  # a constant row among them
+    batch = forecast_batch(rows, 12, season_length=0, levels=[80])
+    for i, row in enumerate(rows):
+        single = forecast_values(row, 12, season_length=0, levels=[80])
+        np.testing.assert_allclose(batch.mean[i], single.mean)
+        np.testing.assert_allclose(batch.lower[80.0][i], single.lower[80.0])
+        assert batch.models[i] == single.model.name
