@@ -1,6 +1,6 @@
 """`infracast demo`: the whole system on one machine, no cluster, no configuration.
 
-Starts the server (embedded store) on loopback, a real agent sampling this host,
+Starts the server (embedded store, in a temporary data directory) on loopback, a real agent sampling this host,
 and a simulated fleet whose agents stream over real gRPC after back-filling two
 days of history; shows a live table until Ctrl-C or --duration; stops everything.
 """
@@ -12,8 +12,10 @@ import contextlib
 import logging
 import signal
 import sys
+import tempfile
 import time
 from importlib.metadata import version
+from pathlib import Path
 
 from infracast.agent.batches import BatchBuilder
 from infracast.agent.collectors import default_collectors
@@ -67,7 +69,8 @@ async def _demo(duration_s: float | None, nodes: int, interval_s: float, listen:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    app = create_server(ServerConfig(listen=listen, grace_period_s=2.0))
+    data_dir = tempfile.TemporaryDirectory(prefix="infracast-demo-")
+    app = create_server(ServerConfig(listen=listen, grace_period_s=2.0, data_dir=Path(data_dir.name)))
     await app.start()
     print(f"server on {app.address}; try: infracast --server {app.address} series", flush=True)
 
@@ -98,6 +101,7 @@ async def _demo(duration_s: float | None, nodes: int, interval_s: float, listen:
         await shipper.close()
     await asyncio.gather(*tasks)
     await app.stop(grace_s=2.0)
+    data_dir.cleanup()
     acked = sum(s.stats.samples_acked for s in shippers)
     print(f"demo stopped: {len(shippers)} agents delivered {acked} samples", flush=True)
 
