@@ -1,8 +1,9 @@
 """`infracast demo`: the whole system on one machine, no cluster, no configuration.
 
-Starts the server (embedded store, in a temporary data directory) on loopback, a real agent sampling this host,
-and a simulated fleet whose agents stream over real gRPC after back-filling two
-days of history; shows a live table until Ctrl-C or --duration; stops everything.
+Starts the server (embedded store, in a temporary data directory) on loopback, a
+real agent sampling this host, and a simulated fleet whose agents stream over real
+gRPC after back-filling three days of history; shows a live table until Ctrl-C or
+--duration; stops everything.
 """
 
 from __future__ import annotations
