@@ -124,3 +124,16 @@ def test_kill_9_of_the_agent_keeps_its_spooled_batches(tmp_path):
         agent.send_signal(signal.SIGTERM)
         agent.wait(30)
         server.stop()
+
+
+def test_a_second_server_on_the_same_data_directory_refuses_to_start(tmp_path):
+    first = ServerProcess("--data-dir", str(tmp_path))
+    try:
+        first.wait_ready()
+        second = subprocess.run([executable("infracast-server"), "--listen", "127.0.0.1:0",
+                                 "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=60)
+        assert second.returncode == 1
+        assert f"data directory {tmp_path} is in use by another infracast-server" in second.stderr
+        assert "Traceback" not in second.stderr and "listening" not in second.stderr
+    finally:
+        assert first.stop() == 0
