@@ -171,6 +171,7 @@ def main() -> None:
     parser.add_argument("--origins", type=int, default=12, help="rolling origins per series")
     parser.add_argument("--batch-series", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=5, help="timing repetitions (fast models)")
+    parser.add_argument("--accuracy-only", action="store_true", help="skip the timing sections")
     parser.add_argument("--without-statsforecast", action="store_true",
                         help="only infracast and the baselines that need no extra package")
     args = parser.parse_args()
@@ -185,7 +186,7 @@ def main() -> None:
     names = sorted({name for name, _ in scores}, key=lambda n: (n != "infracast auto", n))
     print(f"{'model':20s}" + "".join(f"{f'MASE h={h}':>12s}{f'sMAPE h={h}':>13s}" for h in HORIZONS))
     for name in names:
-        cells = "".join(f"{np.mean(scores[(name, h)]['mase']):12.3f}"
+        cells = "".join(f"{np.mean(scores[(name, h)]['mase']):12.4f}"
                         f"{np.mean(scores[(name, h)]['smape']):13.2f}" for h in HORIZONS)
         print(f"{name:20s}{cells}")
     ours = {h: np.mean(scores[("infracast auto", h)]["mase"]) for h in HORIZONS}
@@ -201,6 +202,8 @@ def main() -> None:
                 f"  h={h}: {100 * np.mean(scores[(name, h)][80.0]):5.1f} % / "
                 f"{100 * np.mean(scores[(name, h)][95.0]):5.1f} %" for h in HORIZONS))
 
+    if args.accuracy_only:
+        return
     seconds = per_series_seconds(series, with_sf, args.repeats)
     print("\nfit + forecast (72 steps) per series, one thread, after warm-up:")
     for name, value in seconds.items():

@@ -20,12 +20,13 @@ from numba import prange
 from infracast.server.forecast import ets_kernels as ets
 from infracast.server.forecast.backtest_kernels import (
     MIN_ORIGINS,
-    error_quantiles,
     extend_and_envelope,
-    mean_abs_errors,
+    panel_error_quantiles,
+    panel_forecast,
+    panel_mean_abs_error,
     rolling_line,
 )
-from infracast.server.forecast.baseline_kernels import robust_slope, seasonal_naive_forecast
+from infracast.server.forecast.baseline_kernels import robust_slope
 from infracast.server.forecast.jit import kernel, parallel_kernel
 from infracast.server.forecast.normal_kernels import normal_quantile
 from infracast.server.forecast.season_kernels import (
@@ -46,7 +47,15 @@ DRIFT = 6
 HOLT_WINTERS = 7
 SEASONAL_NAIVE = 8
 PREDICT_LINEAR = 9
-CANDIDATES = 7  # SES .. PREDICT_LINEAR
+ROBUST_SES = 10
+ENSEMBLE = 11  # the mean of the best few candidates
+CANDIDATES = 8  # SES .. ROBUST_SES
+ENSEMBLE_SIZE = 3
+COMBINE_WITHIN = 1.25  # backtest error relative to the best candidate's
+# Holt-Winters learns each seasonal phase from one observation per cycle: with long
+# periods its seasonal state is mostly noise (R's ets and statsforecast refuse m > 24
+# too). Long periods are handled by the decomposition (a profile over all cycles).
+MAX_HOLT_WINTERS_PERIOD = 24
 
 # Layout of the info vector.
 INFO_MODEL = 0
@@ -63,11 +72,15 @@ INFO_BACKTEST_MAE = 10
 INFO_BACKTEST_MASE = 11
 INFO_OBSERVATIONS = 12
 INFO_ORIGINS = 13
-INFO_SIZE = 16
+INFO_MEMBERS = 14  # how many models the forecast averages (1 for a single model)
+INFO_MEMBER_PARAMS = 16  # per member: MEMBER_FIELDS values
+MEMBER_FIELDS = 6  # code, alpha, beta, gamma, phi, weight
+INFO_SIZE = INFO_MEMBER_PARAMS + MEMBER_FIELDS * ENSEMBLE_SIZE
 
 MIN_POINTS = 24
+ONE = np.ones(1)
 SELECTION_ORIGINS = 400
-CALIBRATION_ORIGINS = 1000
+CALIBRATION_ORIGINS = 2000
 
 
 @kernel
@@ -159,9 +172,21 @@ def _short_history(y, horizon, probs, out_mean, out_quantiles, info):
 
 
 @kernel
+def combination_weights(scores):
+    """Weights inversely proportional to each member's backtest error (Bates and Granger),
+    equal when every error is zero."""
+    inverse = np.empty(len(scores))
+    for i in range(len(scores)):
+        inverse[i] = 1.0 / scores[i] if scores[i] > 0 else np.inf
+    if np.isinf(inverse).any():
+        return np.where(np.isinf(inverse), 1.0, 0.0) / np.isinf(inverse).sum()
+    return inverse / inverse.sum()
+
+
+@kernel
 def _candidate(code, y, x, m, window, fixed):
-    """Fit one candidate (or, when fixed[INFO_MODEL] == code, reuse the parameters in
-    fixed and only re-run the smoother); return its trajectory and parameters.
+    """Fit one candidate (or, when fixed holds (alpha, beta, gamma, phi), reuse those
+    and only re-run the smoother); return its trajectory and parameters.
 
     Returns (target, levels, trends, seasonals, season0, period, phi, alpha, beta, gamma, residuals).
     x is y with the seasonal profile removed (x is y when there is none); the
@@ -174,6 +199,12 @@ def _candidate(code, y, x, m, window, fixed):
         for t in range(m, n):
             residuals[t] = y[t] - y[t - m]
         return y, zeros, zeros, y, y[:m].copy(), m, 1.0, 0.0, 0.0, 0.0, residuals
+    if code == ROBUST_SES:
+        level0 = x[0]
+        alpha = fixed[0] if len(fixed) == 4 else ets.fit_robust_alpha(x, level0)
+        levels, residuals = ets.robust_filter(x, alpha, level0)
+        zeros = np.zeros(n)
+        return x, levels, zeros, zeros, np.zeros(1), 1, 1.0, alpha, 0.0, 0.0, residuals
     if code == PREDICT_LINEAR:
         fitted, slopes = rolling_line(y, window)
         residuals = np.zeros(n)
@@ -201,13 +232,12 @@ def _candidate(code, y, x, m, window, fixed):
     elif code == DRIFT:
         kind = ets.THETA
         drift = robust_slope(target, max(1, n // 10))
-    if fixed[INFO_MODEL] == code:
+    if len(fixed) == 4:
         trended = kind == ets.DAMPED
         level, trend, season0 = ets.initial_states(target, period, trended)
         if kind == ets.THETA:
             trend = drift
-        alpha, beta = fixed[INFO_ALPHA], fixed[INFO_BETA]
-        gamma, phi = fixed[INFO_GAMMA], fixed[INFO_PHI]
+        alpha, beta, gamma, phi = fixed[0], fixed[1], fixed[2], fixed[3]
     else:
         alpha, beta, gamma, phi, level, trend, season0 = ets.ets_fit(kind, target, period, drift)
     levels, trends, seasonals, residuals = ets.ets_filter(
@@ -250,56 +280,118 @@ def auto_forecast(y, season_length, horizon, probs, window, fixed, out_mean, out
     # longest step that still has MIN_ORIGINS origins, so trends are judged far ahead too.
     judged = max(1, min(horizon, n - first_origin - MIN_ORIGINS))
     steps = np.array([1, max(1, judged // 4), max(1, judged // 2), judged])
-    best_code = -1
-    best_score = np.inf
-    best = _candidate(SES, y, x, m, window, fixed)
+    component = seasonal_component(profile, 0, n + horizon) if seasonal else np.zeros(n + horizon)
+
+    # Every candidate's trajectory goes into a panel so single models and their
+    # average are backtested the same way.
+    levels = np.zeros((CANDIDATES, n))
+    trends = np.zeros((CANDIDATES, n))
+    seasonals = np.zeros((CANDIDATES, n))
+    season0 = np.zeros((CANDIDATES, max(m, 1)))
+    periods = np.ones(CANDIDATES, dtype=np.int64)
+    phis = np.ones(CANDIDATES)
+    deseasonalised = np.zeros(CANDIDATES, dtype=np.bool_)
+    parameters = np.zeros((CANDIDATES, 4))
+    residuals = np.zeros((CANDIDATES, n))
+    scores = np.full(CANDIDATES, np.inf)
     refresh = fixed[INFO_MODEL] >= SES and (fixed[INFO_SEASON] >= 2) == seasonal
+    wanted = np.zeros(CANDIDATES, dtype=np.bool_)
+    given = np.zeros((CANDIDATES, 4))
+    if refresh:
+        for j in range(int(fixed[INFO_MEMBERS])):
+            base = INFO_MEMBER_PARAMS + MEMBER_FIELDS * j
+            row = int(fixed[base]) - SES
+            wanted[row] = True
+            given[row] = fixed[base + 1:base + 5]
     for code in range(SES, SES + CANDIDATES):
+        row = code - SES
         if (code in (HOLT_WINTERS, SEASONAL_NAIVE)) and not seasonal:
             continue
-        if refresh and code != fixed[INFO_MODEL]:
+        if code == HOLT_WINTERS and m > MAX_HOLT_WINTERS_PERIOD:
             continue
-        fitted = _candidate(code, y, x, m, window, fixed)
-        target, levels, trends, seasonals, season0, period, phi = fitted[:7]
-        errors = mean_abs_errors(target, levels, trends, seasonals, season0, period, phi,
-                                 steps, first_origin)
-        score = 0.0
-        counted = 0
-        for e in errors:
-            if not np.isnan(e):
-                score += e
-                counted += 1
-        score = score / counted if counted > 0 else np.inf
-        if best_code < 0 or score < best_score:
-            best_code, best_score, best = code, score, fitted
-    target, levels, trends, seasonals, season0, period, phi, alpha, beta, gamma, residuals = best
-    info[INFO_MODEL] = best_code
-    info[INFO_ALPHA] = alpha
-    info[INFO_BETA] = beta
-    info[INFO_GAMMA] = gamma
-    info[INFO_PHI] = phi
-    info[INFO_TREND] = trends[n - 1]
-    info[INFO_LEVEL] = levels[n - 1]
-    info[INFO_RESIDUAL_STD] = np.sqrt((residuals[warmup:] ** 2).mean())
-    out_residuals[warmup:] = residuals[warmup:]
+        if refresh and not wanted[row]:
+            continue
+        fitted = _candidate(code, y, x, m, window, given[row] if refresh else np.zeros(0))
+        period = fitted[5]
+        levels[row], trends[row], seasonals[row] = fitted[1], fitted[2], fitted[3]
+        season0[row, :period] = fitted[4][:period]
+        periods[row] = period
+        phis[row] = fitted[6]
+        deseasonalised[row] = seasonal and code not in (HOLT_WINTERS, SEASONAL_NAIVE)
+        parameters[row, 0] = fitted[7]
+        parameters[row, 1] = fitted[8]
+        parameters[row, 2] = fitted[9]
+        parameters[row, 3] = fitted[6]
+        residuals[row] = fitted[10]
+        scores[row] = panel_mean_abs_error(y, levels, trends, seasonals, season0, periods, phis,
+                                           deseasonalised, component, np.array([row]), ONE,
+                                           steps, first_origin)
+
+    # The model: the best candidate, or the mean of the best few when that backtests better.
+    order = np.argsort(scores)
+    finite = 0
+    for row in order:
+        if np.isfinite(scores[row]):
+            finite += 1
+    members = order[:1]
+    weights = ONE
+    best_score = scores[order[0]]
+    if refresh:
+        members = np.flatnonzero(wanted)
+        weights = np.empty(len(members))
+        for j in range(len(members)):
+            weights[j] = fixed[INFO_MEMBER_PARAMS + MEMBER_FIELDS * j + 5]
+        best_score = panel_mean_abs_error(y, levels, trends, seasonals, season0, periods, phis,
+                                          deseasonalised, component, members, weights, steps,
+                                          first_origin)
+    elif judged >= horizon:
+        # Combine the candidates about as good as the best (forecast combinations are
+        # more accurate than any one choice), but never one far worse: averaging a
+        # level-only model into a real trend (a filling disk) would dilute the trend.
+        # Only when the backtest reached the horizon asked about: beyond it, models that
+        # agree so far can part ways (a damped and an undamped trend), and averaging
+        # them would be a guess.
+        close = 0
+        for row in order[:min(ENSEMBLE_SIZE, finite)]:
+            if scores[row] <= COMBINE_WITHIN * best_score:
+                close += 1
+        if close >= 2:
+            members = order[:close]
+            weights = combination_weights(scores[members])
+            best_score = panel_mean_abs_error(y, levels, trends, seasonals, season0, periods, phis,
+                                              deseasonalised, component, members, weights, steps,
+                                              first_origin)
+    lead = members[0]
+    info[INFO_MODEL] = ENSEMBLE if len(members) > 1 else lead + SES
+    info[INFO_MEMBERS] = len(members)
+    for j in range(len(members)):
+        base = INFO_MEMBER_PARAMS + MEMBER_FIELDS * j
+        info[base] = members[j] + SES
+        info[base + 1:base + 5] = parameters[members[j]]
+        info[base + 5] = weights[j]
+    info[INFO_ALPHA], info[INFO_BETA] = parameters[lead, 0], parameters[lead, 1]
+    info[INFO_GAMMA], info[INFO_PHI] = parameters[lead, 2], parameters[lead, 3]
+    info[INFO_TREND] = trends[lead, n - 1]
+    info[INFO_LEVEL] = levels[lead, n - 1]
+    info[INFO_RESIDUAL_STD] = np.sqrt((residuals[lead, warmup:] ** 2).mean())
+    out_residuals[warmup:] = residuals[lead, warmup:]
     info[INFO_BACKTEST_MAE] = best_score
     info[INFO_BACKTEST_MASE] = best_score / naive_scale(y, m)
-    if best_code == SEASONAL_NAIVE:
-        out_mean[:] = seasonal_naive_forecast(y, m, horizon)
-    else:
-        out_mean[:] = ets.ets_forecast(levels, trends, seasonals, season0, period, phi, horizon)
-    if seasonal and best_code != SEASONAL_NAIVE and best_code != HOLT_WINTERS:
-        out_mean += seasonal_component(profile, n, horizon)
+    for k in range(1, horizon + 1):
+        out_mean[k - 1] = panel_forecast(levels, trends, seasonals, season0, periods, phis,
+                                         deseasonalised, component, members, weights, n - 1, k)
     calibration_start = max(warmup, n - CALIBRATION_ORIGINS - horizon)
-    quantiles, counts = error_quantiles(target, levels, trends, seasonals, season0, period, phi,
-                                        horizon, calibration_start, probs)
+    quantiles, counts = panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis,
+                                              deseasonalised, component, members, weights,
+                                              horizon, calibration_start, probs)
     info[INFO_ORIGINS] = counts[0]
-    if best_code == SEASONAL_NAIVE:
+    if lead + SES == SEASONAL_NAIVE:
         growth = np.empty(horizon)
         for k in range(horizon):
             growth[k] = float(k // m + 1)
     else:
-        growth = ets.ets_variance_factors(max(alpha, 0.05), beta, phi, horizon)
+        growth = ets.ets_variance_factors(max(parameters[lead, 0], 0.05), parameters[lead, 1],
+                                          parameters[lead, 3], horizon)
     if np.isnan(quantiles[0, 0]):
         # Too few origins even for one step: Gaussian bounds from the one-step residuals.
         sigma = info[INFO_RESIDUAL_STD]

@@ -3,6 +3,7 @@
 Every model here is described by a trajectory: after each time t, a level L[t],
 a trend B[t] (damped by phi) and seasonal terms S (latest per phase), so the
 forecast made at t for t + k is L[t] + (phi + ... + phi^k) B[t] + S[t + k - back].
+Errors are measured for a set of members (one model, or several averaged).
 Seasonal naive is L = B = 0, S = y; a rolling least-squares line is L = its
 fitted value at t, B = its slope, phi = 1.
 """
@@ -18,25 +19,6 @@ MIN_ORIGINS = 30
 
 
 @kernel
-def mean_abs_errors(target, levels, trends, seasonals, season0, m, phi, steps, first_origin):
-    """Mean absolute error of the k-step forecasts for each k in steps (s,), over origins
-    from first_origin on; NaN for a step with no origin."""
-    n = len(target)
-    out = np.empty(len(steps))
-    for i in range(len(steps)):
-        k = steps[i]
-        total = 0.0
-        count = 0
-        damping = damped_sum(phi, k)
-        for t in range(first_origin, n - k):
-            forecast = levels[t] + damping * trends[t] + seasonal_at(seasonals, season0, m, t, k)
-            total += abs(target[t + k] - forecast)
-            count += 1
-        out[i] = total / count if count > 0 else np.nan
-    return out
-
-
-@kernel
 def calibration_steps(horizon):
     """Steps at which error quantiles are measured: all up to 4, then about 1.4x apart, and the last."""
     steps = np.empty(horizon, dtype=np.int64)
@@ -48,49 +30,6 @@ def calibration_steps(horizon):
         k = k + 1 if k < 4 else max(k + 1, int(k * 1.4142))
     steps[count] = horizon
     return steps[:count + 1]
-
-
-@kernel
-def error_quantiles(target, levels, trends, seasonals, season0, m, phi, horizon, first_origin, probs):
-    """Empirical quantiles (horizon, p) of the k-step errors (actual - forecast) for k = 1..horizon,
-    and how many origins each step had.
-
-    Quantiles are measured at calibration_steps and interpolated linearly between them
-    (error distributions change smoothly with the step). Steps with fewer than
-    MIN_ORIGINS origins are NaN.
-    """
-    n = len(target)
-    out = np.full((horizon, len(probs)), np.nan)
-    counts = np.zeros(horizon, dtype=np.int64)
-    for k in range(1, horizon + 1):
-        counts[k - 1] = max(n - k - first_origin, 0)
-    buffer = np.empty(max(n - first_origin, 1))
-    steps = calibration_steps(horizon)
-    previous = -1
-    for k in steps:
-        damping = damped_sum(phi, k)
-        count = 0
-        for t in range(first_origin, n - k):
-            forecast = levels[t] + damping * trends[t] + seasonal_at(seasonals, season0, m, t, k)
-            buffer[count] = target[t + k] - forecast
-            count += 1
-        if count < MIN_ORIGINS:
-            break
-        errors = np.sort(buffer[:count])
-        for j in range(len(probs)):
-            position = probs[j] * (count - 1)
-            low = int(np.floor(position))
-            high = min(low + 1, count - 1)
-            fraction = position - low
-            out[k - 1, j] = errors[low] * (1.0 - fraction) + errors[high] * fraction
-        if previous > 0:
-            for between in range(previous + 1, k):
-                weight = (between - previous) / (k - previous)
-                for j in range(len(probs)):
-                    out[between - 1, j] = (out[previous - 1, j] * (1.0 - weight)
-                                           + out[k - 1, j] * weight)
-        previous = k
-    return out, counts
 
 
 @kernel
@@ -154,3 +93,86 @@ def rolling_line(y, window):
         slopes[t] = slope
         fitted[t] = mean_y + slope * (t - mean_t)
     return fitted, slopes
+
+
+# A panel holds several candidates' trajectories, one row each, so forecasts that
+# average several models (an ensemble) are backtested exactly like single models.
+# Row i: levels[i], trends[i], seasonals[i] (n,), season0[i, :periods[i]], phis[i];
+# deseasonalised[i] says the row models y minus the seasonal component, which
+# component (n + horizon,) adds back.
+
+
+@kernel
+def panel_forecast(levels, trends, seasonals, season0, periods, phis, deseasonalised, component,
+                   members, weights, t, k):
+    """Weighted mean of the members' forecasts made at t for t + k (weights sum to 1)."""
+    total = 0.0
+    for position in range(len(members)):
+        i = members[position]
+        m = periods[i]
+        value = levels[i, t] + damped_sum(phis[i], k) * trends[i, t]
+        value += seasonal_at(seasonals[i], season0[i, :m], m, t, k)
+        if deseasonalised[i]:
+            value += component[t + k]
+        total += weights[position] * value
+    return total
+
+
+@kernel
+def panel_mean_abs_error(y, levels, trends, seasonals, season0, periods, phis, deseasonalised,
+                         component, members, weights, steps, first_origin):
+    """Mean over steps of the mean absolute error of the members' average forecast
+    (inf when no step has an origin)."""
+    n = len(y)
+    score = 0.0
+    counted = 0
+    for k in steps:
+        total = 0.0
+        count = 0
+        for t in range(first_origin, n - k):
+            forecast = panel_forecast(levels, trends, seasonals, season0, periods, phis,
+                                      deseasonalised, component, members, weights, t, k)
+            total += abs(y[t + k] - forecast)
+            count += 1
+        if count > 0:
+            score += total / count
+            counted += 1
+    return score / counted if counted > 0 else np.inf
+
+
+@kernel
+def panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis, deseasonalised,
+                          component, members, weights, horizon, first_origin, probs):
+    """error_quantiles for the members' average forecast."""
+    n = len(y)
+    out = np.full((horizon, len(probs)), np.nan)
+    counts = np.zeros(horizon, dtype=np.int64)
+    for k in range(1, horizon + 1):
+        counts[k - 1] = max(n - k - first_origin, 0)
+    buffer = np.empty(max(n - first_origin, 1))
+    steps = calibration_steps(horizon)
+    previous = -1
+    for k in steps:
+        count = 0
+        for t in range(first_origin, n - k):
+            forecast = panel_forecast(levels, trends, seasonals, season0, periods, phis,
+                                      deseasonalised, component, members, weights, t, k)
+            buffer[count] = y[t + k] - forecast
+            count += 1
+        if count < MIN_ORIGINS:
+            break
+        errors = np.sort(buffer[:count])
+        for j in range(len(probs)):
+            position = probs[j] * (count - 1)
+            low = int(np.floor(position))
+            high = min(low + 1, count - 1)
+            fraction = position - low
+            out[k - 1, j] = errors[low] * (1.0 - fraction) + errors[high] * fraction
+        if previous > 0:
+            for between in range(previous + 1, k):
+                weight = (between - previous) / (k - previous)
+                for j in range(len(probs)):
+                    out[between - 1, j] = (out[previous - 1, j] * (1.0 - weight)
+                                           + out[k - 1, j] * weight)
+        previous = k
+    return out, counts

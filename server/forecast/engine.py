@@ -41,6 +41,8 @@ MODEL_NAMES = {
     auto.HOLT_WINTERS: "holt_winters",
     auto.SEASONAL_NAIVE: "seasonal_naive",
     auto.PREDICT_LINEAR: "predict_linear",
+    auto.ROBUST_SES: "robust_smoothing",
+    auto.ENSEMBLE: "ensemble",
 }
 MODEL_SUMMARIES = {
     auto.NAIVE: "the last value carried forward",
@@ -53,6 +55,8 @@ MODEL_SUMMARIES = {
     auto.HOLT_WINTERS: "Holt-Winters additive seasonal smoothing",
     auto.SEASONAL_NAIVE: "the same time one season earlier",
     auto.PREDICT_LINEAR: "a least-squares line over the last window (Prometheus predict_linear)",
+    auto.ROBUST_SES: "exponential smoothing of the level, robust to spikes (Huber-cleaned)",
+    auto.ENSEMBLE: "the mean of the best candidates",
 }
 
 
@@ -151,7 +155,7 @@ def describe(info: np.ndarray, season_length: int, detected: bool = False) -> Mo
     n = int(info[auto.INFO_OBSERVATIONS])
     name = MODEL_NAMES[code]
     parameters: dict[str, float] = {}
-    if code in (auto.SES, auto.DAMPED, auto.THETA, auto.DRIFT, auto.HOLT_WINTERS):
+    if code in (auto.SES, auto.DAMPED, auto.THETA, auto.DRIFT, auto.HOLT_WINTERS, auto.ROBUST_SES):
         parameters["alpha"] = float(info[auto.INFO_ALPHA])
     if code == auto.DAMPED:
         parameters["beta"] = float(info[auto.INFO_BETA])
@@ -169,7 +173,16 @@ def describe(info: np.ndarray, season_length: int, detected: bool = False) -> Mo
     else:
         mae = float(info[auto.INFO_BACKTEST_MAE])
         mase = float(info[auto.INFO_BACKTEST_MASE])
-        reason = (f"{MODEL_SUMMARIES[code]}: lowest mean absolute error ({mae:.4g}, MASE "
+        summary = MODEL_SUMMARIES[code]
+        if code == auto.ENSEMBLE:
+            members = [auto.INFO_MEMBER_PARAMS + auto.MEMBER_FIELDS * j
+                       for j in range(int(info[auto.INFO_MEMBERS]))]
+            names = [MODEL_NAMES[int(info[base])] for base in members]
+            summary = (f"the mean of {', '.join(names)}, weighted by their backtest accuracy "
+                       "(the candidates about as good as the best)")
+            parameters.update({f"weight_{MODEL_NAMES[int(info[base])]}": float(info[base + 5])
+                               for base in members})
+        reason = (f"{summary}: lowest mean absolute error ({mae:.4g}, MASE "
                   f"{mase:.2f}) forecasting from past origins among the candidates; "
                   f"{_season_reason(info, season_length, detected)}")
     season = int(info[auto.INFO_SEASON])

@@ -290,3 +290,79 @@ def ets_variance_factors(alpha, beta, phi, horizon):
         total += c * c
         out[j] = total
     return out
+
+
+# Robust smoothing: an observation further than CLIP scales from its forecast
+# updates the state as if it had been only CLIP scales away (a Huber-type clean, as
+# in robust Holt-Winters), so a spike does not drag the level. The scale is a
+# running mean absolute error, itself fed clipped errors.
+CLIP = 2.0
+SCALE_SMOOTHING = 0.05
+ABS_TO_SD = 1.2533  # E|e| = sd * sqrt(2/pi) for a normal error
+
+
+@kernel
+def initial_scale(y):
+    """Mean absolute first difference of the first points, as a one-step error scale."""
+    span = min(len(y), 50)
+    total = 0.0
+    for t in range(1, span):
+        total += abs(y[t] - y[t - 1])
+    scale = total / max(span - 1, 1) / np.sqrt(2.0)
+    return scale if scale > 0 else 1e-12
+
+
+@kernel
+def robust_loss_lanes(y, alphas, level0):
+    """Huber loss of robust simple smoothing for LANES alphas at once."""
+    levels = np.full(LANES, level0)
+    scales = np.full(LANES, initial_scale(y))
+    loss = np.zeros(LANES)
+    for t in range(len(y)):
+        value = y[t]
+        for i in range(LANES):
+            error = value - levels[i]
+            bound = CLIP * ABS_TO_SD * scales[i]
+            if error > bound:
+                loss[i] += 2.0 * bound * error - bound * bound
+                error = bound
+            elif error < -bound:
+                loss[i] += -2.0 * bound * error - bound * bound
+                error = -bound
+            else:
+                loss[i] += error * error
+            levels[i] += alphas[i] * error
+            scales[i] += SCALE_SMOOTHING * (abs(error) - scales[i])
+    return loss
+
+
+@kernel
+def fit_robust_alpha(y, level0):
+    """The alpha minimising the Huber loss of robust simple smoothing (grid, refined twice)."""
+    alphas = np.array([0.003, 0.01, 0.03, 0.07, 0.15, 0.3, 0.55, 0.9])
+    for _ in range(3):
+        loss = robust_loss_lanes(y, alphas, level0)
+        best = np.argmin(loss)
+        low = alphas[best - 1] if best > 0 else alphas[0] / 3.0
+        high = alphas[best + 1] if best < LANES - 1 else min(0.999, (alphas[best] + 1.0) / 2.0)
+        alphas = np.linspace(low, high, LANES)
+    return alphas[np.argmin(robust_loss_lanes(y, alphas, level0))]
+
+
+@kernel
+def robust_filter(y, alpha, level0):
+    """Robust simple smoothing over y (n,): per-time levels (n,) and raw one-step residuals (n,)."""
+    n = len(y)
+    levels = np.empty(n)
+    residuals = np.empty(n)
+    level = level0
+    scale = initial_scale(y)
+    for t in range(n):
+        error = y[t] - level
+        residuals[t] = error
+        bound = CLIP * ABS_TO_SD * scale
+        error = min(max(error, -bound), bound)
+        level += alpha * error
+        scale += SCALE_SMOOTHING * (abs(error) - scale)
+        levels[t] = level
+    return levels, residuals

@@ -1,7 +1,8 @@
 """Seasonality: detect a repeating profile and remove it (an MSTL-style decomposition).
 
-The profile of period m is the mean, per phase, of the series minus its centred
-moving average of length m, smoothed across neighbouring phases. A period counts
+The profile of period m is the median, per phase, of the series minus its centred
+moving average of length m (robust to spikes and level shifts), smoothed across
+neighbouring phases. A period counts
 as seasonal only when the profile repeats: the profiles estimated from alternate
 cycles (even cycles vs odd cycles) must agree, so noise that happens to look
 periodic in one stretch is not mistaken for a daily pattern.
@@ -57,28 +58,23 @@ def smoothing_width(m):
 
 
 @kernel
-def seasonal_profiles(y, m):
-    """Per-phase mean of the detrended series over all cycles, and over even / odd cycles.
+def alternate_cycle_profiles(y, m):
+    """Per-phase means of the detrended series over even and over odd cycles, (m,) each.
 
-    Returns (all (m,), even (m,), odd (m,)); phases are t mod m. Only times whose
-    centred window of length m lies wholly inside the series are used: at the ends
-    a shrunken window leaves part of any trend in the "detrended" values, which
-    would look like a pattern shared by the first and last cycles.
+    Only times whose centred window of length m lies wholly inside the series are
+    used: at the ends a shrunken window leaves part of any trend in the "detrended"
+    values, which would look like a pattern shared by the first and last cycles.
     """
     n = len(y)
     half = m // 2
     trend = centred_moving_average(y, m)
-    total = np.zeros(m)
     even = np.zeros(m)
     odd = np.zeros(m)
-    count = np.zeros(m)
     count_even = np.zeros(m)
     count_odd = np.zeros(m)
     for t in range(half, n - (m - half) + 1):
         j = t % m
         value = y[t] - trend[t]
-        total[j] += value
-        count[j] += 1
         if ((t - half) // m) % 2 == 0:
             even[j] += value
             count_even[j] += 1
@@ -86,10 +82,9 @@ def seasonal_profiles(y, m):
             odd[j] += value
             count_odd[j] += 1
     for j in range(m):
-        total[j] /= max(count[j], 1.0)
         even[j] /= max(count_even[j], 1.0)
         odd[j] /= max(count_odd[j], 1.0)
-    return total - total.mean(), even - even.mean(), odd - odd.mean()
+    return even - even.mean(), odd - odd.mean()
 
 
 @kernel
@@ -101,15 +96,35 @@ def correlation(a, b):
 
 
 @kernel
+def median_profile(y, m):
+    """Per-phase median of the detrended series (m,), centred: robust to spikes and shifts."""
+    n = len(y)
+    half = m // 2
+    trend = centred_moving_average(y, m)
+    first = half
+    last = n - (m - half) + 1
+    cycles = (last - first) // m + 1
+    values = np.full((m, cycles), np.nan)
+    for t in range(first, last):
+        values[t % m, (t - first) // m] = y[t] - trend[t]
+    out = np.empty(m)
+    for j in range(m):
+        row = values[j]
+        out[j] = np.median(row[~np.isnan(row)]) if (~np.isnan(row)).any() else 0.0
+    return out - out.mean()
+
+
+@kernel
 def seasonal_profile(y, m):
-    """The smoothed seasonal profile (m,) and its repeatability, the correlation of
-    the profiles from alternate cycles (in [-1, 1]; 0 with fewer than MIN_CYCLES cycles)."""
+    """The smoothed seasonal profile (m,), per-phase medians, and its repeatability: the
+    correlation of the profiles from alternate cycles (in [-1, 1]; 0 with fewer than
+    MIN_CYCLES cycles)."""
     if m < 2 or len(y) < MIN_CYCLES * m:
         return np.zeros(max(m, 1)), 0.0
     width = smoothing_width(m)
-    profile, even, odd = seasonal_profiles(y, m)
+    even, odd = alternate_cycle_profiles(y, m)
     repeatability = correlation(circular_smooth(even, width), circular_smooth(odd, width))
-    return circular_smooth(profile, width), repeatability
+    return circular_smooth(median_profile(y, m), width), repeatability
 
 
 @kernel
