@@ -1,12 +1,15 @@
 """Sustained ingest through gRPC with durable acknowledgements, and the same without.
 
-    python bench/ingest.py [--streams 100] [--seconds 15]
+    python bench/ingest.py [--streams 100] [--seconds 15] [--rate 100000]
 
 Starts infracast-server twice on loopback: with --data-dir (every batch committed
 to the SQLite log before its ack) and without (acked once in memory). Each time,
-`--streams` agent streams (the real Shipper, in this process) keep batches in
-flight and the script reports acknowledged samples per second and the time from
-sending a batch to its acknowledgement (p50, p99).
+`--streams` agent streams (the real Shipper, in this process) send batches of
+1,000 samples, and the script reports acknowledged samples per second and the
+time from handing a batch to the shipper to its acknowledgement (p50, p99).
+With --rate, the streams together offer that many samples per second (latency at
+a given load); with --rate 0 they keep batches in flight as fast as acks return
+(the most the server sustains; latency is then queueing by construction).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ IN_FLIGHT = 2
 
 
 def start_server(extra: list[str]) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([SERVER, "--listen", "127.0.0.1:0", "--log-level", "warning", *extra],
+    process = subprocess.Popen([SERVER, "--listen", "127.0.0.1:0", *extra],
                                stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
     address = None
@@ -60,7 +63,7 @@ def make_batch(stream: int, index: int) -> list[series_pb2.SeriesSamples]:
         timestamps_ms=times, values=values) for s in range(SERIES_PER_BATCH)]
 
 
-async def load(address: str, streams: int, seconds: float) -> tuple[int, list[float]]:
+async def load(address: str, streams: int, seconds: float, rate: float) -> tuple[int, list[float]]:
     latencies: list[float] = []
     sent_at: dict[tuple[int, int], float] = {}
     acked_samples = 0
@@ -83,13 +86,21 @@ async def load(address: str, streams: int, seconds: float) -> tuple[int, list[fl
         shippers.append(shipper)
     stop = asyncio.Event()
 
+    batch_samples = SERIES_PER_BATCH * POINTS_PER_SERIES
+    interval = streams * batch_samples / rate if rate > 0 else 0.0
+
     async def feed(stream: int, shipper: Shipper) -> None:
         index = 0
+        next_at = time.perf_counter() + random.Random(stream).uniform(0, interval)
         while not stop.is_set():
-            if shipper.buffered_batches < IN_FLIGHT:
+            if interval and time.perf_counter() < next_at:
+                await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+                continue
+            if interval or shipper.buffered_batches < IN_FLIGHT:
                 sequence = shipper.submit(make_batch(stream, index))
                 sent_at[(stream, sequence)] = time.perf_counter()
                 index += 1
+                next_at += interval
             else:
                 await asyncio.sleep(0.001)
 
@@ -112,9 +123,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--streams", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--rate", type=float, default=100_000,
+                        help="offered samples per second in all (0: as fast as acks return)")
     args = parser.parse_args()
+    offered = (f"{args.rate:,.0f} samples/s offered" if args.rate
+               else f"{IN_FLIGHT} batches in flight per stream")
     print(f"{args.streams} streams, batches of {SERIES_PER_BATCH} series x {POINTS_PER_SERIES} samples, "
-          f"{IN_FLIGHT} in flight per stream, {args.seconds:g}s measured, {os.cpu_count()} cores\n")
+          f"{offered}, {args.seconds:g}s measured, {os.cpu_count()} cores\n")
     print(f"{'acks':34s}{'samples/s':>12s}{'ack p50 (ms)':>15s}{'ack p99 (ms)':>15s}")
     results = {}
     with tempfile.TemporaryDirectory() as data_dir:
@@ -122,7 +137,7 @@ def main() -> None:
                              ("after the memory write (no disk)", [])):
             process, address = start_server(extra)
             try:
-                rate, latencies = asyncio.run(load(address, args.streams, args.seconds))
+                rate, latencies = asyncio.run(load(address, args.streams, args.seconds, args.rate))
             finally:
                 process.terminate()
                 process.wait(30)
@@ -130,7 +145,8 @@ def main() -> None:
             results[label] = rate
             print(f"{label:34s}{rate:12,d}{p50:15.1f}{p99:15.1f}")
     durable, memory = results.values()
-    print(f"\ndurability keeps {durable / memory:.0%} of the in-memory throughput")
+    if not args.rate:
+        print(f"\ndurability keeps {durable / memory:.0%} of the in-memory throughput")
 
 
 if __name__ == "__main__":
