@@ -1,13 +1,13 @@
 """Agent configuration: the only agent module that reads the environment.
 
-Flags win over INFRACAST_* variables, which win over the defaults.
+Settings are declared once in SETTINGS (see clients/settings.py): flags win over
+INFRACAST_* variables, which win over profile defaults and then the defaults.
+The node name also falls back to NODE_NAME (the Kubernetes downward API).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +15,46 @@ from pathlib import Path
 from infracast.agent.collectors import FAMILIES
 from infracast.agent.identity import node_name
 from infracast.clients.durations import parse_duration
+from infracast.clients.settings import Setting, bounded_int, choice, load, parse_size, render
+
+
+def _interval(text: str) -> float:
+    seconds = parse_duration(text)
+    if not 0.1 <= seconds <= 3600:
+        raise ValueError(f"{text!r} is not between 100ms and 1h")
+    return seconds
+
+
+def _collectors(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = sorted(set(names) - FAMILIES.keys())
+    if unknown:
+        raise ValueError(f"unknown {', '.join(unknown)}; known: {', '.join(FAMILIES)}")
+    return names
+
+
+def _buffer_size(text: str) -> int:
+    size = parse_size(text)
+    if size < 64 * 1024:
+        raise ValueError(f"{text!r} is below the minimum of 64KiB")
+    return size
+
+
+SETTINGS = (
+    Setting("server", str, "127.0.0.1:50051", "server HOST:PORT"),
+    Setting("node", str, None, "node name (default: $NODE_NAME, else the host name)"),
+    Setting("interval", _interval, "10s", "sampling interval"),
+    Setting("collectors", _collectors, ",".join(FAMILIES), "comma-separated metric families"),
+    Setting("host_root", str, "/", "where the host's root file system is mounted, in a container"),
+    Setting("max_buffered_batches", bounded_int(1, 1_000_000), "360",
+            "batches kept while the server is unreachable before the oldest is dropped"),
+    Setting("buffer_max_size", _buffer_size, "64MiB",
+            "most unacknowledged data kept before the oldest is dropped"),
+    Setting("spool_dir", Path, None, "keep unacknowledged batches on disk here, across restarts"),
+    Setting("log_level", choice("debug", "info", "warning", "error"), "info", "log verbosity"),
+    Setting("log_format", choice("text", "json"), "text", "log lines for people or for collectors",
+            profile_defaults={"production": "json"}),
+)
 
 
 @dataclass(frozen=True)
@@ -28,76 +68,30 @@ class AgentConfig:
     buffer_max_bytes: int = 64 * 1024 * 1024
     spool_dir: Path | None = None
     log_level: str = "info"
-
-
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)?\s*$")
-_SIZE_UNITS = {None: 1, "B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3,
-               "KB": 1000, "MB": 1000**2, "GB": 1000**3}
-
-
-def parse_size(text: str) -> int:
-    """Bytes in '64MiB', '500KB' or a plain number of bytes."""
-    found = _SIZE.match(text)
-    if not found:
-        raise ValueError(f"{text!r} is not a size: use e.g. 64MiB, 500KB or a number of bytes")
-    return int(float(found.group(1)) * _SIZE_UNITS[found.group(2)])
+    log_format: str = "text"
 
 
 def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> AgentConfig:
     env = os.environ if env is None else env
-    parser = argparse.ArgumentParser(
-        prog="infracast-agent",
-        description="infracast agent: samples this host's metrics and streams them to the server.",
-    )
-    parser.add_argument("--server", default=env.get("INFRACAST_SERVER", "127.0.0.1:50051"),
-                        help="server HOST:PORT (default %(default)s)")
-    parser.add_argument("--node", default=env.get("INFRACAST_NODE"),
-                        help="node name (default: $NODE_NAME, else the host name)")
-    parser.add_argument("--interval", default=env.get("INFRACAST_INTERVAL", "10s"),
-                        help="sampling interval (default %(default)s)")
-    parser.add_argument("--collectors", default=env.get("INFRACAST_COLLECTORS", ",".join(FAMILIES)),
-                        help="comma-separated metric families to collect (default: all: %(default)s)")
-    parser.add_argument("--host-root", default=env.get("INFRACAST_HOST_ROOT", "/"),
-                        help="where the host's root file system is mounted, in a container (default /)")
-    parser.add_argument("--max-buffered-batches", type=int,
-                        default=int(env.get("INFRACAST_MAX_BUFFERED_BATCHES", "360")),
-                        help="batches kept while the server is unreachable before the oldest "
-                        "is dropped (default %(default)s, one hour at 10s)")
-    parser.add_argument("--spool-dir", default=env.get("INFRACAST_SPOOL_DIR"),
-                        help="keep unacknowledged batches on disk here, across restarts "
-                        "(default: memory only)")
-    parser.add_argument("--buffer-max-size", default=env.get("INFRACAST_BUFFER_MAX_SIZE", "64MiB"),
-                        help="most unacknowledged data to keep before dropping the oldest "
-                        "(default %(default)s)")
-    parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"),
-                        default=env.get("INFRACAST_LOG_LEVEL", "info"))
-    args = parser.parse_args(argv)
-    try:
-        interval = parse_duration(args.interval)
-    except ValueError as error:
-        parser.error(f"--interval: {error}")
-    if not 0.1 <= interval <= 3600:
-        parser.error(f"--interval must be between 100ms and 1h, got {args.interval}")
-    collectors = tuple(name.strip() for name in args.collectors.split(",") if name.strip())
-    unknown = sorted(set(collectors) - FAMILIES.keys())
-    if unknown:
-        parser.error(f"--collectors: unknown {', '.join(unknown)}; known: {', '.join(FAMILIES)}")
-    if args.max_buffered_batches < 1:
-        parser.error("--max-buffered-batches must be at least 1")
-    try:
-        buffer_bytes = parse_size(args.buffer_max_size)
-    except ValueError as error:
-        parser.error(f"--buffer-max-size: {error}")
-    if buffer_bytes < 64 * 1024:
-        parser.error("--buffer-max-size must be at least 64KiB")
+
+    def extra(parser):
+        parser.add_argument("--print-config", action="store_true",
+                            help="print the effective configuration and exit")
+
+    profile, values, args = load(SETTINGS, argv, env, "infracast-agent",
+                                 "infracast agent: samples this host's metrics and streams them.", extra)
+    if args.print_config:
+        print(render(SETTINGS, values, profile))
+        raise SystemExit(0)
     return AgentConfig(
-        server=args.server,
-        node=node_name(args.node, env),
-        interval_s=interval,
-        collectors=collectors,
-        host_root=args.host_root,
-        max_buffered_batches=args.max_buffered_batches,
-        buffer_max_bytes=buffer_bytes,
-        spool_dir=Path(args.spool_dir) if args.spool_dir else None,
-        log_level=args.log_level,
+        server=values["server"],
+        node=node_name(values["node"], env),
+        interval_s=values["interval"],
+        collectors=values["collectors"],
+        host_root=values["host_root"],
+        max_buffered_batches=values["max_buffered_batches"],
+        buffer_max_bytes=values["buffer_max_size"],
+        spool_dir=values["spool_dir"],
+        log_level=values["log_level"],
+        log_format=values["log_format"],
     )

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
@@ -18,6 +17,7 @@ from infracast.agent.identity import agent_id
 from infracast.agent.runner import sample_collectors
 from infracast.agent.shipper import Shipper
 from infracast.agent.spool import Spool
+from infracast.clients.log_setup import configure_logging
 from infracast.v1 import ingest_pb2
 
 log = logging.getLogger("infracast.agent")
@@ -78,8 +78,7 @@ async def run(config: AgentConfig) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     config = load_config(argv)
-    logging.basicConfig(level=config.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(config.log_level, config.log_format)
     asyncio.run(run(config))
 
 

@@ -19,14 +19,15 @@ from infracast.server.forecast.engine import forecast_values
 from infracast.server.predictions import Predictor
 from infracast.server.readiness import Readiness
 from infracast.server.services.forecast import ForecastServicer
-from infracast.server.services.ingest import IngestServicer
+from infracast.server.services.ingest import IngestLimits, IngestServicer
 from infracast.server.store.embedded import EmbeddedStore
 from infracast.server.store.memory import MemoryLimits, MemoryStore
 from infracast.v1 import forecast_pb2, forecast_pb2_grpc, ingest_pb2, ingest_pb2_grpc
 
 log = logging.getLogger(__name__)
 
-MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+MAX_SEND_BYTES = 64 * 1024 * 1024  # answers are ours; a 30-day forecast stays far below
+MAX_CONNECTION_AGE_MS = 30 * 60 * 1000
 
 
 @dataclass
@@ -92,12 +93,25 @@ def create_server(config: ServerConfig) -> App:
     executor = ThreadPoolExecutor(config.forecast_workers, thread_name_prefix="forecast")
     server = aio.server(
         interceptors=[ErrorMappingInterceptor()],
+        maximum_concurrent_rpcs=config.max_concurrent_rpcs,
         options=[
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_receive_message_length", config.max_message_bytes),
+            ("grpc.max_send_message_length", MAX_SEND_BYTES),
+            # Long-lived agent streams are closed (gracefully) now and then so that they
+            # spread over replicas added since they connected.
+            ("grpc.max_connection_age_ms", MAX_CONNECTION_AGE_MS),
+            ("grpc.max_connection_age_grace_ms", 30_000),
+            # Clients may ping every 10 s without data; faster pings are abuse.
+            ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+            ("grpc.keepalive_permit_without_calls", 1),
         ],
     )
-    ingest = IngestServicer(store)
+    limits = IngestLimits(
+        max_labels=config.max_labels, max_label_length=config.max_label_length,
+        max_series_per_agent=config.max_series_per_agent, max_series=config.max_series,
+        max_future_skew_ms=int(config.max_future_skew_s * 1000),
+        retention_ms=int(config.retention_s * 1000))
+    ingest = IngestServicer(store, limits)
     ingest_pb2_grpc.add_IngestServiceServicer_to_server(ingest, server)
     forecast_pb2_grpc.add_ForecastServiceServicer_to_server(
         ForecastServicer(Predictor(store, executor)), server

@@ -1,114 +1,128 @@
-"""Server configuration: the only module that reads the environment.
+"""Server configuration: the only server module that reads the environment.
 
-Every setting is a flag; INFRACAST_<NAME> in the environment supplies its
-default, and a flag on the command line wins over both.
+Every setting is declared once in SETTINGS (type, default, description, profile
+defaults); see clients/settings.py for how flags, INFRACAST_* variables and
+profiles combine. `infracast-server --print-config` shows the effective values.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from infracast.clients.durations import parse_duration
+from infracast.clients.settings import (
+    Setting,
+    SettingsError,
+    bounded_int,
+    choice,
+    load,
+    parse_bool,
+    parse_size,
+    render,
+)
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
-class ConfigError(ValueError):
-    """A setting has a value that is not allowed; the message names the setting."""
+def _duration(text: str) -> float:
+    seconds = parse_duration(text)
+    if seconds <= 0:
+        raise ValueError(f"{text!r} must be a positive duration")
+    return seconds
+
+
+def _listen(text: str) -> str:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"{text!r} is not HOST:PORT with a port 0-65535")
+    return text
+
+
+SETTINGS = (
+    Setting("listen", _listen, "0.0.0.0:50051", "HOST:PORT to serve gRPC on; port 0 picks a free port",
+            profile_defaults={"development": "127.0.0.1:50051", "testing": "127.0.0.1:0"}),
+    Setting("data_dir", Path, None, "directory of the durable embedded store (none: memory only)",
+            profile_defaults={"production": "/var/lib/infracast"}),
+    Setting("raw_window", _duration, "6h", "recent history kept at full resolution"),
+    Setting("retention", _duration, "14d", "history kept per series, as 5-minute mean and max"),
+    Setting("grace_period", _duration, "10s", "time in-flight RPCs get after SIGTERM",
+            profile_defaults={"testing": "1s"}),
+    Setting("forecast_workers", bounded_int(1, 256), str(max(os.cpu_count() or 1, 1)),
+            "threads that run forecasts"),
+    Setting("log_level", choice(*LOG_LEVELS), "info", "log verbosity"),
+    Setting("log_format", choice("text", "json"), "text", "log lines for people or for collectors",
+            profile_defaults={"production": "json"}),
+    Setting("max_message_size", parse_size, "4MiB", "largest gRPC message accepted"),
+    Setting("max_concurrent_rpcs", bounded_int(1, 100_000), "2000",
+            "RPCs (streams included) served at once; more get RESOURCE_EXHAUSTED"),
+    Setting("max_labels", bounded_int(1, 256), "32", "labels per series"),
+    Setting("max_label_length", bounded_int(16, 65_536), "1024", "characters per label value"),
+    Setting("max_series_per_agent", bounded_int(1, 10_000_000), "20000", "series one agent may create"),
+    Setting("max_series", bounded_int(1, 100_000_000), "1000000", "series the server holds in all"),
+    Setting("max_future_skew", _duration, "10m", "how far ahead of the server's clock a sample may be"),
+    Setting("allow_insecure", parse_bool, "false",
+            "let the production profile run without TLS and authentication (not built yet)"),
+)
 
 
 @dataclass(frozen=True)
 class ServerConfig:
+    profile: str = "development"
     listen: str = "0.0.0.0:50051"
     data_dir: Path | None = None
-    retention_s: float = 14 * 86400.0
     raw_window_s: float = 6 * 3600.0
+    retention_s: float = 14 * 86400.0
     grace_period_s: float = 10.0
     forecast_workers: int = max(os.cpu_count() or 1, 1)
     log_level: str = "info"
+    log_format: str = "text"
+    max_message_bytes: int = 4 * 1024 * 1024
+    max_concurrent_rpcs: int = 2000
+    max_labels: int = 32
+    max_label_length: int = 1024
+    max_series_per_agent: int = 20_000
+    max_series: int = 1_000_000
+    max_future_skew_s: float = 600.0
+    allow_insecure: bool = False
 
 
-def _duration(name: str):
-    def parse(text: str) -> float:
-        try:
-            seconds = parse_duration(text)
-        except ValueError as error:
-            raise argparse.ArgumentTypeError(f"{name}: {error}") from None
-        if seconds <= 0:
-            raise argparse.ArgumentTypeError(f"{name}: must be positive, got {text!r}")
-        return seconds
-
-    return parse
-
-
-def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
-    defaults = ServerConfig()
-    parser = argparse.ArgumentParser(
-        prog="infracast-server",
-        description="infracast server: ingests agent metrics and answers forecasts over gRPC. "
-        "Each flag can also be set as INFRACAST_<FLAG> in the environment.",
-    )
-    parser.add_argument(
-        "--listen", default=env.get("INFRACAST_LISTEN", defaults.listen),
-        help="HOST:PORT to serve gRPC on; port 0 picks a free port (default %(default)s)",
-    )
-    parser.add_argument(
-        "--data-dir", default=env.get("INFRACAST_DATA_DIR"),
-        help="directory for what the store keeps on disk (created if missing)",
-    )
-    parser.add_argument(
-        "--retention", type=_duration("--retention (INFRACAST_RETENTION)"),
-        default=env.get("INFRACAST_RETENTION", "14d"),
-        help="how much history to keep per series, as 5-minute mean/max (default %(default)s)",
-    )
-    parser.add_argument(
-        "--raw-window", type=_duration("--raw-window (INFRACAST_RAW_WINDOW)"),
-        default=env.get("INFRACAST_RAW_WINDOW", "6h"),
-        help="how much recent history to keep at full resolution (default %(default)s)",
-    )
-    parser.add_argument(
-        "--grace-period", type=_duration("--grace-period (INFRACAST_GRACE_PERIOD)"),
-        default=env.get("INFRACAST_GRACE_PERIOD", "10s"),
-        help="how long in-flight RPCs may run after SIGTERM (default %(default)s)",
-    )
-    parser.add_argument(
-        "--forecast-workers", type=int,
-        default=env.get("INFRACAST_FORECAST_WORKERS", str(defaults.forecast_workers)),
-        help="threads that run forecasts (default: one per core, %(default)s)",
-    )
-    parser.add_argument(
-        "--log-level", choices=LOG_LEVELS, default=env.get("INFRACAST_LOG_LEVEL", "info"),
-        help="log verbosity (default %(default)s)",
-    )
-    return parser
+_RENAMED = {"raw_window": "raw_window_s", "retention": "retention_s", "grace_period": "grace_period_s",
+            "max_message_size": "max_message_bytes", "max_future_skew": "max_future_skew_s"}
 
 
 def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> ServerConfig:
-    """Build the configuration from flags and environment; argparse exits 2 on a bad value."""
+    """Flags, then INFRACAST_* variables, then profile defaults; exits 2 with a message on error."""
     env = os.environ if env is None else env
-    parser = _parser(env)
-    args = parser.parse_args(argv)
+
+    def extra(parser):
+        parser.add_argument("--print-config", action="store_true",
+                            help="print the effective configuration (secrets redacted) and exit")
+
+    profile, values, args = load(SETTINGS, argv, env, "infracast-server",
+                                 "infracast server: ingests agent metrics and answers forecasts over gRPC.",
+                                 extra)
+    if args.print_config:
+        print(render(SETTINGS, values, profile))
+        raise SystemExit(0)
+    config = ServerConfig(profile=profile, **{_RENAMED.get(k, k): v for k, v in values.items()})
     try:
-        workers = int(args.forecast_workers)
-    except ValueError:
-        parser.error(f"--forecast-workers must be a whole number, got {args.forecast_workers!r}")
-    if workers < 1:
-        parser.error(f"--forecast-workers must be at least 1, got {workers}")
-    host, _, port = args.listen.rpartition(":")
-    if not host or not port.isdigit() or int(port) > 65535:
-        parser.error(f"--listen must be HOST:PORT with a port 0-65535, got {args.listen!r}")
-    if args.log_level not in LOG_LEVELS:
-        parser.error(f"INFRACAST_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
-    return ServerConfig(
-        listen=args.listen,
-        data_dir=Path(args.data_dir) if args.data_dir else None,
-        retention_s=args.retention,
-        raw_window_s=args.raw_window,
-        grace_period_s=args.grace_period,
-        forecast_workers=workers,
-        log_level=args.log_level,
-    )
+        check_profile(config)
+    except SettingsError as error:
+        print(f"infracast-server: configuration error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return config
+
+
+def check_profile(config: ServerConfig) -> None:
+    """Refuse combinations a profile forbids."""
+    if config.profile == "production" and not config.allow_insecure:
+        raise SettingsError(
+            "the production profile refuses to serve without TLS and authentication, which this "
+            "version does not have yet; set INFRACAST_ALLOW_INSECURE=true to run it anyway "
+            "behind a trusted network")
+
+

@@ -4,6 +4,7 @@
     ├── InvalidArgument       INVALID_ARGUMENT
     ├── NotFound              NOT_FOUND
     ├── FailedPrecondition    FAILED_PRECONDITION
+    ├── ResourceExhausted     RESOURCE_EXHAUSTED
     └── Unavailable           UNAVAILABLE
 
 Servicers raise these; ErrorMappingInterceptor turns them into statuses, so a
@@ -44,6 +45,10 @@ class NotFound(InfracastError):
 
 class FailedPrecondition(InfracastError):
     code = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class ResourceExhausted(InfracastError):
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
 class Unavailable(InfracastError):

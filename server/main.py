@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from infracast.clients.log_setup import configure_logging
 from infracast.server.app import create_server
 from infracast.server.config import ServerConfig, load_config
 from infracast.server.store.sample_log import DataDirectoryLocked
@@ -42,11 +43,7 @@ def _exit_now(signum: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     config = load_config(argv)
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(config.log_level, config.log_format)
     try:
         asyncio.run(run(config))
     except (OSError, DataDirectoryLocked) as error:

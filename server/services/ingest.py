@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import numpy as np
 from grpc import aio
 
-from infracast.server.errors import InvalidArgument, Unavailable
+from infracast.server.errors import InvalidArgument, ResourceExhausted, Unavailable
 from infracast.server.series import LABEL_NAME, METRIC_NAME, NODE_LABEL, SeriesKey
 from infracast.server.store.base import SeriesWrite, Store
 from infracast.v1 import ingest_pb2, ingest_pb2_grpc
@@ -17,12 +19,24 @@ from infracast.v1 import ingest_pb2, ingest_pb2_grpc
 log = logging.getLogger(__name__)
 
 
-def decode_batch(batch: ingest_pb2.Batch, node: str) -> tuple[list[SeriesWrite], int]:
+@dataclass(frozen=True)
+class IngestLimits:
+    max_labels: int = 32
+    max_label_length: int = 1024
+    max_series_per_agent: int = 20_000
+    max_series: int = 1_000_000
+    max_future_skew_ms: int = 600_000
+    retention_ms: int = 14 * 86_400_000
+
+
+def decode_batch(batch: ingest_pb2.Batch, node: str, limits: IngestLimits = IngestLimits(),
+                 now_ms: int | None = None) -> tuple[list[SeriesWrite], int]:
     """Validate a batch and turn it into store writes; NaN samples are gaps and are skipped.
 
     Returns the writes and the number of NaN samples skipped. Raises InvalidArgument
-    naming the offending series and why, so nothing of a bad batch is stored.
+    naming the offending series, the limit and its value, so nothing of a bad batch is stored.
     """
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     writes: list[SeriesWrite] = []
     skipped = 0
     for position, samples in enumerate(batch.series):
@@ -30,9 +44,15 @@ def decode_batch(batch: ingest_pb2.Batch, node: str) -> tuple[list[SeriesWrite],
         where = f"batch {batch.sequence}, series {position} ({metric or 'no metric name'})"
         if not METRIC_NAME.match(metric):
             raise InvalidArgument(f"{where}: metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*")
-        for name in samples.key.labels:
+        if len(samples.key.labels) > limits.max_labels:
+            raise InvalidArgument(
+                f"{where}: {len(samples.key.labels)} labels; at most {limits.max_labels} are allowed")
+        for name, value in samples.key.labels.items():
             if not LABEL_NAME.match(name) or name.startswith("__"):
                 raise InvalidArgument(f"{where}: label name {name!r} is not allowed")
+            if len(value) > limits.max_label_length:
+                raise InvalidArgument(f"{where}: label {name} is {len(value)} characters long; "
+                                      f"at most {limits.max_label_length} are allowed")
         labels = dict(samples.key.labels)
         if labels.get(NODE_LABEL, node) != node:
             raise InvalidArgument(
@@ -48,6 +68,14 @@ def decode_batch(batch: ingest_pb2.Batch, node: str) -> tuple[list[SeriesWrite],
         values = np.asarray(samples.values, dtype=np.float64)
         if len(timestamps) and timestamps.min() <= 0:
             raise InvalidArgument(f"{where}: timestamps must be positive milliseconds since the epoch")
+        if len(timestamps) and timestamps.max() > now_ms + limits.max_future_skew_ms:
+            raise InvalidArgument(
+                f"{where}: a timestamp is {(timestamps.max() - now_ms) / 1000:.0f}s in the future; "
+                f"at most {limits.max_future_skew_ms / 1000:.0f}s is allowed (check the node's clock)")
+        if len(timestamps) and timestamps.min() < now_ms - limits.retention_ms:
+            raise InvalidArgument(
+                f"{where}: a timestamp is older than the retention of "
+                f"{limits.retention_ms / 86_400_000:g} days")
         if np.isinf(values).any():
             raise InvalidArgument(f"{where}: values must be finite (NaN marks a gap; ±Inf is refused)")
         gaps = np.isnan(values)
@@ -59,8 +87,10 @@ def decode_batch(batch: ingest_pb2.Batch, node: str) -> tuple[list[SeriesWrite],
 
 
 class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, limits: IngestLimits = IngestLimits()) -> None:
         self._store = store
+        self._limits = limits
+        self._series_by_agent: dict[str, set] = {}
         self._draining = asyncio.Event()
 
     def drain(self) -> None:
@@ -84,7 +114,8 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 return
             if request.WhichOneof("message") != "batch":
                 raise InvalidArgument("hello may be sent only once, as the first message")
-            writes, gaps = decode_batch(request.batch, hello.node)
+            writes, gaps = decode_batch(request.batch, hello.node, self._limits)
+            self._check_cardinality(agent, writes)
             result = await self._store.append(writes)
             # Per stream, not per agent: an agent that restarts may number batches from 1
             # again, and acking its old high-water mark would drop batches never stored.
@@ -96,6 +127,23 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                     samples_skipped=result.skipped + gaps,
                 )
             )
+
+    def _check_cardinality(self, agent: str, writes: list[SeriesWrite]) -> None:
+        """Refuse a batch that would create more series than allowed, per agent or in all."""
+        known = self._series_by_agent.setdefault(agent, set())
+        new = {w.key for w in writes} - known
+        if not new:
+            return
+        if len(known) + len(new) > self._limits.max_series_per_agent:
+            raise ResourceExhausted(
+                f"agent {agent} would have {len(known) + len(new)} series; at most "
+                f"{self._limits.max_series_per_agent} per agent are allowed")
+        unseen = [key for key in new if not self._store.has_series(key)]
+        if unseen and self._store.series_count + len(unseen) > self._limits.max_series:
+            raise ResourceExhausted(
+                f"the server holds {self._store.series_count} series; at most "
+                f"{self._limits.max_series} are allowed")
+        known.update(new)
 
     async def _next_unless_draining(self, requests) -> ingest_pb2.PushRequest | None:
         """The next request; None when the agent closed the stream; Unavailable on drain."""

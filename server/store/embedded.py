@@ -64,6 +64,9 @@ class EmbeddedStore:
     def window(self, key: SeriesKey) -> Window | None:
         return self.memory.window(key)
 
+    def has_series(self, key: SeriesKey) -> bool:
+        return self.memory.has_series(key)
+
     @property
     def series_count(self) -> int:
         return self.memory.series_count

@@ -229,6 +229,9 @@ class MemoryStore:
             timestamps, values = buffer.window()
             return Window(key, timestamps, values) if len(timestamps) else None
 
+    def has_series(self, key: SeriesKey) -> bool:
+        return key in self._series
+
     @property
     def series_count(self) -> int:
         return len(self._series)

@@ -137,3 +137,34 @@ def test_push_acks_each_batch_skips_nan_gaps_and_is_idempotent(stubs):
     assert again[0].ack.highest_sequence == 1
     listed = forecasts.ListSeries(forecast_pb2.ListSeriesRequest(selector='{node="c"}'), timeout=30)
     assert listed.series[0].sample_count == 2
+
+
+@pytest.mark.parametrize(("requests", "says"), [
+    ([HELLO, batch(1, labels={f"l{i}": "v" for i in range(33)})], "33 labels; at most 32 are allowed"),
+    ([HELLO, batch(1, labels={"path": "x" * 2000})], "2000 characters long; at most 1024"),
+    ([HELLO, batch(1, timestamps=(NOW_MS + 3_600_000,))], "in the future; at most 600s is allowed"),
+    ([HELLO, batch(1, timestamps=(NOW_MS - 30 * 86_400_000,))], "older than the retention of 14 days"),
+])
+def test_push_enforces_label_and_time_limits_naming_them(stubs, requests, says):
+    forecasts, ingest = stubs
+    with pytest.raises(grpc.RpcError) as raised:
+        push(ingest, *requests)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert says in raised.value.details()
+    assert_still_serving(forecasts)
+
+
+def test_series_cardinality_is_capped_per_agent():
+    from infracast.clients.testing import running_server
+    from infracast.server.config import ServerConfig
+
+    config = ServerConfig(listen="127.0.0.1:0", grace_period_s=0.5, max_series_per_agent=3)
+    with running_server(config) as server, grpc.insecure_channel(server.address) as channel:
+        ingest = ingest_pb2_grpc.IngestServiceStub(channel)
+        three = [batch(i + 1, metric=f"m{i}") for i in range(3)]
+        assert len(push(ingest, HELLO, *three)) == 3
+        with pytest.raises(grpc.RpcError) as raised:
+            push(ingest, HELLO, batch(4, metric="m3"))
+        assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert "would have 4 series; at most 3 per agent" in raised.value.details()
+        assert len(push(ingest, HELLO, batch(5, metric="m0"))) == 1  # known series still flow

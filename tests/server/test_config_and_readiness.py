@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from grpc_health.v1 import health_pb2
 
-from infracast.server.config import load_config
+from infracast.clients.settings import env_example
+from infracast.server.config import SETTINGS, load_config
 from infracast.server.readiness import READINESS_SERVICES, Readiness
 from infracast.server.series import SeriesKey
 
@@ -20,17 +21,45 @@ def test_flags_win_over_environment_over_defaults():
 
 
 @pytest.mark.parametrize(("argv", "env", "says"), [
-    (["--listen", "nohost"], {}, "--listen must be HOST:PORT"),
-    (["--listen", "h:99999"], {}, "--listen must be HOST:PORT"),
-    (["--grace-period", "soon"], {}, "not a duration"),
-    ([], {"INFRACAST_RETENTION": "-1h"}, "INFRACAST_RETENTION"),
-    (["--forecast-workers", "0"], {}, "at least 1"),
+    (["--listen", "nohost"], {}, "--listen: 'nohost' is not HOST:PORT"),
+    (["--listen", "h:99999"], {}, "is not HOST:PORT with a port 0-65535"),
+    (["--grace-period", "soon"], {}, "--grace-period: 'soon' is not a duration"),
+    ([], {"INFRACAST_RETENTION": "-1h"}, "INFRACAST_RETENTION: '-1h' is not a duration"),
+    (["--forecast-workers", "0"], {}, "--forecast-workers: 0 is outside 1..256"),
+    ([], {"INFRACAST_LISTNE": "x:1"}, "unknown setting INFRACAST_LISTNE"),
+    ([], {"INFRACAST_PROFILE": "staging"}, "'staging' is not one of development, production, testing"),
+    (["--profile", "production"], {}, "production profile refuses to serve without TLS"),
+    ([], {"INFRACAST_LOG_FORMAT": "xml"}, "INFRACAST_LOG_FORMAT: 'xml' is not one of text, json"),
+    ([], {"INFRACAST_MAX_MESSAGE_SIZE": "lots"}, "'lots' is not a size"),
 ])
 def test_bad_settings_stop_with_a_message_naming_them(argv, env, says, capsys):
     with pytest.raises(SystemExit) as exited:
         load_config(argv, env)
     assert exited.value.code == 2
     assert says in capsys.readouterr().err
+
+
+def test_profiles_change_defaults_and_print_config_shows_the_result(capsys):
+    assert load_config([], {}).listen == "127.0.0.1:50051"  # development: loopback only
+    assert load_config(["--profile", "testing"], {}).grace_period_s == 1.0
+    production = load_config([], {"INFRACAST_PROFILE": "production", "INFRACAST_ALLOW_INSECURE": "true"})
+    assert (production.listen, production.log_format) == ("0.0.0.0:50051", "json")
+    assert str(production.data_dir) == "/var/lib/infracast"
+    with pytest.raises(SystemExit) as exited:
+        load_config(["--print-config", "--max-series", "5"], {"INFRACAST_LOG_LEVEL": "debug"})
+    assert exited.value.code == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert "INFRACAST_MAX_SERIES=5" in printed and "INFRACAST_LOG_LEVEL=debug" in printed
+    assert len(printed) == len(SETTINGS) + 1
+
+
+def test_env_examples_list_every_setting_with_its_default():
+    from infracast.agent import config as agent_config
+
+    root = Path(__file__).resolve().parents[2]
+    assert (root / ".env.example").read_text() == env_example("infracast-server settings", SETTINGS)
+    assert (root / "agent.env.example").read_text() == env_example(
+        "infracast-agent settings", agent_config.SETTINGS)
 
 
 def test_readiness_follows_the_lifecycle():
