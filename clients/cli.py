@@ -164,6 +164,26 @@ def cmd_anomalies(client: InfracastClient, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(client: InfracastClient, args: argparse.Namespace) -> int:
+    status = client.status()
+    if args.json:
+        print(json.dumps({"version": status.version, "profile": status.profile,
+                          "started": _iso(status.started), "uptime_seconds": status.uptime_s,
+                          "components": {name: {"state": state, "detail": detail}
+                                         for name, (state, detail) in status.components.items()},
+                          "counts": status.counts, "configuration": status.configuration}, indent=2))
+        return 0
+    print(f"infracast {status.version} ({status.profile}) at {client.target}, up "
+          f"{format_duration(status.uptime_s)} since {_when(status.started)}")
+    print(render_table(["COMPONENT", "STATE", "DETAIL"],
+                       [[name, state, detail] for name, (state, detail) in status.components.items()]))
+    print()
+    print(render_table(["COUNT", "VALUE"], [[name, f"{value:g}"] for name, value in status.counts.items()],
+                       [False, True]))
+    healthy = all(state == "ready" for state, _ in status.components.values())
+    return 0 if healthy else 1
+
+
 def cmd_health(client: InfracastClient, args: argparse.Namespace) -> int:
     services = [args.service] if args.service is not None else list(HEALTH_SERVICES)
     statuses = {name: client.health(name) for name in services}
@@ -227,12 +247,15 @@ def build_parser(env: dict[str, str] | os._Environ) -> argparse.ArgumentParser:
     anomalies.add_argument("--all", action="store_true", help="list every point, not only flagged ones")
     anomalies.set_defaults(handler=cmd_anomalies)
 
+    status = commands.add_parser("status", help="version, uptime, component states and counts")
+    status.set_defaults(handler=cmd_status)
+
     health = commands.add_parser("health", help="check the server's health and readiness")
     health.add_argument("--service", default=None,
                         help="one service name ('' for the whole server); default: all")
     health.set_defaults(handler=cmd_health)
 
-    for sub in (series, forecast, when, anomalies, health):
+    for sub in (series, forecast, when, anomalies, status, health):
         sub.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     demo = commands.add_parser("demo", help="run server, a real agent and a simulated fleet here")

@@ -18,7 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from infracast.clients.durations import parse_duration
 from infracast.clients.errors import translate
-from infracast.v1 import forecast_pb2, forecast_pb2_grpc, series_pb2
+from infracast.v1 import forecast_pb2, forecast_pb2_grpc, series_pb2, status_pb2, status_pb2_grpc
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,17 @@ class ThresholdCrossing:
 
 
 @dataclass(frozen=True)
+class ServerStatus:
+    version: str
+    profile: str
+    started: datetime
+    uptime_s: float
+    components: dict[str, tuple[str, str]]  # name -> (state, detail)
+    counts: dict[str, float]
+    configuration: dict[str, str]
+
+
+@dataclass(frozen=True)
 class Anomalies:
     """Scores of the window's points; `anomalous` marks |score| >= threshold."""
 
@@ -134,6 +145,7 @@ class InfracastClient:
         self._channel = grpc.insecure_channel(target)
         self._forecasts = forecast_pb2_grpc.ForecastServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
+        self._status = status_pb2_grpc.StatusServiceStub(self._channel)
 
     def __enter__(self) -> InfracastClient:
         return self
@@ -225,6 +237,17 @@ class InfracastClient:
             step_s=response.step.ToMilliseconds() / 1000,
             model=_model(response.model),
         )
+
+    def status(self) -> ServerStatus:
+        """Version, uptime, component states, counts and configuration of the server."""
+        response = self._call(self._status.GetStatus, status_pb2.GetStatusRequest())
+        return ServerStatus(
+            version=response.version, profile=response.profile,
+            started=_time(response.started_timestamp_ms) or datetime.fromtimestamp(0, tz=UTC),
+            uptime_s=response.uptime.ToMilliseconds() / 1000,
+            components={c.name: (status_pb2.ComponentState.Name(c.state).removeprefix(
+                "COMPONENT_STATE_").lower(), c.detail) for c in response.components},
+            counts=dict(response.counts), configuration=dict(response.configuration))
 
     def health(self, service: str = "") -> str:
         """SERVING, NOT_SERVING or SERVICE_UNKNOWN for a service ("" is the whole server)."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
+from importlib.metadata import version
 
 import numpy as np
 from grpc import aio
@@ -20,9 +22,19 @@ from infracast.server.predictions import Predictor
 from infracast.server.readiness import Readiness
 from infracast.server.services.forecast import ForecastServicer
 from infracast.server.services.ingest import IngestLimits, IngestServicer
+from infracast.server.services.status import StatusServicer
+from infracast.server.stats import ServerStats
+from infracast.server.status import Component, State, StatusReport
 from infracast.server.store.embedded import EmbeddedStore
 from infracast.server.store.memory import MemoryLimits, MemoryStore
-from infracast.v1 import forecast_pb2, forecast_pb2_grpc, ingest_pb2, ingest_pb2_grpc
+from infracast.v1 import (
+    forecast_pb2,
+    forecast_pb2_grpc,
+    ingest_pb2,
+    ingest_pb2_grpc,
+    status_pb2,
+    status_pb2_grpc,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +52,12 @@ class App:
     store: MemoryStore | EmbeddedStore
     readiness: Readiness
     ingest: IngestServicer
+    predictor: Predictor
     executor: ThreadPoolExecutor
+    stats: ServerStats
+    started_ms: int = field(default_factory=lambda: int(time.time() * 1000))
+    store_ready: bool = False
+    engine_seconds: float | None = None
 
     @property
     def address(self) -> str:
@@ -58,8 +75,11 @@ class App:
             await self.store.open()  # readiness stays NOT_SERVING until the replay is done
         else:
             log.warning("no --data-dir: samples are kept in memory only and lost on restart")
+        self.store_ready = True
         loop = asyncio.get_running_loop()
+        started = time.perf_counter()
         await loop.run_in_executor(self.executor, warm_up_kernels)
+        self.engine_seconds = time.perf_counter() - started
         await self.readiness.ready()
         log.info("infracast server ready")
 
@@ -72,6 +92,47 @@ class App:
         await self.store.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
         log.info("infracast server stopped")
+
+
+    def report(self) -> StatusReport:
+        """The Status RPC's answer, from the parts' own states and counters."""
+        stopping = self.ingest.draining
+        store = self.store
+        if not self.store_ready:
+            store_state, store_detail = State.STARTING, "replaying the log"
+        elif isinstance(store, EmbeddedStore):
+            store_state = State.READY
+            store_detail = (f"embedded at {store.log.directory}: {store.series_count} series; "
+                            f"replayed {store.replayed_samples} samples in {store.replay_seconds:.1f}s")
+        else:
+            store_state = State.READY
+            store_detail = f"in memory only (no data directory): {store.series_count} series"
+        engine = (Component("engine", State.STARTING, "loading numba kernels")
+                  if self.engine_seconds is None else
+                  Component("engine", State.READY, f"kernels loaded in {self.engine_seconds:.1f}s"))
+        ingest = Component("ingest", State.STOPPING if stopping else State.READY,
+                           f"{self.stats.active_streams} agent streams open")
+        cache = self.predictor.cache.stats
+        counts = {
+            "series": float(store.series_count),
+            "active_streams": float(self.stats.active_streams),
+            "batches_stored": float(self.stats.batches_stored),
+            "samples_stored": float(self.stats.samples_stored),
+            "samples_skipped": float(self.stats.samples_skipped),
+            "batches_rejected": float(sum(self.stats.rejected_batches.values())),
+            "forecasts": float(sum(self.stats.forecasts.values())),
+            "forecast_cache_hits": float(cache.answer_hits),
+            "forecast_refreshes": float(cache.refreshes),
+            "forecast_refits": float(cache.refits),
+        }
+        configuration = {f"INFRACAST_{name.upper()}": "" if value is None else str(value)
+                         for name, value in asdict(self.config).items()}
+        return StatusReport(
+            version=version("infracast"), profile=self.config.profile, started_ms=self.started_ms,
+            uptime_s=time.time() - self.started_ms / 1000,
+            components=[Component("store", State.STOPPING if stopping else store_state, store_detail),
+                        engine, ingest],
+            counts=counts, configuration=configuration)
 
 
 def warm_up_kernels() -> None:
@@ -111,17 +172,18 @@ def create_server(config: ServerConfig) -> App:
         max_series_per_agent=config.max_series_per_agent, max_series=config.max_series,
         max_future_skew_ms=int(config.max_future_skew_s * 1000),
         retention_ms=int(config.retention_s * 1000))
-    ingest = IngestServicer(store, limits)
+    stats = ServerStats()
+    ingest = IngestServicer(store, limits, stats)
     ingest_pb2_grpc.add_IngestServiceServicer_to_server(ingest, server)
-    forecast_pb2_grpc.add_ForecastServiceServicer_to_server(
-        ForecastServicer(Predictor(store, executor)), server
-    )
+    predictor = Predictor(store, executor, stats=stats)
+    forecast_pb2_grpc.add_ForecastServiceServicer_to_server(ForecastServicer(predictor), server)
     readiness = Readiness()
     health_pb2_grpc.add_HealthServicer_to_server(readiness.servicer, server)
     reflection.enable_server_reflection(
         (
             ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name,
             forecast_pb2.DESCRIPTOR.services_by_name["ForecastService"].full_name,
+            status_pb2.DESCRIPTOR.services_by_name["StatusService"].full_name,
             health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
             reflection.SERVICE_NAME,
         ),
@@ -130,4 +192,6 @@ def create_server(config: ServerConfig) -> App:
     port = server.add_insecure_port(config.listen)
     if port == 0:
         raise OSError(f"cannot listen on {config.listen}")
-    return App(config, server, port, store, readiness, ingest, executor)
+    app = App(config, server, port, store, readiness, ingest, predictor, executor, stats)
+    status_pb2_grpc.add_StatusServiceServicer_to_server(StatusServicer(app.report), server)
+    return app

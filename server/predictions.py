@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from infracast.server.forecast.threshold import Crossing, time_to_threshold
 from infracast.server.forecast_cache import ForecastCache
 from infracast.server.selector import SelectorError, parse_selector
 from infracast.server.series import SeriesKey
+from infracast.server.stats import ServerStats
 from infracast.server.store.base import SeriesSummary, Store
 
 MAX_HORIZON_MS = 30 * 86400 * 1000
@@ -48,10 +50,11 @@ class ThresholdAnswer:
 
 class Predictor:
     def __init__(self, store: Store, executor: ThreadPoolExecutor,
-                 cache: ForecastCache | None = None) -> None:
+                 cache: ForecastCache | None = None, stats: ServerStats | None = None) -> None:
         self._store = store
         self._executor = executor
         self.cache = cache or ForecastCache()
+        self.stats = stats or ServerStats()
 
     def list_series(self, selector_text: str, limit: int) -> tuple[list[SeriesSummary], bool]:
         if limit < 0 or limit > MAX_LIST_LIMIT:
@@ -92,6 +95,7 @@ class Predictor:
                                     key.is_counter, key.value_range, refresh)
 
         loop = asyncio.get_running_loop()
+        started = time.perf_counter()
         try:
             result = await loop.run_in_executor(
                 self._executor, self.cache.get_or_compute,
@@ -99,6 +103,7 @@ class Predictor:
             )
         except ValueError as error:  # too little data, e.g. one sample of a counter
             raise InvalidArgument(f"cannot forecast {key}: {error}") from None
+        self.stats.record_forecast(result.forecast.model.name, time.perf_counter() - started)
         return key, result
 
     async def time_to_threshold(

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 from grpc import aio
 
-from infracast.server.errors import InvalidArgument, ResourceExhausted, Unavailable
+from infracast.server.errors import InfracastError, InvalidArgument, ResourceExhausted, Unavailable
 from infracast.server.series import LABEL_NAME, METRIC_NAME, NODE_LABEL, SeriesKey
+from infracast.server.stats import ServerStats
 from infracast.server.store.base import SeriesWrite, Store
 from infracast.v1 import ingest_pb2, ingest_pb2_grpc
 
@@ -87,9 +88,11 @@ def decode_batch(batch: ingest_pb2.Batch, node: str, limits: IngestLimits = Inge
 
 
 class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
-    def __init__(self, store: Store, limits: IngestLimits = IngestLimits()) -> None:
+    def __init__(self, store: Store, limits: IngestLimits = IngestLimits(),
+                 stats: ServerStats | None = None) -> None:
         self._store = store
         self._limits = limits
+        self.stats = stats or ServerStats()
         self._series_by_agent: dict[str, set] = {}
         self._draining = asyncio.Event()
 
@@ -103,6 +106,23 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     ) -> AsyncIterator[ingest_pb2.PushResponse]:
         if self._draining.is_set():
             raise Unavailable("server is shutting down; reconnect", retry_after_s=0.0)
+        self.stats.active_streams += 1
+        try:
+            async for response in self._serve_stream(request_iterator):
+                yield response
+        except InfracastError as error:
+            self.stats.rejected_batches[error.code.name] += 1
+            raise
+        finally:
+            self.stats.active_streams -= 1
+
+    @property
+    def draining(self) -> bool:
+        return self._draining.is_set()
+
+    async def _serve_stream(
+        self, request_iterator: AsyncIterator[ingest_pb2.PushRequest]
+    ) -> AsyncIterator[ingest_pb2.PushResponse]:
         hello = await self._read_hello(request_iterator)
         agent = hello.agent_id or hello.node
         log.info("agent %s (node %s, version %s) connected", agent, hello.node, hello.agent_version)
@@ -117,6 +137,9 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             writes, gaps = decode_batch(request.batch, hello.node, self._limits)
             self._check_cardinality(agent, writes)
             result = await self._store.append(writes)
+            self.stats.batches_stored += 1
+            self.stats.samples_stored += result.stored
+            self.stats.samples_skipped += result.skipped + gaps
             # Per stream, not per agent: an agent that restarts may number batches from 1
             # again, and acking its old high-water mark would drop batches never stored.
             highest = max(highest, request.batch.sequence)

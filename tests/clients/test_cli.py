@@ -115,3 +115,14 @@ def test_when_reports_the_probability_and_the_model_explains_itself(fed):
     assert answer["probability"] > 0.9
     assert answer["model"]["name"] == "linear_trend" and "only 12 points" in answer["model"]["reason"]
     assert "probability within 7d" in cli("when", selector, "--threshold", "0", "--below", server=fed).stdout
+
+
+def test_status_reports_components_counts_and_configuration(fed):
+    table = cli("status", server=fed)
+    assert table.returncode == 0, table.stderr
+    assert "store" in table.stdout and "engine" in table.stdout and "ingest" in table.stdout
+    answer = json.loads(cli("status", "--json", server=fed).stdout)
+    assert answer["components"]["engine"]["state"] == "ready"
+    assert answer["counts"]["series"] == 2 and answer["counts"]["samples_stored"] == 360
+    assert answer["configuration"]["INFRACAST_MAX_LABELS"] == "32"
+    assert answer["version"] and answer["uptime_seconds"] >= 0

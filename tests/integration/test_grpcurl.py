@@ -29,6 +29,7 @@ def test_list_shows_every_service(server):
         "grpc.reflection.v1alpha.ServerReflection",
         "infracast.v1.ForecastService",
         "infracast.v1.IngestService",
+        "infracast.v1.StatusService",
     }
 
 
