@@ -27,6 +27,7 @@ from infracast.server.stats import ServerStats
 from infracast.server.status import Component, State, StatusReport
 from infracast.server.store.embedded import EmbeddedStore
 from infracast.server.store.memory import MemoryLimits, MemoryStore
+from infracast.server.telemetry import Telemetry
 from infracast.v1 import (
     forecast_pb2,
     forecast_pb2_grpc,
@@ -55,6 +56,8 @@ class App:
     predictor: Predictor
     executor: ThreadPoolExecutor
     stats: ServerStats
+    telemetry: Telemetry | None = None
+    metrics_port: int | None = None
     started_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     store_ready: bool = False
     engine_seconds: float | None = None
@@ -71,6 +74,10 @@ class App:
         await self.readiness.starting()
         await self.server.start()
         log.info("infracast server listening on %s", self.address)
+        if self.telemetry is not None:
+            self.metrics_port = self.telemetry.serve(self.config.metrics_listen)
+            log.info("metrics on http://%s:%d/metrics", self.config.metrics_listen.rpartition(":")[0],
+                     self.metrics_port)
         if isinstance(self.store, EmbeddedStore):
             await self.store.open()  # readiness stays NOT_SERVING until the replay is done
         else:
@@ -90,6 +97,8 @@ class App:
         self.ingest.drain()
         await self.server.stop(grace)
         await self.store.close()
+        if self.telemetry is not None:
+            self.telemetry.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
         log.info("infracast server stopped")
 
@@ -193,5 +202,10 @@ def create_server(config: ServerConfig) -> App:
     if port == 0:
         raise OSError(f"cannot listen on {config.listen}")
     app = App(config, server, port, store, readiness, ingest, predictor, executor, stats)
+    if config.metrics_listen:
+        app.telemetry = Telemetry(version("infracast"))
+        app.telemetry.observe(
+            stats, predictor.cache, lambda: store.series_count,
+            lambda: store.log.commits if isinstance(store, EmbeddedStore) else 0)
     status_pb2_grpc.add_StatusServiceServicer_to_server(StatusServicer(app.report), server)
     return app

@@ -42,6 +42,10 @@ def _listen(text: str) -> str:
     return text
 
 
+def _optional_listen(text: str) -> str:
+    return _listen(text) if text else ""
+
+
 SETTINGS = (
     Setting("listen", _listen, "0.0.0.0:50051", "HOST:PORT to serve gRPC on; port 0 picks a free port",
             profile_defaults={"development": "127.0.0.1:50051", "testing": "127.0.0.1:0"}),
@@ -64,6 +68,9 @@ SETTINGS = (
     Setting("max_series_per_agent", bounded_int(1, 10_000_000), "20000", "series one agent may create"),
     Setting("max_series", bounded_int(1, 100_000_000), "1000000", "series the server holds in all"),
     Setting("max_future_skew", _duration, "10m", "how far ahead of the server's clock a sample may be"),
+    Setting("metrics_listen", _optional_listen, "",
+            "HOST:PORT for Prometheus /metrics (empty: off)",
+            profile_defaults={"production": "0.0.0.0:9464"}),
     Setting("allow_insecure", parse_bool, "false",
             "let the production profile run without TLS and authentication (not built yet)"),
 )
@@ -87,6 +94,7 @@ class ServerConfig:
     max_series_per_agent: int = 20_000
     max_series: int = 1_000_000
     max_future_skew_s: float = 600.0
+    metrics_listen: str = ""
     allow_insecure: bool = False
 
 
