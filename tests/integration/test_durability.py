@@ -137,3 +137,44 @@ def test_a_second_server_on_the_same_data_directory_refuses_to_start(tmp_path):
         assert "Traceback" not in second.stderr and "listening" not in second.stderr
     finally:
         assert first.stop() == 0
+
+
+def test_sigterm_during_ingest_loses_nothing_acknowledged_and_exits_in_the_grace_period(tmp_path):
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    args = ("--listen", address, "--data-dir", str(tmp_path), "--grace-period", "3s")
+    server = ServerProcess(*args)
+    server.wait_ready()
+    acked: set[int] = set()
+
+    async def scenario() -> float:
+        shipper = Shipper(address, ingest_pb2.Hello(node="term", agent_id="term"),
+                          backoff=Backoff(initial=0.05, maximum=0.2, rng=random.Random(2)))
+        shipper.on_acked = lambda batch: acked.update(batch.series[0].timestamps_ms)
+        task = asyncio.create_task(shipper.run())
+        for index in range(200):
+            builder = BatchBuilder()
+            builder.add_points("durability_probe", {}, [BASE_MS + index * 1000], [float(index)])
+            shipper.submit(builder.build())
+            await asyncio.sleep(0.005)
+            if index == 100:
+                signalled = time.monotonic()
+                server.process.send_signal(signal.SIGTERM)
+        exit_code = await asyncio.to_thread(server.process.wait, 30)
+        elapsed = time.monotonic() - signalled
+        assert exit_code == 0
+        await shipper.close()
+        await task
+        return elapsed
+
+    elapsed = asyncio.run(scenario())
+    assert elapsed < 3.0 + 1.0  # the grace period, plus the time to flush and exit
+    server.stop()
+    restarted = ServerProcess(*args)
+    try:
+        restarted.wait_ready()
+        stored = counts(address, ["term"])["term"]
+    finally:
+        restarted.stop()
+    assert len(acked) >= 50 and stored >= len(acked)
+
