@@ -74,6 +74,38 @@ async def _abort_for(error: BaseException, context: aio.ServicerContext, method:
     await context.abort(grpc.StatusCode.INTERNAL, "internal error; the server log has details")
 
 
+class _Undecodable:
+    """Stands in for a request whose bytes did not decode, so the handler can refuse it
+    with INVALID_ARGUMENT (gRPC itself would answer UNKNOWN)."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+
+    def deserialize(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except Exception as error:  # protobuf raises DecodeError and a few others
+            return _Undecodable(error)
+
+    return deserialize
+
+
+def _refuse_undecodable(request: Any) -> None:
+    if isinstance(request, _Undecodable):
+        raise InvalidArgument(f"the request could not be decoded: {request.error}")
+
+
+async def _checked(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for request in requests:
+        _refuse_undecodable(request)
+        yield request
+
+
 def _is_abort(error: BaseException) -> bool:
     # context.abort() raises this to end the RPC; it must pass through untouched.
     return isinstance(error, aio.AbortError)
@@ -96,6 +128,7 @@ class ErrorMappingInterceptor(aio.ServerInterceptor):
 
             async def unary(request: Any, context: aio.ServicerContext) -> Any:
                 try:
+                    _refuse_undecodable(request)
                     return await inner_unary(request, context)
                 except Exception as error:
                     if _is_abort(error):
@@ -104,7 +137,7 @@ class ErrorMappingInterceptor(aio.ServerInterceptor):
 
             return grpc.unary_unary_rpc_method_handler(
                 unary,
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         if handler.stream_stream:
@@ -114,7 +147,7 @@ class ErrorMappingInterceptor(aio.ServerInterceptor):
                 requests: AsyncIterator[Any], context: aio.ServicerContext
             ) -> AsyncIterator[Any]:
                 try:
-                    responses = inner_stream(requests, context)
+                    responses = inner_stream(_checked(requests), context)
                     if hasattr(responses, "__aiter__"):
                         async for response in responses:
                             yield response
@@ -127,7 +160,7 @@ class ErrorMappingInterceptor(aio.ServerInterceptor):
 
             return grpc.stream_stream_rpc_method_handler(
                 stream,
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         return handler
