@@ -14,8 +14,9 @@ from pathlib import Path
 
 from infracast.agent.collectors import FAMILIES
 from infracast.agent.identity import node_name
+from infracast.clients.channels import TlsOptions
 from infracast.clients.durations import parse_duration
-from infracast.clients.settings import Setting, bounded_int, choice, load, parse_size, render
+from infracast.clients.settings import Setting, bounded_int, choice, load, parse_bool, parse_size, render
 
 
 def _interval(text: str) -> float:
@@ -51,6 +52,10 @@ SETTINGS = (
     Setting("buffer_max_size", _buffer_size, "64MiB",
             "most unacknowledged data kept before the oldest is dropped"),
     Setting("spool_dir", Path, None, "keep unacknowledged batches on disk here, across restarts"),
+    Setting("tls", parse_bool, "false", "connect to the server with TLS (implied by tls_ca)"),
+    Setting("tls_ca", Path, None, "CA bundle that signs the server's certificate (default: system roots)"),
+    Setting("tls_cert", Path, None, "client certificate, for servers that require mutual TLS"),
+    Setting("tls_key", Path, None, "client private key", secret=True),
     Setting("log_level", choice("debug", "info", "warning", "error"), "info", "log verbosity"),
     Setting("log_format", choice("text", "json"), "text", "log lines for people or for collectors",
             profile_defaults={"production": "json"}),
@@ -67,6 +72,7 @@ class AgentConfig:
     max_buffered_batches: int = 360
     buffer_max_bytes: int = 64 * 1024 * 1024
     spool_dir: Path | None = None
+    tls: TlsOptions | None = None
     log_level: str = "info"
     log_format: str = "text"
 
@@ -92,6 +98,8 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
         max_buffered_batches=values["max_buffered_batches"],
         buffer_max_bytes=values["buffer_max_size"],
         spool_dir=values["spool_dir"],
+        tls=(TlsOptions(values["tls_ca"], values["tls_cert"], values["tls_key"])
+             if values["tls"] or values["tls_ca"] or values["tls_cert"] else None),
         log_level=values["log_level"],
         log_format=values["log_format"],
     )

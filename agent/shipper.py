@@ -23,6 +23,7 @@ from grpc import aio
 
 from infracast.agent.backoff import Backoff
 from infracast.agent.spool import Spool
+from infracast.clients.channels import TlsOptions, open_aio_channel
 from infracast.v1 import ingest_pb2, ingest_pb2_grpc, series_pb2
 
 log = logging.getLogger(__name__)
@@ -66,12 +67,14 @@ class Shipper:
         max_in_flight: int = 16,
         backoff: Backoff | None = None,
         spool: Spool | None = None,
+        tls: TlsOptions | None = None,
     ) -> None:
         self.target = target
         self.hello = hello
         self.max_buffered_batches = max_buffered_batches
         self.max_buffered_bytes = max_buffered_bytes
         self.spool = spool
+        self.tls = tls
         self.max_in_flight = max_in_flight
         self.backoff = backoff or Backoff()
         self.stats = ShipperStats()
@@ -173,7 +176,7 @@ class Shipper:
         return delay
 
     async def _session(self) -> None:
-        async with aio.insecure_channel(self.target) as channel:
+        async with open_aio_channel(self.target, self.tls) as channel:
             call = ingest_pb2_grpc.IngestServiceStub(channel).Push()
             reader = asyncio.create_task(self._read_acks(call))
             await self._write(call, ingest_pb2.PushRequest(hello=self.hello), reader)

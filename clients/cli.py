@@ -12,9 +12,11 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 
+from infracast.clients.channels import TlsOptions
 from infracast.clients.client import Forecast, InfracastClient, ThresholdCrossing
 from infracast.clients.durations import format_duration, parse_duration
 from infracast.clients.errors import ClientError
@@ -209,6 +211,14 @@ def build_parser(env: dict[str, str] | os._Environ) -> argparse.ArgumentParser:
                         help="server HOST:PORT (default: $INFRACAST_SERVER or %(default)s)")
     parser.add_argument("--timeout", type=_duration_arg, default=10.0,
                         help="per-call deadline (default 10s)")
+    parser.add_argument("--tls", action="store_true", default=bool(env.get("INFRACAST_TLS_CA")),
+                        help="connect with TLS (implied by --tls-ca)")
+    parser.add_argument("--tls-ca", type=Path, default=env.get("INFRACAST_TLS_CA"),
+                        help="CA bundle that signs the server's certificate (default: system roots)")
+    parser.add_argument("--tls-cert", type=Path, default=env.get("INFRACAST_TLS_CERT"),
+                        help="client certificate, for servers that require mutual TLS")
+    parser.add_argument("--tls-key", type=Path, default=env.get("INFRACAST_TLS_KEY"),
+                        help="client private key")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     series = commands.add_parser("series", help="list known series")
@@ -274,10 +284,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser(os.environ).parse_args(argv)
     if args.command == "demo":
         sys.exit(cmd_demo(args))
+    tls = (TlsOptions(args.tls_ca, args.tls_cert, args.tls_key)
+           if args.tls or args.tls_ca or args.tls_cert else None)
     try:
-        with InfracastClient(args.server, timeout_s=args.timeout) as client:
+        with InfracastClient(args.server, timeout_s=args.timeout, tls=tls) as client:
             code = args.handler(client, args)
-    except ClientError as error:
+    except (ClientError, OSError, ValueError) as error:
         print(f"infracast: error: {error}", file=sys.stderr)
         code = 1
     sys.exit(code)

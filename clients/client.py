@@ -16,6 +16,7 @@ import numpy as np
 from google.protobuf.duration_pb2 import Duration
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from infracast.clients.channels import TlsOptions, open_channel
 from infracast.clients.durations import parse_duration
 from infracast.clients.errors import translate
 from infracast.v1 import forecast_pb2, forecast_pb2_grpc, series_pb2, status_pb2, status_pb2_grpc
@@ -139,10 +140,10 @@ def _model(message: forecast_pb2.ModelInfo) -> Model:
 class InfracastClient:
     """A connection to one infracast server. Every call raises a ClientError subclass on failure."""
 
-    def __init__(self, target: str, timeout_s: float = 10.0) -> None:
+    def __init__(self, target: str, timeout_s: float = 10.0, tls: TlsOptions | None = None) -> None:
         self.target = target
         self.timeout_s = timeout_s
-        self._channel = grpc.insecure_channel(target)
+        self._channel = open_channel(target, tls)
         self._forecasts = forecast_pb2_grpc.ForecastServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
         self._status = status_pb2_grpc.StatusServiceStub(self._channel)

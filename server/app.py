@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 
+import grpc
 import numpy as np
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -56,6 +57,7 @@ class App:
     predictor: Predictor
     executor: ThreadPoolExecutor
     stats: ServerStats
+    health_server: aio.Server | None = None
     telemetry: Telemetry | None = None
     metrics_port: int | None = None
     started_ms: int = field(default_factory=lambda: int(time.time() * 1000))
@@ -72,6 +74,8 @@ class App:
     async def start(self) -> None:
         """Serve at once (liveness answers), then warm up and flip readiness."""
         await self.readiness.starting()
+        if self.health_server is not None:
+            await self.health_server.start()
         await self.server.start()
         log.info("infracast server listening on %s", self.address)
         if self.telemetry is not None:
@@ -96,6 +100,8 @@ class App:
         await self.readiness.stopping()
         self.ingest.drain()
         await self.server.stop(grace)
+        if self.health_server is not None:
+            await self.health_server.stop(0)
         await self.store.close()
         if self.telemetry is not None:
             self.telemetry.close()
@@ -142,6 +148,17 @@ class App:
             components=[Component("store", State.STOPPING if stopping else store_state, store_detail),
                         engine, ingest],
             counts=counts, configuration=configuration)
+
+
+def server_credentials(config: ServerConfig) -> grpc.ServerCredentials:
+    """TLS from the configured files; with a client CA, client certificates per tls_client_auth."""
+    assert config.tls_cert is not None and config.tls_key is not None
+    client_ca = config.tls_client_ca.read_bytes() if config.tls_client_ca is not None else None
+    return grpc.ssl_server_credentials(
+        [(config.tls_key.read_bytes(), config.tls_cert.read_bytes())],
+        root_certificates=client_ca if config.tls_client_auth != "none" else None,
+        require_client_auth=config.tls_client_auth == "required",
+    )
 
 
 def warm_up_kernels() -> None:
@@ -198,10 +215,19 @@ def create_server(config: ServerConfig) -> App:
         ),
         server,
     )
-    port = server.add_insecure_port(config.listen)
+    port = (server.add_secure_port(config.listen, server_credentials(config)) if config.tls
+            else server.add_insecure_port(config.listen))
     if port == 0:
         raise OSError(f"cannot listen on {config.listen}")
+    health_server = None
+    if config.health_listen:
+        # kubelet's gRPC probes dial plaintext and call only Check: a port with nothing else.
+        health_server = aio.server()
+        health_pb2_grpc.add_HealthServicer_to_server(readiness.servicer, health_server)
+        if health_server.add_insecure_port(config.health_listen) == 0:
+            raise OSError(f"cannot listen on {config.health_listen}")
     app = App(config, server, port, store, readiness, ingest, predictor, executor, stats)
+    app.health_server = health_server
     if config.metrics_listen:
         app.telemetry = Telemetry(version("infracast"))
         app.telemetry.observe(

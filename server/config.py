@@ -71,8 +71,15 @@ SETTINGS = (
     Setting("metrics_listen", _optional_listen, "",
             "HOST:PORT for Prometheus /metrics (empty: off)",
             profile_defaults={"production": "0.0.0.0:9464"}),
+    Setting("tls_cert", Path, None, "PEM certificate chain of the server (TLS on when set with tls_key)"),
+    Setting("tls_key", Path, None, "PEM private key of the server", secret=True),
+    Setting("tls_client_ca", Path, None, "PEM CA bundle that signs client certificates (mutual TLS)"),
+    Setting("tls_client_auth", choice("none", "optional", "required"), "none",
+            "whether clients must present a certificate signed by tls_client_ca"),
+    Setting("health_listen", _optional_listen, "",
+            "HOST:PORT for a plaintext health-only port (for kubelet probes when TLS is on)"),
     Setting("allow_insecure", parse_bool, "false",
-            "let the production profile run without TLS and authentication (not built yet)"),
+            "let the production profile run without TLS and authentication"),
 )
 
 
@@ -95,7 +102,16 @@ class ServerConfig:
     max_series: int = 1_000_000
     max_future_skew_s: float = 600.0
     metrics_listen: str = ""
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
+    tls_client_auth: str = "none"
+    health_listen: str = ""
     allow_insecure: bool = False
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None and self.tls_key is not None
 
 
 _RENAMED = {"raw_window": "raw_window_s", "retention": "retention_s", "grace_period": "grace_period_s",
@@ -126,11 +142,20 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
 
 
 def check_profile(config: ServerConfig) -> None:
-    """Refuse combinations a profile forbids."""
-    if config.profile == "production" and not config.allow_insecure:
+    """Refuse incomplete or unsafe combinations."""
+    if (config.tls_cert is None) != (config.tls_key is None):
+        raise SettingsError("INFRACAST_TLS_CERT and INFRACAST_TLS_KEY must be set together")
+    for name in ("tls_cert", "tls_key", "tls_client_ca"):
+        path = getattr(config, name)
+        if path is not None and not path.is_file():
+            raise SettingsError(f"INFRACAST_{name.upper()}: {path} is not a readable file")
+    if config.tls_client_auth != "none" and config.tls_client_ca is None:
+        raise SettingsError("INFRACAST_TLS_CLIENT_AUTH needs INFRACAST_TLS_CLIENT_CA")
+    if config.tls_client_auth != "none" and not config.tls:
+        raise SettingsError("INFRACAST_TLS_CLIENT_AUTH needs TLS (INFRACAST_TLS_CERT, INFRACAST_TLS_KEY)")
+    if config.profile == "production" and not config.tls and not config.allow_insecure:
         raise SettingsError(
-            "the production profile refuses to serve without TLS and authentication, which this "
-            "version does not have yet; set INFRACAST_ALLOW_INSECURE=true to run it anyway "
-            "behind a trusted network")
+            "the production profile refuses to serve without TLS; set INFRACAST_TLS_CERT and "
+            "INFRACAST_TLS_KEY, or INFRACAST_ALLOW_INSECURE=true to run it behind a trusted network")
 
 
