@@ -43,7 +43,7 @@ def test_tls_for_queries_and_ingest_with_a_plaintext_health_port(tmp_path):
             for service in ("", "infracast.v1.ForecastService"):
                 answer = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
                 assert answer.status == health_pb2.HealthCheckResponse.SERVING
-            with pytest.raises(Exception, match="Method not found|UNIMPLEMENTED"):
+            with pytest.raises(Exception, match=r"Method not found|UNIMPLEMENTED"):
                 channel.unary_unary("/infracast.v1.ForecastService/ListSeries")(b"", timeout=10)
     finally:
         if agent is not None:
