@@ -52,6 +52,7 @@ SETTINGS = (
     Setting("buffer_max_size", _buffer_size, "64MiB",
             "most unacknowledged data kept before the oldest is dropped"),
     Setting("spool_dir", Path, None, "keep unacknowledged batches on disk here, across restarts"),
+    Setting("token_file", Path, None, "file holding the bearer token (re-read on every reconnect)"),
     Setting("tls", parse_bool, "false", "connect to the server with TLS (implied by tls_ca)"),
     Setting("tls_ca", Path, None, "CA bundle that signs the server's certificate (default: system roots)"),
     Setting("tls_cert", Path, None, "client certificate, for servers that require mutual TLS"),
@@ -73,6 +74,7 @@ class AgentConfig:
     buffer_max_bytes: int = 64 * 1024 * 1024
     spool_dir: Path | None = None
     tls: TlsOptions | None = None
+    token_file: Path | None = None
     log_level: str = "info"
     log_format: str = "text"
 
@@ -100,6 +102,7 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
         spool_dir=values["spool_dir"],
         tls=(TlsOptions(values["tls_ca"], values["tls_cert"], values["tls_key"])
              if values["tls"] or values["tls_ca"] or values["tls_cert"] else None),
+        token_file=values["token_file"],
         log_level=values["log_level"],
         log_format=values["log_format"],
     )

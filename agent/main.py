@@ -58,7 +58,8 @@ async def run(config: AgentConfig) -> None:
     spool = Spool(config.spool_dir) if config.spool_dir is not None else None
     shipper = Shipper(config.server, build_hello(config),
                       max_buffered_batches=config.max_buffered_batches,
-                      max_buffered_bytes=config.buffer_max_bytes, spool=spool, tls=config.tls)
+                      max_buffered_bytes=config.buffer_max_bytes, spool=spool, tls=config.tls,
+                      token_file=config.token_file)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -16,6 +16,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
@@ -68,6 +69,7 @@ class Shipper:
         backoff: Backoff | None = None,
         spool: Spool | None = None,
         tls: TlsOptions | None = None,
+        token_file: Path | None = None,
     ) -> None:
         self.target = target
         self.hello = hello
@@ -75,6 +77,7 @@ class Shipper:
         self.max_buffered_bytes = max_buffered_bytes
         self.spool = spool
         self.tls = tls
+        self.token_file = token_file
         self.max_in_flight = max_in_flight
         self.backoff = backoff or Backoff()
         self.stats = ShipperStats()
@@ -177,7 +180,7 @@ class Shipper:
 
     async def _session(self) -> None:
         async with open_aio_channel(self.target, self.tls) as channel:
-            call = ingest_pb2_grpc.IngestServiceStub(channel).Push()
+            call = ingest_pb2_grpc.IngestServiceStub(channel).Push(metadata=self._metadata())
             reader = asyncio.create_task(self._read_acks(call))
             await self._write(call, ingest_pb2.PushRequest(hello=self.hello), reader)
             try:
@@ -205,6 +208,12 @@ class Shipper:
             await self._wait_for_change(reader)
         with contextlib.suppress(aio.AioRpcError, asyncio.InvalidStateError):
             await call.done_writing()
+
+    def _metadata(self) -> tuple[tuple[str, str], ...]:
+        """The bearer token, read afresh for every stream so a rotated token is picked up."""
+        if self.token_file is None:
+            return ()
+        return (("authorization", f"Bearer {self.token_file.read_text().strip()}"),)
 
     @staticmethod
     async def _write(call: aio.StreamStreamCall, request: ingest_pb2.PushRequest,

@@ -211,6 +211,8 @@ def build_parser(env: dict[str, str] | os._Environ) -> argparse.ArgumentParser:
                         help="server HOST:PORT (default: $INFRACAST_SERVER or %(default)s)")
     parser.add_argument("--timeout", type=_duration_arg, default=10.0,
                         help="per-call deadline (default 10s)")
+    parser.add_argument("--token-file", type=Path, default=env.get("INFRACAST_TOKEN_FILE"),
+                        help="file holding a bearer token, for servers with authentication")
     parser.add_argument("--tls", action="store_true", default=bool(env.get("INFRACAST_TLS_CA")),
                         help="connect with TLS (implied by --tls-ca)")
     parser.add_argument("--tls-ca", type=Path, default=env.get("INFRACAST_TLS_CA"),
@@ -287,7 +289,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     tls = (TlsOptions(args.tls_ca, args.tls_cert, args.tls_key)
            if args.tls or args.tls_ca or args.tls_cert else None)
     try:
-        with InfracastClient(args.server, timeout_s=args.timeout, tls=tls) as client:
+        token = args.token_file.read_text().strip() if args.token_file else None
+        with InfracastClient(args.server, timeout_s=args.timeout, tls=tls, token=token) as client:
             code = args.handler(client, args)
     except (ClientError, OSError, ValueError) as error:
         print(f"infracast: error: {error}", file=sys.stderr)

@@ -140,9 +140,11 @@ def _model(message: forecast_pb2.ModelInfo) -> Model:
 class InfracastClient:
     """A connection to one infracast server. Every call raises a ClientError subclass on failure."""
 
-    def __init__(self, target: str, timeout_s: float = 10.0, tls: TlsOptions | None = None) -> None:
+    def __init__(self, target: str, timeout_s: float = 10.0, tls: TlsOptions | None = None,
+                 token: str | None = None) -> None:
         self.target = target
         self.timeout_s = timeout_s
+        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
         self._channel = open_channel(target, tls)
         self._forecasts = forecast_pb2_grpc.ForecastServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
@@ -159,7 +161,7 @@ class InfracastClient:
 
     def _call(self, method, request):
         try:
-            return method(request, timeout=self.timeout_s)
+            return method(request, timeout=self.timeout_s, metadata=self._metadata)
         except grpc.RpcError as error:
             raise translate(error, self.target) from None
 

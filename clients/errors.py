@@ -4,6 +4,7 @@
     ├── ServerUnavailable   the server cannot be reached (or is shutting down)
     ├── InvalidRequest      the server refused the arguments (INVALID_ARGUMENT)
     ├── SeriesNotFound      no series matches the selector (NOT_FOUND)
+    ├── NotAuthorized       no valid token, or one without the permission needed
     └── ServerError         anything else the server answered
 """
 
@@ -28,6 +29,10 @@ class SeriesNotFound(ClientError):
     pass
 
 
+class NotAuthorized(ClientError):
+    pass
+
+
 class ServerError(ClientError):
     pass
 
@@ -41,5 +46,7 @@ def translate(error: grpc.RpcError, target: str) -> ClientError:
         return InvalidRequest(details)
     if code == grpc.StatusCode.NOT_FOUND:
         return SeriesNotFound(details)
+    if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
+        return NotAuthorized(f"{code.name.lower().replace('_', ' ')}: {details}")
     name = code.name if code is not None else "UNKNOWN"
     return ServerError(f"server answered {name}: {details}")

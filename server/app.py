@@ -16,6 +16,7 @@ from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from infracast.server.auth import AuthInterceptor, TokenStore
 from infracast.server.config import ServerConfig
 from infracast.server.errors import ErrorMappingInterceptor
 from infracast.server.forecast.engine import forecast_values
@@ -178,8 +179,12 @@ def create_server(config: ServerConfig) -> App:
     if isinstance(store, EmbeddedStore):
         store.acquire()  # before binding the port: a second server must fail, not half-start
     executor = ThreadPoolExecutor(config.forecast_workers, thread_name_prefix="forecast")
+    interceptors: list[aio.ServerInterceptor] = []
+    if config.tokens_file is not None:
+        interceptors.append(AuthInterceptor(TokenStore(config.tokens_file)))
+    interceptors.append(ErrorMappingInterceptor())
     server = aio.server(
-        interceptors=[ErrorMappingInterceptor()],
+        interceptors=interceptors,
         maximum_concurrent_rpcs=config.max_concurrent_rpcs,
         options=[
             ("grpc.max_receive_message_length", config.max_message_bytes),

@@ -76,6 +76,8 @@ SETTINGS = (
     Setting("tls_client_ca", Path, None, "PEM CA bundle that signs client certificates (mutual TLS)"),
     Setting("tls_client_auth", choice("none", "optional", "required"), "none",
             "whether clients must present a certificate signed by tls_client_ca"),
+    Setting("tokens_file", Path, None,
+            "bearer tokens, one '<token> <ingest,query> [node]' per line; none: no authentication"),
     Setting("health_listen", _optional_listen, "",
             "HOST:PORT for a plaintext health-only port (for kubelet probes when TLS is on)"),
     Setting("allow_insecure", parse_bool, "false",
@@ -107,6 +109,7 @@ class ServerConfig:
     tls_client_ca: Path | None = None
     tls_client_auth: str = "none"
     health_listen: str = ""
+    tokens_file: Path | None = None
     allow_insecure: bool = False
 
     @property
@@ -153,9 +156,22 @@ def check_profile(config: ServerConfig) -> None:
         raise SettingsError("INFRACAST_TLS_CLIENT_AUTH needs INFRACAST_TLS_CLIENT_CA")
     if config.tls_client_auth != "none" and not config.tls:
         raise SettingsError("INFRACAST_TLS_CLIENT_AUTH needs TLS (INFRACAST_TLS_CERT, INFRACAST_TLS_KEY)")
-    if config.profile == "production" and not config.tls and not config.allow_insecure:
+    if config.tokens_file is not None:
+        from infracast.server.auth import TokenFileError, parse_tokens
+
+        try:
+            parse_tokens(config.tokens_file.read_text(), f"INFRACAST_TOKENS_FILE {config.tokens_file}")
+        except OSError as error:
+            raise SettingsError(f"INFRACAST_TOKENS_FILE: cannot read {config.tokens_file}: "
+                                f"{error.strerror}") from None
+        except TokenFileError as error:
+            raise SettingsError(str(error)) from None
+    missing = [what for what, present in (("TLS", config.tls), ("authentication", config.tokens_file))
+               if not present]
+    if config.profile == "production" and missing and not config.allow_insecure:
         raise SettingsError(
-            "the production profile refuses to serve without TLS; set INFRACAST_TLS_CERT and "
-            "INFRACAST_TLS_KEY, or INFRACAST_ALLOW_INSECURE=true to run it behind a trusted network")
+            f"the production profile refuses to serve without {' and '.join(missing)}; set "
+            "INFRACAST_TLS_CERT/INFRACAST_TLS_KEY and INFRACAST_TOKENS_FILE, or "
+            "INFRACAST_ALLOW_INSECURE=true to run it behind a trusted network")
 
 

@@ -4,6 +4,7 @@
     ├── InvalidArgument       INVALID_ARGUMENT
     ├── NotFound              NOT_FOUND
     ├── FailedPrecondition    FAILED_PRECONDITION
+    ├── PermissionDenied      PERMISSION_DENIED
     ├── ResourceExhausted     RESOURCE_EXHAUSTED
     └── Unavailable           UNAVAILABLE
 
@@ -45,6 +46,10 @@ class NotFound(InfracastError):
 
 class FailedPrecondition(InfracastError):
     code = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class PermissionDenied(InfracastError):
+    code = grpc.StatusCode.PERMISSION_DENIED
 
 
 class ResourceExhausted(InfracastError):

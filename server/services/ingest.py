@@ -11,7 +11,14 @@ from dataclasses import dataclass
 import numpy as np
 from grpc import aio
 
-from infracast.server.errors import InfracastError, InvalidArgument, ResourceExhausted, Unavailable
+from infracast.server.auth import current_identity
+from infracast.server.errors import (
+    InfracastError,
+    InvalidArgument,
+    PermissionDenied,
+    ResourceExhausted,
+    Unavailable,
+)
 from infracast.server.series import LABEL_NAME, METRIC_NAME, NODE_LABEL, SeriesKey
 from infracast.server.stats import ServerStats
 from infracast.server.store.base import SeriesWrite, Store
@@ -124,6 +131,10 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self, request_iterator: AsyncIterator[ingest_pb2.PushRequest]
     ) -> AsyncIterator[ingest_pb2.PushResponse]:
         hello = await self._read_hello(request_iterator)
+        identity = current_identity.get()
+        if identity is not None and identity.node is not None and identity.node != hello.node:
+            raise PermissionDenied(
+                f"this token may only push series of node {identity.node!r}, not {hello.node!r}")
         agent = hello.agent_id or hello.node
         log.info("agent %s (node %s, version %s) connected", agent, hello.node, hello.agent_version)
         highest = 0

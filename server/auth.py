@@ -1,0 +1,138 @@
+"""Bearer-token authentication and per-service permissions, as one interceptor.
+
+Tokens live in a file (a Kubernetes Secret mounted as a file works), one per line:
+
+    <token> <permissions> [node]      # permissions: ingest, query, or ingest,query
+
+`ingest` allows IngestService, `query` ForecastService and StatusService; health and
+reflection need no token. A token bound to a node may only push that node's
+series. The file is re-read when it changes, so tokens rotate without a restart.
+Refusals are audit-logged with the method, the peer and the reason, never the token.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from grpc import aio
+
+audit = logging.getLogger("infracast.audit")
+
+PERMISSIONS = ("ingest", "query")
+RELOAD_EVERY_S = 2.0
+OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+REQUIRED = {"/infracast.v1.IngestService/": "ingest", "/infracast.v1.ForecastService/": "query",
+            "/infracast.v1.StatusService/": "query"}
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str  # a short digest of the token, safe to log
+    permissions: frozenset[str]
+    node: str | None
+
+
+# The caller of the RPC being served (None when authentication is off).
+current_identity: contextvars.ContextVar[Identity | None] = contextvars.ContextVar(
+    "current_identity", default=None)
+
+
+class TokenFileError(ValueError):
+    pass
+
+
+def parse_tokens(text: str, source: str = "tokens file") -> dict[str, Identity]:
+    tokens: dict[str, Identity] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        fields = line.split()
+        if len(fields) not in (2, 3):
+            raise TokenFileError(f"{source} line {number}: expected '<token> <permissions> [node]'")
+        token, permissions = fields[0], frozenset(fields[1].split(","))
+        unknown = permissions - set(PERMISSIONS)
+        if unknown:
+            raise TokenFileError(f"{source} line {number}: unknown permission {sorted(unknown)[0]!r}; "
+                                 f"use {', '.join(PERMISSIONS)}")
+        if len(token) < 16:
+            raise TokenFileError(f"{source} line {number}: tokens must be at least 16 characters")
+        name = "token-" + hashlib.sha256(token.encode()).hexdigest()[:8]
+        tokens[token] = Identity(name, permissions, fields[2] if len(fields) == 3 else None)
+    return tokens
+
+
+class TokenStore:
+    """The tokens of a file, re-read when its modification time changes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._tokens = parse_tokens(path.read_text(), str(path))
+        self._mtime = os.stat(path).st_mtime_ns
+        self._checked = time.monotonic()
+
+    def lookup(self, token: str) -> Identity | None:
+        now = time.monotonic()
+        if now - self._checked >= RELOAD_EVERY_S:
+            self._checked = now
+            try:
+                mtime = os.stat(self.path).st_mtime_ns
+                if mtime != self._mtime:
+                    self._tokens = parse_tokens(self.path.read_text(), str(self.path))
+                    self._mtime = mtime
+                    audit.info("reloaded %d tokens from %s", len(self._tokens), self.path)
+            except (OSError, TokenFileError) as error:  # keep the last good tokens
+                audit.error("cannot reload tokens from %s: %s", self.path, error)
+        return self._tokens.get(token)
+
+
+def _refusal(handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str) -> grpc.RpcMethodHandler:
+    async def refuse(request_or_iterator, context: aio.ServicerContext):
+        await context.abort(code, message)
+
+    if handler.unary_unary:
+        return grpc.unary_unary_rpc_method_handler(refuse, handler.request_deserializer,
+                                                   handler.response_serializer)
+    if handler.stream_stream:
+        return grpc.stream_stream_rpc_method_handler(refuse, handler.request_deserializer,
+                                                     handler.response_serializer)
+    return handler
+
+
+class AuthInterceptor(aio.ServerInterceptor):
+    def __init__(self, tokens: TokenStore) -> None:
+        self._tokens = tokens
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        method = details.method
+        if handler is None or method.startswith(OPEN_SERVICES):
+            return handler
+        needed = next((p for prefix, p in REQUIRED.items() if method.startswith(prefix)), "query")
+        metadata = dict(details.invocation_metadata or ())
+        header = metadata.get("authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+        identity = self._tokens.lookup(token) if token else None
+        if identity is None:
+            reason = "no bearer token" if not token else "unknown token"
+            audit.warning("refused %s: %s", method, reason)
+            return _refusal(handler, grpc.StatusCode.UNAUTHENTICATED,
+                            f"{reason}: send 'authorization: Bearer <token>'")
+        if needed not in identity.permissions:
+            audit.warning("refused %s for %s: lacks %s permission", method, identity.name, needed)
+            return _refusal(handler, grpc.StatusCode.PERMISSION_DENIED,
+                            f"this token lacks the {needed} permission")
+        current_identity.set(identity)
+        return handler
