@@ -21,7 +21,8 @@ from infracast.server.config import ServerConfig
 
 class ServerThread:
     def __init__(self, config: ServerConfig | None = None) -> None:
-        self.config = config or ServerConfig(listen="127.0.0.1:0", grace_period_s=1.0)
+        # No rate limit by default: tests make many calls quickly (the limiter has its own tests).
+        self.config = config or ServerConfig(listen="127.0.0.1:0", grace_period_s=1.0, rate_limit=0.0)
         self.app: App | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()

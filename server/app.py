@@ -21,6 +21,7 @@ from infracast.server.config import ServerConfig
 from infracast.server.errors import ErrorMappingInterceptor
 from infracast.server.forecast.engine import forecast_values
 from infracast.server.predictions import Predictor
+from infracast.server.rate_limit import RateLimitInterceptor, TokenBuckets
 from infracast.server.readiness import Readiness
 from infracast.server.services.forecast import ForecastServicer
 from infracast.server.services.ingest import IngestLimits, IngestServicer
@@ -182,6 +183,9 @@ def create_server(config: ServerConfig) -> App:
     interceptors: list[aio.ServerInterceptor] = []
     if config.tokens_file is not None:
         interceptors.append(AuthInterceptor(TokenStore(config.tokens_file)))
+    if config.rate_limit > 0:
+        interceptors.append(RateLimitInterceptor(
+            TokenBuckets(config.rate_limit, max(config.rate_limit_burst, 1.0))))
     interceptors.append(ErrorMappingInterceptor())
     server = aio.server(
         interceptors=interceptors,

@@ -42,6 +42,16 @@ def _listen(text: str) -> str:
     return text
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not value >= 0:
+        raise ValueError(f"{text!r} must be zero or more")
+    return value
+
+
 def _optional_listen(text: str) -> str:
     return _listen(text) if text else ""
 
@@ -78,6 +88,8 @@ SETTINGS = (
             "whether clients must present a certificate signed by tls_client_ca"),
     Setting("tokens_file", Path, None,
             "bearer tokens, one '<token> <ingest,query> [node]' per line; none: no authentication"),
+    Setting("rate_limit", _non_negative_float, "50", "queries per second per client (0: no limit)"),
+    Setting("rate_limit_burst", _non_negative_float, "100", "queries a client may make at once"),
     Setting("health_listen", _optional_listen, "",
             "HOST:PORT for a plaintext health-only port (for kubelet probes when TLS is on)"),
     Setting("allow_insecure", parse_bool, "false",
@@ -110,6 +122,8 @@ class ServerConfig:
     tls_client_auth: str = "none"
     health_listen: str = ""
     tokens_file: Path | None = None
+    rate_limit: float = 50.0
+    rate_limit_burst: float = 100.0
     allow_insecure: bool = False
 
     @property
