@@ -10,9 +10,13 @@ from pythonjsonlogger.json import JsonFormatter
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def configure_logging(level: str, log_format: str = "text") -> None:
-    """Log to stderr at `level` ("info", ...) as "text" or "json" (one object per line)."""
+def configure_logging(level: str, log_format: str = "text",
+                      filters: tuple[logging.Filter, ...] = ()) -> None:
+    """Log to stderr at `level` ("info", ...) as "text" or "json" (one object per line).
+    filters may add fields to every record (the server adds trace and span ids)."""
     handler = logging.StreamHandler(sys.stderr)
+    for log_filter in filters:
+        handler.addFilter(log_filter)
     if log_format == "json":
         handler.setFormatter(JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s",

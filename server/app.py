@@ -80,7 +80,7 @@ class App:
             await self.health_server.start()
         await self.server.start()
         log.info("infracast server listening on %s", self.address)
-        if self.telemetry is not None:
+        if self.telemetry is not None and self.config.metrics_listen:
             self.metrics_port = self.telemetry.serve(self.config.metrics_listen)
             log.info("metrics on http://%s:%d/metrics", self.config.metrics_listen.rpartition(":")[0],
                      self.metrics_port)
@@ -172,7 +172,7 @@ def warm_up_kernels() -> None:
     forecast_values(np.array([1.0, 2.0, 3.0]), 4)
 
 
-def create_server(config: ServerConfig) -> App:
+def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> App:
     limits = MemoryLimits(raw_window_ms=int(config.raw_window_s * 1000),
                           downsampled_window_ms=int(config.retention_s * 1000))
     store = (MemoryStore(limits) if config.data_dir is None
@@ -180,7 +180,8 @@ def create_server(config: ServerConfig) -> App:
     if isinstance(store, EmbeddedStore):
         store.acquire()  # before binding the port: a second server must fail, not half-start
     executor = ThreadPoolExecutor(config.forecast_workers, thread_name_prefix="forecast")
-    interceptors: list[aio.ServerInterceptor] = []
+    telemetry = telemetry or Telemetry(version("infracast"), config.otlp_endpoint)
+    interceptors: list[aio.ServerInterceptor] = [telemetry.server_interceptor()]
     if config.tokens_file is not None:
         interceptors.append(AuthInterceptor(TokenStore(config.tokens_file)))
     if config.rate_limit > 0:
@@ -237,10 +238,8 @@ def create_server(config: ServerConfig) -> App:
             raise OSError(f"cannot listen on {config.health_listen}")
     app = App(config, server, port, store, readiness, ingest, predictor, executor, stats)
     app.health_server = health_server
-    if config.metrics_listen:
-        app.telemetry = Telemetry(version("infracast"))
-        app.telemetry.observe(
-            stats, predictor.cache, lambda: store.series_count,
-            lambda: store.log.commits if isinstance(store, EmbeddedStore) else 0)
+    app.telemetry = telemetry
+    telemetry.observe(stats, predictor.cache, lambda: store.series_count,
+                      lambda: store.log.commits if isinstance(store, EmbeddedStore) else 0)
     status_pb2_grpc.add_StatusServiceServicer_to_server(StatusServicer(app.report), server)
     return app

@@ -95,14 +95,18 @@ class TokenStore:
 
 
 def _refusal(handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str) -> grpc.RpcMethodHandler:
-    async def refuse(request_or_iterator, context: aio.ServicerContext):
+    async def refuse(request, context: aio.ServicerContext):
         await context.abort(code, message)
+
+    async def refuse_stream(requests, context: aio.ServicerContext):
+        await context.abort(code, message)
+        yield  # never reached: makes this a stream handler like the one it replaces
 
     if handler.unary_unary:
         return grpc.unary_unary_rpc_method_handler(refuse, handler.request_deserializer,
                                                    handler.response_serializer)
     if handler.stream_stream:
-        return grpc.stream_stream_rpc_method_handler(refuse, handler.request_deserializer,
+        return grpc.stream_stream_rpc_method_handler(refuse_stream, handler.request_deserializer,
                                                      handler.response_serializer)
     return handler
 

@@ -92,6 +92,8 @@ SETTINGS = (
     Setting("rate_limit_burst", _non_negative_float, "100", "queries a client may make at once"),
     Setting("health_listen", _optional_listen, "",
             "HOST:PORT for a plaintext health-only port (for kubelet probes when TLS is on)"),
+    Setting("otlp_endpoint", str, "", "OTLP/gRPC endpoint for traces and metrics, e.g. "
+            "http://otel-collector:4317 (empty: no export)"),
     Setting("allow_insecure", parse_bool, "false",
             "let the production profile run without TLS and authentication"),
 )
@@ -124,6 +126,7 @@ class ServerConfig:
     tokens_file: Path | None = None
     rate_limit: float = 50.0
     rate_limit_burst: float = 100.0
+    otlp_endpoint: str = ""
     allow_insecure: bool = False
 
     @property

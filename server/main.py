@@ -12,6 +12,7 @@ from infracast.clients.log_setup import configure_logging
 from infracast.server.app import create_server
 from infracast.server.config import ServerConfig, load_config
 from infracast.server.store.sample_log import DataDirectoryLocked
+from infracast.server.telemetry import TraceContextFilter
 
 log = logging.getLogger("infracast.server")
 
@@ -43,7 +44,7 @@ def _exit_now(signum: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     config = load_config(argv)
-    configure_logging(config.log_level, config.log_format)
+    configure_logging(config.log_level, config.log_format, (TraceContextFilter(),))
     try:
         asyncio.run(run(config))
     except (OSError, DataDirectoryLocked) as error:

@@ -1,18 +1,27 @@
-"""OpenTelemetry metrics of the server, scraped in Prometheus text format from /metrics.
+"""OpenTelemetry for the server: metrics scraped from /metrics, traces of every RPC,
+and both exported over OTLP when an endpoint is configured.
 
 Counters the services already keep (ServerStats, the forecast cache, the store)
 are read by observable instruments when scraped, so the hot paths pay nothing;
-forecast latency is a histogram recorded per forecast, by model.
+forecast latency is a histogram recorded per forecast, by model. Log records
+carry the trace and span ids of the RPC they belong to.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 
+from grpc import aio
+from opentelemetry import trace
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from prometheus_client import CollectorRegistry, start_http_server
 
 from infracast.server.forecast_cache import ForecastCache
@@ -24,14 +33,29 @@ LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 class Telemetry:
     """One per server: its own meter provider and registry, so servers never share metrics."""
 
-    def __init__(self, version: str) -> None:
+    def __init__(self, version: str, otlp_endpoint: str = "",
+                 span_exporter: SpanExporter | None = None) -> None:
+        resource = Resource.create({"service.name": "infracast-server", "service.version": version})
         self.registry = CollectorRegistry()
-        reader = PrometheusMetricReader(registry=self.registry, scope_info_enabled=False)
-        self.provider = MeterProvider(
-            metric_readers=[reader],
-            resource=Resource.create({"service.name": "infracast-server", "service.version": version}))
+        readers: list[MetricReader] = [
+            PrometheusMetricReader(registry=self.registry, scope_info_enabled=False)]
+        self.tracer_provider = TracerProvider(resource=resource)
+        if otlp_endpoint:
+            from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+            readers.append(PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=otlp_endpoint)))
+            self.tracer_provider.add_span_processor(
+                BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
+        if span_exporter is not None:
+            self.tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
+        self.provider = MeterProvider(metric_readers=readers, resource=resource)
         self.meter = self.provider.get_meter("infracast.server")
         self._http = None
+
+    def server_interceptor(self) -> aio.ServerInterceptor:
+        """Starts a span for every RPC (the OpenTelemetry gRPC instrumentation)."""
+        return aio_server_interceptor(tracer_provider=self.tracer_provider)
 
     def observe(self, stats: ServerStats, cache: ForecastCache, series_count: Callable[[], int],
                 store_commits: Callable[[], int]) -> None:
@@ -81,3 +105,15 @@ class Telemetry:
             self._http.shutdown()
             self._http.server_close()
         self.provider.shutdown()
+        self.tracer_provider.shutdown()
+
+
+class TraceContextFilter(logging.Filter):
+    """Adds trace_id and span_id of the current span (if any) to every log record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = trace.get_current_span().get_span_context()
+        if context.is_valid:
+            record.trace_id = format(context.trace_id, "032x")
+            record.span_id = format(context.span_id, "016x")
+        return True
