@@ -4,6 +4,7 @@ real server on localhost:0 in-process and the entry point adds only signals."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -93,6 +94,11 @@ class App:
         started = time.perf_counter()
         await loop.run_in_executor(self.executor, warm_up_kernels)
         self.engine_seconds = time.perf_counter() - started
+        # What exists now (replayed series, compiled kernels) lives as long as the process:
+        # keep it out of the collector's full passes, which otherwise stall the event loop
+        # for a long time once there are hundreds of thousands of series.
+        gc.collect()
+        gc.freeze()
         await self.readiness.ready()
         log.info("infracast server ready")
 

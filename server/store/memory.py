@@ -69,7 +69,7 @@ class _Aggregates:
 class _SeriesBuffer:
     __slots__ = ("aggregates", "size", "timestamps", "values")
 
-    def __init__(self, capacity: int = 64) -> None:
+    def __init__(self, capacity: int = 8) -> None:
         self.timestamps = np.empty(capacity, dtype=np.int64)
         self.values = np.empty(capacity, dtype=np.float64)
         self.size = 0
@@ -77,6 +77,14 @@ class _SeriesBuffer:
 
     def append(self, timestamps: np.ndarray, values: np.ndarray, limits: MemoryLimits) -> tuple[int, int]:
         """Merge samples in; return (stored, skipped)."""
+        if len(timestamps) == 1 and (self.size == 0 or timestamps[0] > self.timestamps[self.size - 1]) \
+                and (not self.aggregates.size or timestamps[0] >= self.aggregates.buckets[-1] + BUCKET_MS):
+            # The common case, one new sample per series per scrape: no sorting or merging.
+            self._extend(timestamps, values)
+            if self.size > limits.max_raw_samples or \
+                    self.timestamps[0] < timestamps[0] - limits.raw_window_ms - BUCKET_MS:
+                self._age(limits)
+            return 1, 0
         order = np.argsort(timestamps, kind="stable")
         timestamps, values = timestamps[order], values[order]
         # Within one write, the first sample of a timestamp wins.

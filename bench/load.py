@@ -1,0 +1,145 @@
+"""1,000 agent streams against one server while a client asks for health and forecasts.
+
+    python bench/load.py [--agents 1000] [--seconds 30] [--series 150] [--interval 10]
+
+Starts infracast-server (embedded store in a temporary directory) on loopback; this
+process runs the agents (the real Shipper, one connection each, every agent sending
+`--series` samples every `--interval` seconds) and, on a separate thread, a client
+that checks health every 50 ms and asks a forecast every 250 ms. Reports the
+server's RSS and CPU, and health and forecast latency percentiles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+from infracast.agent.backoff import Backoff
+from infracast.agent.batches import BatchBuilder
+from infracast.agent.shipper import Shipper
+from infracast.clients.client import InfracastClient
+from infracast.v1 import ingest_pb2
+
+SERVER = str(Path(sys.executable).parent / "infracast-server")
+
+
+def start_server(data_dir: str) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen([SERVER, "--listen", "127.0.0.1:0", "--data-dir", data_dir,
+                                "--max-concurrent-rpcs", "5000"], stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    address = None
+    for line in process.stderr:
+        found = re.search(r"listening on (\S+)", line)
+        address = address or (found.group(1) if found else None)
+        if "server ready" in line:
+            break
+    threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()
+    assert address is not None
+    return process, address
+
+
+async def agents(address: str, count: int, series: int, interval: float, stop: threading.Event) -> int:
+    shippers = [Shipper(address, ingest_pb2.Hello(node=f"load-{i:04d}", agent_id=f"load-{i}"),
+                        backoff=Backoff(rng=random.Random(i))) for i in range(count)]
+
+    async def sample(index: int, shipper: Shipper) -> None:
+        rng = random.Random(index)
+        await asyncio.sleep(rng.uniform(0, interval))  # agents are not in lockstep
+        while not stop.is_set():
+            builder = BatchBuilder()
+            now = int(time.time() * 1000)
+            for s in range(series):
+                builder.add_points(f"load_metric_{s % 10}", {"index": str(s)}, [now], [rng.random()])
+            shipper.submit(builder.build())
+            await asyncio.sleep(interval)
+
+    tasks = [asyncio.create_task(s.run()) for s in shippers]
+    tasks += [asyncio.create_task(sample(i, s)) for i, s in enumerate(shippers)]
+    while not stop.is_set():
+        await asyncio.sleep(0.2)
+    for shipper in shippers:
+        await shipper.close()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return sum(s.stats.samples_acked for s in shippers)
+
+
+def questions(address: str, stop: threading.Event, health_ms: list[float], forecast_ms: list[float],
+              errors: list[str]) -> None:
+    with InfracastClient(address, timeout_s=10) as client:
+        next_forecast = time.monotonic()
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                client.health("infracast.v1.ForecastService")
+                health_ms.append((time.perf_counter() - started) * 1000)
+                if time.monotonic() >= next_forecast:
+                    next_forecast += 0.25
+                    node = f"load-{random.randrange(50):04d}"
+                    started = time.perf_counter()
+                    client.forecast(f'load_metric_0{{node="{node}",index="0"}}', "10m")
+                    forecast_ms.append((time.perf_counter() - started) * 1000)
+            except Exception as error:  # no data yet for a node is expected early on
+                errors.append(type(error).__name__)
+            time.sleep(0.05)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--agents", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--series", type=int, default=150)
+    parser.add_argument("--interval", type=float, default=10.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as data_dir:
+        process, address = start_server(data_dir)
+        server = psutil.Process(process.pid)
+        stop = threading.Event()
+        health_ms: list[float] = []
+        forecast_ms: list[float] = []
+        errors: list[str] = []
+        asker = threading.Thread(target=questions, args=(address, stop, health_ms, forecast_ms, errors))
+        result: list[int] = []
+        runner = threading.Thread(target=lambda: result.append(asyncio.run(
+            agents(address, args.agents, args.series, args.interval, stop))))
+        runner.start()
+        time.sleep(min(args.interval, 10))  # let every agent connect and send once
+        health_ms.clear()
+        asker.start()
+        cpu_before = server.cpu_times()
+        started = time.monotonic()
+        peak_rss = 0
+        while time.monotonic() - started < args.seconds:
+            peak_rss = max(peak_rss, server.memory_info().rss)
+            time.sleep(0.5)
+        cpu = server.cpu_times()
+        busy = (cpu.user + cpu.system - cpu_before.user - cpu_before.system) / (time.monotonic() - started)
+        stop.set()
+        asker.join()
+        runner.join()
+        process.terminate()
+        process.wait(60)
+    print(f"{args.agents} agent streams x {args.series} series every {args.interval:g}s, "
+          f"{args.seconds:g}s measured; {result[0] if result else 0:,} samples acknowledged")
+    print(f"server peak RSS: {peak_rss / 2**20:.0f} MiB (target < 300), CPU: {busy:.2f} cores")
+    for name, values, target in (("health", health_ms, 50), ("forecast", forecast_ms, None)):
+        if values:
+            p50, p99 = np.percentile(values, [50, 99])
+            goal = f" (target p99 < {target} ms)" if target else ""
+            print(f"{name:8s} calls {len(values):5d}  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms{goal}")
+    if errors:
+        print(f"client errors: {len(errors)} ({', '.join(sorted(set(errors)))})")
+
+
+if __name__ == "__main__":
+    main()
