@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import sys
+from pathlib import Path
 
 from pythonjsonlogger.json import JsonFormatter
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+LOG_FILE_BYTES = 10 * 1024 * 1024
+LOG_FILE_BACKUPS = 5
+
+
 def configure_logging(level: str, log_format: str = "text",
-                      filters: tuple[logging.Filter, ...] = ()) -> None:
-    """Log to stderr at `level` ("info", ...) as "text" or "json" (one object per line).
-    filters may add fields to every record (the server adds trace and span ids)."""
-    handler = logging.StreamHandler(sys.stderr)
+                      filters: tuple[logging.Filter, ...] = (), log_file: Path | None = None) -> None:
+    """Log at `level` ("info", ...) as "text" or "json" (one object per line), to stderr or,
+    with log_file, to that file rotated at 10 MiB keeping 5 old files. filters may add
+    fields to every record (the server adds trace and span ids)."""
+    handler: logging.Handler = (
+        logging.handlers.RotatingFileHandler(log_file, maxBytes=LOG_FILE_BYTES,
+                                             backupCount=LOG_FILE_BACKUPS)
+        if log_file is not None else logging.StreamHandler(sys.stderr))
     for log_filter in filters:
         handler.addFilter(log_filter)
     if log_format == "json":

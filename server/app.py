@@ -245,7 +245,9 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
     app = App(config, server, port, store, readiness, ingest, predictor, executor, stats)
     app.health_server = health_server
     app.telemetry = telemetry
+    durable = store if isinstance(store, EmbeddedStore) else None
     telemetry.observe(stats, predictor.cache, lambda: store.series_count,
-                      lambda: store.log.commits if isinstance(store, EmbeddedStore) else 0)
+                      lambda: durable.log.commits if durable else 0,
+                      lambda: durable.log.size_bytes if durable else 0)
     status_pb2_grpc.add_StatusServiceServicer_to_server(StatusServicer(app.report), server)
     return app

@@ -70,6 +70,7 @@ SETTINGS = (
     Setting("log_level", choice(*LOG_LEVELS), "info", "log verbosity"),
     Setting("log_format", choice("text", "json"), "text", "log lines for people or for collectors",
             profile_defaults={"production": "json"}),
+    Setting("log_file", Path, None, "write logs to this file, rotated at 10 MiB (none: stderr)"),
     Setting("max_message_size", parse_size, "4MiB", "largest gRPC message accepted"),
     Setting("max_concurrent_rpcs", bounded_int(1, 100_000), "2000",
             "RPCs (streams included) served at once; more get RESOURCE_EXHAUSTED"),
@@ -110,6 +111,7 @@ class ServerConfig:
     forecast_workers: int = max(os.cpu_count() or 1, 1)
     log_level: str = "info"
     log_format: str = "text"
+    log_file: Path | None = None
     max_message_bytes: int = 4 * 1024 * 1024
     max_concurrent_rpcs: int = 2000
     max_labels: int = 32

@@ -45,7 +45,7 @@ def _exit_now(signum: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     config = load_config(argv)
-    configure_logging(config.log_level, config.log_format, (TraceContextFilter(),))
+    configure_logging(config.log_level, config.log_format, (TraceContextFilter(),), config.log_file)
     # Fewer, larger young-generation collections: series objects are long-lived, and each
     # collection pass pauses every RPC on the event loop.
     gc.set_threshold(50_000, 20, 100)

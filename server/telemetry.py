@@ -58,7 +58,7 @@ class Telemetry:
         return aio_server_interceptor(tracer_provider=self.tracer_provider)
 
     def observe(self, stats: ServerStats, cache: ForecastCache, series_count: Callable[[], int],
-                store_commits: Callable[[], int]) -> None:
+                store_commits: Callable[[], int], store_bytes: Callable[[], int]) -> None:
         meter = self.meter
 
         def value(read: Callable[[], float]) -> Callable[[CallbackOptions], Iterable[Observation]]:
@@ -83,6 +83,8 @@ class Telemetry:
                                                 unit="{series}", description="series held")
         meter.create_observable_counter("infracast.store.commits", [value(store_commits)],
                                         unit="{commit}", description="durable log transactions")
+        meter.create_observable_up_down_counter("infracast.store.size", [value(store_bytes)], unit="By",
+                                                description="bytes of the durable log on disk")
         meter.create_observable_counter(
             "infracast.forecast.cache",
             [lambda options: [Observation(cache.stats.answer_hits, {"result": "hit"}),

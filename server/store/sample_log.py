@@ -152,6 +152,17 @@ class SampleLog:
             os.close(self._lock_file)
             self._lock_file = None
 
+    @property
+    def size_bytes(self) -> int:
+        """Bytes on disk: the database and its write-ahead log."""
+        total = 0
+        for path in (self.path, self.path.with_name(self.path.name + "-wal")):
+            try:
+                total += path.stat().st_size
+            except OSError:
+                continue
+        return total
+
     # Writing
 
     async def write(self, writes: list[SeriesWrite]) -> None:

@@ -27,9 +27,9 @@ def value(text: str, pattern: str) -> float:
     return float(found.group(1))
 
 
-def test_metrics_count_ingest_forecasts_and_the_cache():
+def test_metrics_count_ingest_forecasts_and_the_cache(tmp_path):
     port = free_port()
-    server = ServerProcess("--metrics-listen", f"127.0.0.1:{port}")
+    server = ServerProcess("--metrics-listen", f"127.0.0.1:{port}", "--data-dir", str(tmp_path))
     try:
         server.wait_ready()
         now = int(time.time() * 1000)
@@ -43,5 +43,29 @@ def test_metrics_count_ingest_forecasts_and_the_cache():
         server.stop()
     assert value(text, "infracast_ingest_samples_total") == 100
     assert value(text, "infracast_store_series") == 1
+    assert value(text, "infracast_store_size_bytes") > 0
     assert value(text, r'infracast_forecast_cache_total\{result="hit"\}') == 1
     assert value(text, r'infracast_forecast_duration_seconds_count\{model="[a-z_]+"\}') == 2
+
+
+def test_logs_can_go_to_a_rotating_file_as_json(tmp_path):
+    import json
+    import subprocess
+
+    from tests.conftest import executable, wait_until
+
+    log_file = tmp_path / "server.log"
+    process = subprocess.Popen([executable("infracast-server"), "--listen", f"127.0.0.1:{free_port()}",
+                                "--log-file", str(log_file), "--log-format", "json"],
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: log_file.exists() and "server ready" in log_file.read_text(), timeout_s=60,
+                   message="the ready line in the log file")
+    finally:
+        process.terminate()
+        process.wait(30)
+        assert process.stderr is not None
+        assert process.stderr.read() == ""  # nothing went to stderr
+        process.stderr.close()
+    lines = [json.loads(line) for line in log_file.read_text().splitlines()]
+    assert {"time", "level", "logger", "message"} <= set(lines[0])
