@@ -70,6 +70,8 @@ async def _demo(duration_s: float | None, nodes: int, interval_s: float, listen:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    print("starting the server (the first run on a machine compiles the forecast kernels: "
+          "about half a minute)", flush=True)
     data_dir = tempfile.TemporaryDirectory(prefix="infracast-demo-")
     app = create_server(ServerConfig(listen=listen, grace_period_s=2.0, data_dir=Path(data_dir.name)))
     await app.start()
