@@ -25,16 +25,24 @@ BUCKET_MS = 300_000
 HOUR_MS = 3_600_000
 
 
+_NO_INTS = np.empty(0, dtype=np.int64)
+_NO_FLOATS = np.empty(0)
+_NO_INTS.flags.writeable = False
+_NO_FLOATS.flags.writeable = False
+
+
 class _Aggregates:
     """Per 5-minute bucket: start time, sum, count and max of the samples folded in."""
 
     __slots__ = ("buckets", "counts", "maxima", "sums")
 
     def __init__(self) -> None:
-        self.buckets = np.empty(0, dtype=np.int64)
-        self.sums = np.empty(0)
-        self.counts = np.empty(0, dtype=np.int64)
-        self.maxima = np.empty(0)
+        # Shared empty arrays until the first fold (they are replaced, never written to):
+        # most series never age out of the raw window, and four arrays each add up.
+        self.buckets = _NO_INTS
+        self.sums = _NO_FLOATS
+        self.counts = _NO_INTS
+        self.maxima = _NO_FLOATS
 
     def fold(self, timestamps: np.ndarray, values: np.ndarray) -> None:
         """Add sorted samples; they are never older than what was folded before, except
