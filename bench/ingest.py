@@ -36,6 +36,7 @@ SERVER = str(Path(sys.executable).parent / "infracast-server")
 SERIES_PER_BATCH = 100
 POINTS_PER_SERIES = 10
 IN_FLIGHT = 2
+BASE_MS = int(time.time() * 1000) - 3_600_000
 
 
 def start_server(extra: list[str]) -> tuple[subprocess.Popen, str]:
@@ -55,8 +56,9 @@ def start_server(extra: list[str]) -> tuple[subprocess.Popen, str]:
 
 
 def make_batch(stream: int, index: int) -> list[series_pb2.SeriesSamples]:
-    start = 1_700_000_000_000 + index * POINTS_PER_SERIES * 1000
-    times = [start + k * 1000 for k in range(POINTS_PER_SERIES)]
+    # Unique, recent timestamps (1 ms apart): the server refuses samples beyond its retention.
+    start = BASE_MS + index * POINTS_PER_SERIES
+    times = [start + k for k in range(POINTS_PER_SERIES)]
     values = [float(index)] * POINTS_PER_SERIES
     return [series_pb2.SeriesSamples(
         key=series_pb2.SeriesKey(metric="bench_value", labels={"series": str(s)}),

@@ -145,7 +145,10 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 return
             if request.WhichOneof("message") != "batch":
                 raise InvalidArgument("hello may be sent only once, as the first message")
-            writes, gaps = decode_batch(request.batch, hello.node, self._limits)
+            # Decoding runs on a worker thread so that health checks and queries keep being
+            # answered between batches (the event loop is otherwise busy with every one).
+            writes, gaps = await asyncio.to_thread(decode_batch, request.batch, hello.node,
+                                                   self._limits)
             self._check_cardinality(agent, writes)
             result = await self._store.append(writes)
             self.stats.batches_stored += 1

@@ -53,7 +53,7 @@ class EmbeddedStore:
 
     async def append(self, writes: list[SeriesWrite]) -> AppendResult:
         await self.log.write(writes)
-        return self.memory.append_now(writes)
+        return await asyncio.to_thread(self.memory.append_now, writes)
 
     def select(self, selector: Selector) -> list[SeriesKey]:
         return self.memory.select(selector)

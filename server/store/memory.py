@@ -13,6 +13,7 @@ than the raw window are folded into their bucket's aggregate as they age out.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import numpy as np
@@ -182,7 +183,7 @@ class MemoryStore:
         self._lock = threading.Lock()
 
     async def append(self, writes: list[SeriesWrite]) -> AppendResult:
-        return self.append_now(writes)
+        return await asyncio.to_thread(self.append_now, writes)
 
     def append_now(self, writes: list[SeriesWrite]) -> AppendResult:
         stored = skipped = 0
