@@ -198,10 +198,13 @@ class Shipper:
             if reader.done():
                 reader.result()  # raises the stream's error
                 return
-            unsent = [b for b in self._pending if b.sequence > sent]
-            in_flight = sum(1 for b in self._pending if b.sequence <= sent)
-            if unsent and in_flight < self.max_in_flight:
-                batch = unsent[0]
+            # Pending batches are in sequence order and the sent ones come first; at most
+            # max_in_flight of them, so this scan stays short however long the backlog.
+            in_flight = 0
+            while in_flight < len(self._pending) and self._pending[in_flight].sequence <= sent:
+                in_flight += 1
+            if in_flight < len(self._pending) and in_flight < self.max_in_flight:
+                batch = self._pending[in_flight]
                 await self._write(call, ingest_pb2.PushRequest(batch=batch), reader)
                 sent = batch.sequence
                 continue

@@ -18,41 +18,24 @@ import argparse
 import asyncio
 import os
 import random
-import re
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from server_process import start_server
+
 from infracast.agent.backoff import Backoff
 from infracast.agent.shipper import Shipper
 from infracast.v1 import ingest_pb2, series_pb2
 
-SERVER = str(Path(sys.executable).parent / "infracast-server")
 SERIES_PER_BATCH = 100
 POINTS_PER_SERIES = 10
 IN_FLIGHT = 2
 BASE_MS = int(time.time() * 1000) - 3_600_000
-
-
-def start_server(extra: list[str]) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([SERVER, "--listen", "127.0.0.1:0", *extra],
-                               stderr=subprocess.PIPE, text=True)
-    assert process.stderr is not None
-    address = None
-    for line in process.stderr:
-        found = re.search(r"listening on (\S+)", line)
-        address = address or (found.group(1) if found else None)
-        if "server ready" in line:
-            break
-    # Keep draining the log so the server never blocks on a full pipe.
-    threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()
-    assert address is not None
-    return process, address
 
 
 def make_batch(stream: int, index: int) -> list[series_pb2.SeriesSamples]:
@@ -137,7 +120,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as data_dir:
         for label, extra in (("after the SQLite commit (durable)", ["--data-dir", data_dir]),
                              ("after the memory write (no disk)", [])):
-            process, address = start_server(extra)
+            process, address = start_server(*extra)
             try:
                 rate, latencies = asyncio.run(load(address, args.streams, args.seconds, args.rate))
             finally:

@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import re
-import subprocess
 import sys
 import tempfile
 import threading
@@ -25,28 +23,14 @@ from pathlib import Path
 import numpy as np
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from server_process import start_server
+
 from infracast.agent.backoff import Backoff
 from infracast.agent.batches import BatchBuilder
 from infracast.agent.shipper import Shipper
 from infracast.clients.client import InfracastClient
 from infracast.v1 import ingest_pb2
-
-SERVER = str(Path(sys.executable).parent / "infracast-server")
-
-
-def start_server(data_dir: str) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([SERVER, "--listen", "127.0.0.1:0", "--data-dir", data_dir,
-                                "--max-concurrent-rpcs", "5000"], stderr=subprocess.PIPE, text=True)
-    assert process.stderr is not None
-    address = None
-    for line in process.stderr:
-        found = re.search(r"listening on (\S+)", line)
-        address = address or (found.group(1) if found else None)
-        if "server ready" in line:
-            break
-    threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()
-    assert address is not None
-    return process, address
 
 
 async def agents(address: str, count: int, series: int, interval: float, stop: threading.Event) -> int:
@@ -102,7 +86,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=10.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
-        process, address = start_server(data_dir)
+        process, address = start_server("--data-dir", data_dir, "--max-concurrent-rpcs", "5000")
         server = psutil.Process(process.pid)
         stop = threading.Event()
         health_ms: list[float] = []

@@ -139,9 +139,6 @@ def resolve(settings: Sequence[Setting], args: argparse.Namespace,
         if text is None:
             text = setting.profile_defaults.get(profile, setting.default)
             source = f"{setting.name} (profile {profile} default)"
-        if text == "" and setting.default == "":
-            values[setting.name] = setting.parse("")
-            continue
         if text is None:
             values[setting.name] = None
             continue

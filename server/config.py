@@ -24,6 +24,7 @@ from infracast.clients.settings import (
     parse_size,
     render,
 )
+from infracast.server.auth import TokenFileError, parse_tokens
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -176,8 +177,6 @@ def check_profile(config: ServerConfig) -> None:
     if config.tls_client_auth != "none" and not config.tls:
         raise SettingsError("INFRACAST_TLS_CLIENT_AUTH needs TLS (INFRACAST_TLS_CERT, INFRACAST_TLS_KEY)")
     if config.tokens_file is not None:
-        from infracast.server.auth import TokenFileError, parse_tokens
-
         try:
             parse_tokens(config.tokens_file.read_text(), f"INFRACAST_TOKENS_FILE {config.tokens_file}")
         except OSError as error:

@@ -15,7 +15,12 @@ from dataclasses import dataclass
 
 from infracast.server.errors import InvalidArgument, NotFound
 from infracast.server.forecast.anomalies import AnomalyScores, robust_scores
-from infracast.server.forecast.engine import DEFAULT_LEVELS, SeriesForecast, forecast_samples
+from infracast.server.forecast.engine import (
+    DEFAULT_LEVELS,
+    SeriesForecast,
+    check_levels,
+    forecast_samples,
+)
 from infracast.server.forecast.threshold import Crossing, time_to_threshold
 from infracast.server.forecast_cache import ForecastCache
 from infracast.server.selector import SelectorError, parse_selector
@@ -151,9 +156,9 @@ def _check_horizon(horizon_ms: int) -> None:
 
 
 def _check_levels(levels: Sequence[float]) -> tuple[float, ...]:
-    for level in levels:
-        if not (math.isfinite(level) and 0.0 < level < 100.0):
-            raise InvalidArgument(
-                f"interval level {level:g} is not allowed: levels are percentages in (0, 100), e.g. 80"
-            )
-    return tuple(sorted(set(levels))) or DEFAULT_LEVELS
+    try:
+        return check_levels(levels)
+    except ValueError:
+        raise InvalidArgument(
+            f"interval levels {list(levels)} are not allowed: levels are percentages in (0, 100), e.g. 80"
+        ) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +31,13 @@ def server() -> Iterator[ServerThread]:
 def client(server: ServerThread) -> Iterator[InfracastClient]:
     with InfracastClient(server.address, timeout_s=30.0) as connected:
         yield connected
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (for servers restarted on the same address)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def executable(name: str) -> str:

@@ -1,21 +1,11 @@
-"""Baselines that need no fitting: seasonal naive, and a drift robust to bursts."""
+"""A drift that needs no fitting and is robust to bursts (seasonal naive needs no kernel:
+it is a trajectory whose seasonal terms are the series itself, see backtest_kernels)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from infracast.server.forecast.jit import kernel
-
-
-@kernel
-def seasonal_naive_forecast(y, m, horizon):
-    """y at the same phase one (or more) periods back, shape (horizon,)."""
-    n = len(y)
-    out = np.empty(horizon)
-    for k in range(1, horizon + 1):
-        back = ((k - 1) // m + 1) * m
-        out[k - 1] = y[n - 1 + k - back] if n - 1 + k - back >= 0 else y[n - 1]
-    return out
 
 
 @kernel

@@ -130,9 +130,24 @@ def check_levels(levels: Sequence[float]) -> tuple[float, ...]:
     return tuple(sorted(set(float(level) for level in levels))) or DEFAULT_LEVELS
 
 
-def _probabilities(levels: tuple[float, ...]) -> np.ndarray:
-    tails = [p for level in levels for p in (0.5 - level / 200.0, 0.5 + level / 200.0)]
-    return np.unique(np.concatenate([PROBABILITY_GRID, np.round(tails, 10)]))
+def _tails(level: float) -> tuple[float, float]:
+    """The error probabilities that bound a central interval of `level` percent."""
+    return round(0.5 - level / 200.0, 10), round(0.5 + level / 200.0, 10)
+
+
+def _probabilities(levels: tuple[float, ...], grid: np.ndarray = PROBABILITY_GRID) -> np.ndarray:
+    return np.unique(np.concatenate([grid, [p for level in levels for p in _tails(level)]]))
+
+
+def _bounds(mean: np.ndarray, quantiles: np.ndarray, probabilities: np.ndarray,
+            levels: tuple[float, ...]) -> tuple[dict[float, np.ndarray], dict[float, np.ndarray]]:
+    """Lower and upper bounds per level from error quantiles (last axis: probabilities)."""
+    lower, upper = {}, {}
+    for level in levels:
+        low, high = np.searchsorted(probabilities, _tails(level))
+        lower[level] = mean + quantiles[..., low]
+        upper[level] = mean + quantiles[..., high]
+    return lower, upper
 
 
 def _season_reason(info: np.ndarray, season_length: int, detected: bool) -> str:
@@ -246,12 +261,7 @@ def forecast_values(
     fixed = np.full(auto.INFO_SIZE, -1.0) if refresh is None else refresh
     auto.auto_forecast(y, int(season_length), int(horizon), probabilities,
                        int(linear_window or len(y)), fixed, mean, quantiles, info, residuals)
-    lower, upper = {}, {}
-    for level in levels:
-        low = np.searchsorted(probabilities, round(0.5 - level / 200.0, 10))
-        high = np.searchsorted(probabilities, round(0.5 + level / 200.0, 10))
-        lower[level] = mean + quantiles[:, low]
-        upper[level] = mean + quantiles[:, high]
+    lower, upper = _bounds(mean, quantiles, probabilities, levels)
     return Forecast(mean, lower, upper, describe(info, int(season_length), detected),
                     probabilities, quantiles, residuals, info)
 
@@ -263,18 +273,14 @@ def forecast_batch(
     """forecast_values for every row of values (series, n) at once, over all cores."""
     levels = check_levels(levels)
     y = np.ascontiguousarray(values, dtype=np.float64)
-    probabilities = np.unique(np.round(
-        [p for level in levels for p in (0.5 - level / 200.0, 0.5 + level / 200.0)], 10))
+    probabilities = _probabilities(levels, grid=np.empty(0))  # the bounds only
     count = y.shape[0]
     mean = np.empty((count, horizon))
     quantiles = np.empty((count, horizon, len(probabilities)))
     info = np.empty((count, auto.INFO_SIZE))
     auto.auto_forecast_batch(y, int(season_length), int(horizon), probabilities,
                              int(linear_window or y.shape[1]), mean, quantiles, info)
-    lower = {lv: mean + quantiles[:, :, np.searchsorted(probabilities, round(0.5 - lv / 200, 10))]
-             for lv in levels}
-    upper = {lv: mean + quantiles[:, :, np.searchsorted(probabilities, round(0.5 + lv / 200, 10))]
-             for lv in levels}
+    lower, upper = _bounds(mean, quantiles, probabilities, levels)
     return BatchForecast(mean, lower, upper,
                          [MODEL_NAMES[int(code)] for code in info[:, auto.INFO_MODEL]], info)
 

@@ -53,34 +53,6 @@ def initial_states(y, m, with_trend):
 
 
 @kernel
-def ets_sse(y, m, alpha, beta, gamma, phi, level, trend, season0):
-    """Sum of squared one-step errors over y (n,); the season buffer is copied, not changed."""
-    sse = 0.0
-    if m == 1:
-        # The common case without a season, kept free of the phase bookkeeping.
-        for t in range(len(y)):
-            predicted = level + phi * trend
-            error = y[t] - predicted
-            sse += error * error
-            level = predicted + alpha * error
-            trend = phi * trend + beta * error
-        return sse
-    season = season0.copy()
-    j = 0
-    for t in range(len(y)):
-        predicted = level + phi * trend + season[j]
-        error = y[t] - predicted
-        sse += error * error
-        level = level + phi * trend + alpha * error
-        trend = phi * trend + beta * error
-        season[j] += gamma * error
-        j += 1
-        if j == m:
-            j = 0
-    return sse
-
-
-@kernel
 def ets_filter(y, m, alpha, beta, gamma, phi, level, trend, season0):
     """Run the smoother; return per-time level (n,), trend (n,), seasonal term (n,) and
     one-step residuals (n,), each after observing y[t]."""
@@ -122,17 +94,6 @@ def seasonal_at(seasonals, season0, m, t, k):
     if tau >= 0:
         return seasonals[tau]
     return season0[(t + k) % m]
-
-
-@kernel
-def ets_forecast(levels, trends, seasonals, season0, m, phi, horizon):
-    """Point forecasts for steps 1..horizon from the last state, shape (horizon,)."""
-    t = len(levels) - 1
-    out = np.empty(horizon)
-    for k in range(1, horizon + 1):
-        out[k - 1] = (levels[t] + damped_sum(phi, k) * trends[t]
-                      + seasonal_at(seasonals, season0, m, t, k))
-    return out
 
 
 @kernel

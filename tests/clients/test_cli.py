@@ -1,14 +1,13 @@
 """The infracast CLI as a user runs it: a real process against a real server."""
 
 import json
-import socket
 import subprocess
 import time
 
 import numpy as np
 import pytest
 
-from tests.conftest import executable
+from tests.conftest import executable, free_port
 from tests.integration.feed import feed_series
 
 NOW_MS = int(time.time() * 1000)
@@ -83,9 +82,7 @@ def test_errors_are_one_clear_line_and_a_nonzero_exit(fed):
 
 
 def test_an_unreachable_server_is_reported_plainly():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     result = subprocess.run([executable("infracast"), "--server", f"127.0.0.1:{port}", "--timeout", "3s",
                              "series"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1

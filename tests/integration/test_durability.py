@@ -3,7 +3,6 @@
 import asyncio
 import random
 import signal
-import socket
 import subprocess
 import time
 
@@ -14,16 +13,11 @@ from infracast.agent.batches import BatchBuilder
 from infracast.agent.shipper import Shipper
 from infracast.clients.client import InfracastClient
 from infracast.v1 import ingest_pb2
-from tests.conftest import ServerProcess, executable, wait_until
+from tests.conftest import ServerProcess, executable, free_port, wait_until
 
 pytestmark = pytest.mark.slow
 BASE_MS = int(time.time() * 1000) - 3_600_000
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def counts(address: str, nodes: list[str]) -> dict[str, int]:

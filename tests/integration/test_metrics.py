@@ -1,7 +1,6 @@
 """The server's OpenTelemetry metrics, scraped in Prometheus text format from /metrics."""
 
 import re
-import socket
 import time
 import urllib.request
 
@@ -9,16 +8,11 @@ import numpy as np
 import pytest
 
 from infracast.clients.client import InfracastClient
-from tests.conftest import ServerProcess
+from tests.conftest import ServerProcess, free_port
 from tests.integration.feed import feed_series
 
 pytestmark = pytest.mark.slow
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def value(text: str, pattern: str) -> float:

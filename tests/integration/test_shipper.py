@@ -2,7 +2,6 @@
 
 import asyncio
 import random
-import socket
 import time
 
 import pytest
@@ -14,15 +13,11 @@ from infracast.clients.client import InfracastClient
 from infracast.clients.testing import running_server
 from infracast.server.config import ServerConfig
 from infracast.v1 import ingest_pb2
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
 T0 = int(time.time() * 1000) - 3_600_000
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def config(port: int) -> ServerConfig:

@@ -1,6 +1,5 @@
 """TLS and mutual TLS for ingest and queries, and the plaintext health port beside them."""
 
-import socket
 import subprocess
 
 import pytest
@@ -9,16 +8,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from infracast.clients.channels import TlsOptions, open_channel
 from infracast.clients.client import InfracastClient
 from infracast.clients.errors import ServerUnavailable
-from tests.conftest import ServerProcess, executable, wait_until
+from tests.conftest import ServerProcess, executable, free_port, wait_until
 from tests.integration.certificates import make_pki
 
 pytestmark = pytest.mark.slow
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_tls_for_queries_and_ingest_with_a_plaintext_health_port(tmp_path):
