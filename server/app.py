@@ -32,6 +32,7 @@ from infracast.server.status import Component, State, StatusReport
 from infracast.server.store.embedded import EmbeddedStore
 from infracast.server.store.memory import MemoryLimits, MemoryStore
 from infracast.server.telemetry import Telemetry
+from infracast.server.write_streams import WriteStreamsAsGenerators
 from infracast.v1 import (
     forecast_pb2,
     forecast_pb2_grpc,
@@ -194,6 +195,7 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
         interceptors.append(RateLimitInterceptor(
             TokenBuckets(config.rate_limit, max(config.rate_limit_burst, 1.0))))
     interceptors.append(ErrorMappingInterceptor())
+    interceptors.append(WriteStreamsAsGenerators())  # innermost: see its docstring
     server = aio.server(
         interceptors=interceptors,
         maximum_concurrent_rpcs=config.max_concurrent_rpcs,

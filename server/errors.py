@@ -152,12 +152,9 @@ class ErrorMappingInterceptor(aio.ServerInterceptor):
                 requests: AsyncIterator[Any], context: aio.ServicerContext
             ) -> AsyncIterator[Any]:
                 try:
-                    responses = inner_stream(_checked(requests), context)
-                    if hasattr(responses, "__aiter__"):
-                        async for response in responses:
-                            yield response
-                    else:  # a handler that writes with context.write()
-                        await responses
+                    # Write-style handlers reach here as generators (server/write_streams.py).
+                    async for response in inner_stream(_checked(requests), context):
+                        yield response
                 except Exception as error:
                     if _is_abort(error):
                         raise

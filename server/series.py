@@ -12,7 +12,7 @@ LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 NODE_LABEL = "node"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class SeriesKey:
     """Identity of a series. Labels are kept sorted so equal series hash equal."""
 

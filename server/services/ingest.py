@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,7 @@ from infracast.server.errors import (
 from infracast.server.series import LABEL_NAME, METRIC_NAME, NODE_LABEL, SeriesKey
 from infracast.server.stats import ServerStats
 from infracast.server.store.base import SeriesWrite, Store
-from infracast.v1 import ingest_pb2, ingest_pb2_grpc
+from infracast.v1 import ingest_pb2, ingest_pb2_grpc, series_pb2
 
 log = logging.getLogger(__name__)
 
@@ -37,37 +38,33 @@ class IngestLimits:
     retention_ms: int = 14 * 86_400_000
 
 
+@dataclass
+class DecodedBatch:
+    writes: list[SeriesWrite]
+    gaps: int  # NaN samples skipped
+    new_keys: dict[bytes, SeriesKey]  # series this agent had not sent before, validated
+
+
 def decode_batch(batch: ingest_pb2.Batch, node: str, limits: IngestLimits = IngestLimits(),
-                 now_ms: int | None = None) -> tuple[list[SeriesWrite], int]:
+                 now_ms: int | None = None, known: Mapping[bytes, SeriesKey] | None = None) -> DecodedBatch:
     """Validate a batch and turn it into store writes; NaN samples are gaps and are skipped.
 
-    Returns the writes and the number of NaN samples skipped. Raises InvalidArgument
-    naming the offending series, the limit and its value, so nothing of a bad batch is stored.
+    `known` maps the canonical bytes of keys this agent sent before to their SeriesKey:
+    those skip validation and key building, and share one key object (and its interned
+    strings) across batches. Raises InvalidArgument naming the offending series, the
+    limit and its value, so nothing of a bad batch is stored.
     """
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    known = known if known is not None else {}
     writes: list[SeriesWrite] = []
-    skipped = 0
+    new_keys: dict[bytes, SeriesKey] = {}
+    gaps = 0
     for position, samples in enumerate(batch.series):
-        metric = samples.key.metric
-        where = f"batch {batch.sequence}, series {position} ({metric or 'no metric name'})"
-        if not METRIC_NAME.match(metric):
-            raise InvalidArgument(f"{where}: metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*")
-        if len(samples.key.labels) > limits.max_labels:
-            raise InvalidArgument(
-                f"{where}: {len(samples.key.labels)} labels; at most {limits.max_labels} are allowed")
-        for name, value in samples.key.labels.items():
-            if not LABEL_NAME.match(name) or name.startswith("__"):
-                raise InvalidArgument(f"{where}: label name {name!r} is not allowed")
-            if len(value) > limits.max_label_length:
-                raise InvalidArgument(f"{where}: label {name} is {len(value)} characters long; "
-                                      f"at most {limits.max_label_length} are allowed")
-        labels = dict(samples.key.labels)
-        if labels.get(NODE_LABEL, node) != node:
-            raise InvalidArgument(
-                f"{where}: node label {labels[NODE_LABEL]!r} differs from this stream's node "
-                f"{node!r}; an agent writes only its own node's series"
-            )
-        labels[NODE_LABEL] = node
+        raw_key = samples.key.SerializeToString(deterministic=True)
+        key = known.get(raw_key) or new_keys.get(raw_key)
+        where = f"batch {batch.sequence}, series {position} ({samples.key.metric or 'no metric name'})"
+        if key is None:
+            key = new_keys[raw_key] = _validated_key(samples.key, node, where, limits)
         if len(samples.timestamps_ms) != len(samples.values):
             raise InvalidArgument(
                 f"{where}: {len(samples.timestamps_ms)} timestamps but {len(samples.values)} values"
@@ -86,12 +83,38 @@ def decode_batch(batch: ingest_pb2.Batch, node: str, limits: IngestLimits = Inge
                 f"{limits.retention_ms / 86_400_000:g} days")
         if np.isinf(values).any():
             raise InvalidArgument(f"{where}: values must be finite (NaN marks a gap; ±Inf is refused)")
-        gaps = np.isnan(values)
-        if gaps.any():
-            skipped += int(gaps.sum())
-            timestamps, values = timestamps[~gaps], values[~gaps]
-        writes.append(SeriesWrite(SeriesKey.of(metric, labels), timestamps, values))
-    return writes, skipped
+        missing = np.isnan(values)
+        if missing.any():
+            gaps += int(missing.sum())
+            timestamps, values = timestamps[~missing], values[~missing]
+        writes.append(SeriesWrite(key, timestamps, values))
+    return DecodedBatch(writes, gaps, new_keys)
+
+
+def _validated_key(key: series_pb2.SeriesKey, node: str, where: str, limits: IngestLimits) -> SeriesKey:
+    """The store key of a series an agent sends for the first time, with the node label set.
+
+    Names and values are interned: thousands of series share a few metric names, label
+    names and values, and each key would otherwise hold its own copies of them.
+    """
+    if not METRIC_NAME.match(key.metric):
+        raise InvalidArgument(f"{where}: metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*")
+    if len(key.labels) > limits.max_labels:
+        raise InvalidArgument(f"{where}: {len(key.labels)} labels; at most {limits.max_labels} are allowed")
+    for name, value in key.labels.items():
+        if not LABEL_NAME.match(name) or name.startswith("__"):
+            raise InvalidArgument(f"{where}: label name {name!r} is not allowed")
+        if len(value) > limits.max_label_length:
+            raise InvalidArgument(f"{where}: label {name} is {len(value)} characters long; "
+                                  f"at most {limits.max_label_length} are allowed")
+    labels = dict(key.labels)
+    if labels.get(NODE_LABEL, node) != node:
+        raise InvalidArgument(
+            f"{where}: node label {labels[NODE_LABEL]!r} differs from this stream's node "
+            f"{node!r}; an agent writes only its own node's series"
+        )
+    labels[NODE_LABEL] = node
+    return SeriesKey.of(sys.intern(key.metric), {sys.intern(n): sys.intern(v) for n, v in labels.items()})
 
 
 class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
@@ -100,7 +123,8 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self._store = store
         self._limits = limits
         self.stats = stats or ServerStats()
-        self._series_by_agent: dict[str, set] = {}
+        # Per agent and node: the canonical bytes of each series key sent -> the validated key.
+        self._series_by_agent: dict[tuple[str, str], dict[bytes, SeriesKey]] = {}
         self._draining = asyncio.Event()
 
     def drain(self) -> None:
@@ -130,7 +154,8 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     async def _serve_stream(
         self, request_iterator: AsyncIterator[ingest_pb2.PushRequest]
     ) -> AsyncIterator[ingest_pb2.PushResponse]:
-        hello = await self._read_hello(request_iterator)
+        requests = aiter(request_iterator)
+        hello = self._checked_hello(await self._next_unless_draining(requests))
         identity = current_identity.get()
         if identity is not None and identity.node is not None and identity.node != hello.node:
             raise PermissionDenied(
@@ -138,7 +163,6 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         agent = hello.agent_id or hello.node
         log.info("agent %s (node %s, version %s) connected", agent, hello.node, hello.agent_version)
         highest = 0
-        requests = aiter(request_iterator)
         while True:
             request = await self._next_unless_draining(requests)
             if request is None:
@@ -147,10 +171,12 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 raise InvalidArgument("hello may be sent only once, as the first message")
             # Decoding runs on a worker thread so that health checks and queries keep being
             # answered between batches (the event loop is otherwise busy with every one).
-            writes, gaps = await asyncio.to_thread(decode_batch, request.batch, hello.node,
-                                                   self._limits)
-            self._check_cardinality(agent, writes)
-            result = await self._store.append(writes)
+            known = self._series_by_agent.setdefault((agent, hello.node), {})
+            decoded = await asyncio.to_thread(decode_batch, request.batch, hello.node,
+                                              self._limits, None, known)
+            self._admit(agent, known, decoded.new_keys)
+            result = await self._store.append(decoded.writes)
+            gaps = decoded.gaps
             self.stats.batches_stored += 1
             self.stats.samples_stored += result.stored
             self.stats.samples_skipped += result.skipped + gaps
@@ -165,22 +191,21 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 )
             )
 
-    def _check_cardinality(self, agent: str, writes: list[SeriesWrite]) -> None:
-        """Refuse a batch that would create more series than allowed, per agent or in all."""
-        known = self._series_by_agent.setdefault(agent, set())
-        new = {w.key for w in writes} - known
-        if not new:
+    def _admit(self, agent: str, known: dict[bytes, SeriesKey], new_keys: dict[bytes, SeriesKey]) -> None:
+        """Refuse a batch that would create more series than allowed, per agent or in all;
+        else remember its new series as the agent's."""
+        if not new_keys:
             return
-        if len(known) + len(new) > self._limits.max_series_per_agent:
+        if len(known) + len(new_keys) > self._limits.max_series_per_agent:
             raise ResourceExhausted(
-                f"agent {agent} would have {len(known) + len(new)} series; at most "
+                f"agent {agent} would have {len(known) + len(new_keys)} series; at most "
                 f"{self._limits.max_series_per_agent} per agent are allowed")
-        unseen = [key for key in new if not self._store.has_series(key)]
+        unseen = [key for key in new_keys.values() if not self._store.has_series(key)]
         if unseen and self._store.series_count + len(unseen) > self._limits.max_series:
             raise ResourceExhausted(
                 f"the server holds {self._store.series_count} series; at most "
                 f"{self._limits.max_series} are allowed")
-        known.update(new)
+        known.update(new_keys)
 
     async def _next_unless_draining(self, requests) -> ingest_pb2.PushRequest | None:
         """The next request; None when the agent closed the stream; Unavailable on drain."""
@@ -194,8 +219,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         raise Unavailable("server is shutting down; reconnect", retry_after_s=0.0)
 
     @staticmethod
-    async def _read_hello(requests: AsyncIterator[ingest_pb2.PushRequest]) -> ingest_pb2.Hello:
-        first = await anext(aiter(requests), None)
+    def _checked_hello(first: ingest_pb2.PushRequest | None) -> ingest_pb2.Hello:
         if first is None:
             raise InvalidArgument("empty stream: send a hello first")
         if first.WhichOneof("message") != "hello":
@@ -206,5 +230,3 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         if len(hello.node) > 253 or any(not ch.isprintable() for ch in hello.node):
             raise InvalidArgument("hello.node must be at most 253 printable characters")
         return hello
-
-

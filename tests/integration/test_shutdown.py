@@ -1,0 +1,118 @@
+"""Graceful stop and its limits, on a real server process: what may hold it open, and
+how an operator cuts it short."""
+
+import re
+import signal
+import threading
+import time
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from infracast.v1 import ingest_pb2, ingest_pb2_grpc
+from tests.conftest import ServerProcess
+
+pytestmark = pytest.mark.slow
+STOPPING = re.compile("stopping: finishing in-flight RPCs")
+
+
+def watch_health(address: str, seen: list[int], closed: threading.Event) -> grpc.Channel:
+    """Open a Health.Watch stream (an RPC that stays in flight) and record what it says."""
+    channel = grpc.insecure_channel(address)
+    stream = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service=""))
+
+    def read() -> None:
+        try:
+            for answer in stream:
+                seen.append(answer.status)
+        except grpc.RpcError:
+            pass
+        closed.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    return channel
+
+
+def test_a_second_signal_ends_the_grace_period_at_once():
+    server = ServerProcess("--grace-period", "60s")
+    try:
+        server.wait_ready()
+        seen: list[int] = []
+        closed = threading.Event()
+        channel = watch_health(server.address, seen, closed)
+        deadline = time.monotonic() + 10
+        while health_pb2.HealthCheckResponse.SERVING not in seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert seen and seen[-1] == health_pb2.HealthCheckResponse.SERVING
+
+        server.process.send_signal(signal.SIGTERM)
+        server.wait_for_log(STOPPING, timeout_s=10)
+        time.sleep(1.0)
+        # The open Watch is an in-flight RPC: a graceful stop waits for it (up to 60 s).
+        assert server.process.poll() is None, "the server should still be in its grace period"
+
+        second = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        code = server.process.wait(10)
+        elapsed = time.monotonic() - second
+        channel.close()
+    finally:
+        server.stop()
+    assert code == 1
+    assert elapsed < 3.0, f"took {elapsed:.1f}s to exit after the second signal"
+    assert any("received SIGTERM again: exiting without waiting" in line for line in server.log)
+
+
+def test_a_stream_that_never_says_hello_does_not_hold_the_stop():
+    server = ServerProcess("--grace-period", "60s")
+    try:
+        server.wait_ready()
+        channel = grpc.insecure_channel(server.address)
+        silent = threading.Event()
+
+        def requests():
+            silent.wait()  # connect, then send nothing at all until the test ends
+            yield from ()
+
+        call = ingest_pb2_grpc.IngestServiceStub(channel).Push(requests())
+        answers: list = []
+        reader = threading.Thread(target=lambda: answers.append(_first_error(call)), daemon=True)
+        reader.start()
+        time.sleep(0.5)  # the stream is open on the server, waiting for a hello
+
+        started = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        code = server.process.wait(20)
+        elapsed = time.monotonic() - started
+        reader.join(5)
+        silent.set()
+        channel.close()
+    finally:
+        server.stop()
+    assert code == 0
+    assert elapsed < 5.0, f"graceful stop took {elapsed:.1f}s with a silent stream open"
+    assert answers == [grpc.StatusCode.UNAVAILABLE]
+
+
+def _first_error(call) -> grpc.StatusCode | None:
+    try:
+        for _ in call:
+            pass
+    except grpc.RpcError as error:
+        return error.code()
+    return None
+
+
+def test_push_stream_hello_is_still_required():
+    """The hello check moved with the drain-aware read; a batch first is still refused."""
+    server = ServerProcess()
+    try:
+        server.wait_ready()
+        with grpc.insecure_channel(server.address) as channel:
+            call = ingest_pb2_grpc.IngestServiceStub(channel).Push(
+                iter([ingest_pb2.PushRequest(batch=ingest_pb2.Batch(sequence=1))]))
+            code = _first_error(call)
+    finally:
+        server.stop()
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
