@@ -16,6 +16,7 @@ from infracast.agent.collectors import FAMILIES
 from infracast.agent.identity import node_name
 from infracast.clients.channels import TlsOptions
 from infracast.clients.durations import parse_duration
+from infracast.clients.kubernetes_api import parse_mode as parse_kubernetes_mode
 from infracast.clients.settings import Setting, bounded_int, choice, load, parse_bool, parse_size, render
 
 
@@ -47,6 +48,10 @@ SETTINGS = (
     Setting("interval", _interval, "10s", "sampling interval"),
     Setting("collectors", _collectors, ",".join(FAMILIES), "comma-separated metric families"),
     Setting("host_root", str, "/", "where the host's root file system is mounted, in a container"),
+    Setting("procfs", str, "/proc", "where the host's /proc is mounted (psutil reads it), in a container"),
+    Setting("kubernetes", parse_kubernetes_mode, "auto",
+            "read this node's labels and allocatable resources from the Kubernetes API: "
+            "auto (when a cluster is found), on (required), off"),
     Setting("max_buffered_batches", bounded_int(1, 1_000_000), "360",
             "batches kept while the server is unreachable before the oldest is dropped"),
     Setting("buffer_max_size", _buffer_size, "64MiB",
@@ -70,6 +75,8 @@ class AgentConfig:
     interval_s: float = 10.0
     collectors: tuple[str, ...] = tuple(FAMILIES)
     host_root: str = "/"
+    procfs: str = "/proc"
+    kubernetes: str = "auto"
     max_buffered_batches: int = 360
     buffer_max_bytes: int = 64 * 1024 * 1024
     spool_dir: Path | None = None
@@ -97,6 +104,8 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
         interval_s=values["interval"],
         collectors=values["collectors"],
         host_root=values["host_root"],
+        procfs=values["procfs"],
+        kubernetes=values["kubernetes"],
         max_buffered_batches=values["max_buffered_batches"],
         buffer_max_bytes=values["buffer_max_size"],
         spool_dir=values["spool_dir"],

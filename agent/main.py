@@ -5,18 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib.metadata import version
+
+import psutil
 
 from infracast.agent.batches import BatchBuilder
 from infracast.agent.collectors import FAMILIES, Collector
 from infracast.agent.collectors.filesystem import FilesystemCollector
 from infracast.agent.config import AgentConfig, load_config
 from infracast.agent.identity import agent_id
+from infracast.agent.kubernetes_node import read_node_metadata
 from infracast.agent.runner import sample_collectors
 from infracast.agent.shipper import Shipper
 from infracast.agent.spool import Spool
+from infracast.clients.kubernetes_api import connect
 from infracast.clients.log_setup import configure_logging
 from infracast.v1 import ingest_pb2
 
@@ -33,10 +38,30 @@ def build_collectors(config: AgentConfig) -> list[Collector]:
     return collectors
 
 
-def build_hello(config: AgentConfig) -> ingest_pb2.Hello:
-    return ingest_pb2.Hello(
+def build_hello(config: AgentConfig, env: Mapping[str, str] = os.environ) -> ingest_pb2.Hello:
+    """Who this agent is, with the node's Kubernetes labels and allocatable resources when a
+    cluster is reachable (read once, at start)."""
+    hello = ingest_pb2.Hello(
         node=config.node, agent_version=version("infracast"), agent_id=agent_id(config.node)
     )
+    connection = connect(config.kubernetes, env)
+    if connection.api is None:
+        if config.kubernetes == "on":
+            raise SystemExit(f"infracast-agent: INFRACAST_KUBERNETES=on but {connection.how}")
+        log.info("no Kubernetes node metadata: %s", connection.how)
+        return hello
+    metadata = read_node_metadata(connection.api, config.node)
+    if metadata is None:
+        if config.kubernetes == "on":
+            raise SystemExit(f"infracast-agent: cannot read node {config.node!r} from Kubernetes")
+        return hello
+    log.info("node %s from Kubernetes (%s): %d labels, allocatable %.3g cores, %.0f MiB",
+             config.node, connection.how, len(metadata.labels), metadata.allocatable_cpu_cores,
+             metadata.allocatable_memory_bytes / 2**20)
+    hello.labels.update(metadata.labels)
+    hello.allocatable_cpu_cores = metadata.allocatable_cpu_cores
+    hello.allocatable_memory_bytes = metadata.allocatable_memory_bytes
+    return hello
 
 
 async def sample_forever(collectors: list[Collector], shipper: Shipper, interval_s: float,
@@ -80,6 +105,7 @@ async def run(config: AgentConfig) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     config = load_config(argv)
     configure_logging(config.log_level, config.log_format)
+    psutil.PROCFS_PATH = config.procfs  # the host's /proc, when mounted elsewhere in a container
     asyncio.run(run(config))
 
 

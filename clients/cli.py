@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from infracast.clients.channels import TlsOptions
-from infracast.clients.client import Forecast, InfracastClient, ThresholdCrossing
+from infracast.clients.client import THRESHOLD_SOURCES, Forecast, InfracastClient, ThresholdCrossing
 from infracast.clients.durations import format_duration, parse_duration
 from infracast.clients.errors import ClientError
 from infracast.clients.table import render_table
@@ -111,8 +111,18 @@ def _crossing_json(c: ThresholdCrossing) -> dict:
         "expected": _iso(c.expected), "earliest": _iso(c.earliest), "latest": _iso(c.latest),
         "time_remaining_seconds": c.time_remaining_s, "last_value": c.last_value,
         "level": c.level, "horizon_seconds": c.horizon_s, "probability": c.probability,
-        "model": vars(c.model),
+        "threshold": c.threshold, "model": vars(c.model),
     }
+
+
+def _threshold(text: str) -> float | str:
+    if text in THRESHOLD_SOURCES:
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number or one of {', '.join(THRESHOLD_SOURCES)}") from None
 
 
 def cmd_when(client: InfracastClient, args: argparse.Namespace) -> int:
@@ -123,7 +133,9 @@ def cmd_when(client: InfracastClient, args: argparse.Namespace) -> int:
         return 0
     metric = c.series.metric
     way = "falls to" if args.below else "reaches"
-    target = format_value(metric, args.threshold)
+    target = format_value(metric, c.threshold)
+    if isinstance(args.threshold, str):
+        target += f" (the node's {args.threshold})"
     print(f"{c.series}: now {format_value(metric, c.last_value)}")
     if c.already_crossed:
         print(f"already past {target}")
@@ -173,7 +185,9 @@ def cmd_status(client: InfracastClient, args: argparse.Namespace) -> int:
                           "started": _iso(status.started), "uptime_seconds": status.uptime_s,
                           "components": {name: {"state": state, "detail": detail}
                                          for name, (state, detail) in status.components.items()},
-                          "counts": status.counts, "configuration": status.configuration}, indent=2))
+                          "counts": status.counts, "configuration": status.configuration,
+                          "nodes": [{**vars(n), "last_connected": _iso(n.last_connected)}
+                                    for n in status.nodes]}, indent=2))
         return 0
     print(f"infracast {status.version} ({status.profile}) at {client.target}, up "
           f"{format_duration(status.uptime_s)} since {_when(status.started)}")
@@ -182,6 +196,17 @@ def cmd_status(client: InfracastClient, args: argparse.Namespace) -> int:
     print()
     print(render_table(["COUNT", "VALUE"], [[name, f"{value:g}"] for name, value in status.counts.items()],
                        [False, True]))
+    if status.nodes:
+        # Nodes that need a look: in the cluster without an agent, or whose agent went away.
+        # All of them, with labels and allocatable resources, are in --json.
+        missing = [n for n in status.nodes if not n.agent_connected]
+        connected = len(status.nodes) - len(missing)
+        print(f"\nnodes: {connected} with an agent connected, {len(missing)} without")
+        if missing:
+            print(render_table(["NODE", "IN CLUSTER", "AGENT LAST CONNECTED"],
+                               [[n.name, "yes" if n.in_cluster else "-",
+                                 _when(n.last_connected) if n.last_connected else "never"]
+                                for n in missing]))
     healthy = all(state == "ready" for state, _ in status.components.values())
     return 0 if healthy else 1
 
@@ -241,7 +266,9 @@ def build_parser(env: dict[str, str] | os._Environ) -> argparse.ArgumentParser:
 
     when = commands.add_parser("when", help="when a series will cross a threshold")
     when.add_argument("selector", help='e.g. node_filesystem_avail_bytes{node="n1",mountpoint="/"}')
-    when.add_argument("--threshold", type=float, required=True, help="the level, in the series' unit")
+    when.add_argument("--threshold", type=_threshold, required=True,
+                      help="the level, in the series' unit, or allocatable-memory / allocatable-cpu: "
+                           "what the series' Kubernetes node reported")
     when.add_argument("--below", action="store_true",
                       help="the series must fall to the threshold (default: rise to it)")
     when.add_argument("--horizon", type=_duration_arg, default=7 * 86400.0,

@@ -21,6 +21,12 @@ from infracast.clients.durations import parse_duration
 from infracast.clients.errors import translate
 from infracast.v1 import forecast_pb2, forecast_pb2_grpc, series_pb2, status_pb2, status_pb2_grpc
 
+# Thresholds a node reports, by the names time_to_threshold and `infracast when` accept.
+THRESHOLD_SOURCES = {
+    "allocatable-memory": forecast_pb2.THRESHOLD_SOURCE_NODE_ALLOCATABLE_MEMORY,
+    "allocatable-cpu": forecast_pb2.THRESHOLD_SOURCE_NODE_ALLOCATABLE_CPU,
+}
+
 
 @dataclass(frozen=True)
 class Series:
@@ -84,6 +90,19 @@ class ThresholdCrossing:
     horizon_s: float
     model: Model
     probability: float  # of reaching the threshold within the horizon
+    threshold: float  # the level used: as given, or the node's allocatable amount
+
+
+@dataclass(frozen=True)
+class NodeState:
+    name: str
+    agent_connected: bool
+    in_cluster: bool  # listed by the Kubernetes API
+    last_connected: datetime | None
+    agent_version: str
+    labels: dict[str, str]
+    allocatable_cpu_cores: float  # 0: unknown
+    allocatable_memory_bytes: float  # 0: unknown
 
 
 @dataclass(frozen=True)
@@ -95,6 +114,7 @@ class ServerStatus:
     components: dict[str, tuple[str, str]]  # name -> (state, detail)
     counts: dict[str, float]
     configuration: dict[str, str]
+    nodes: list[NodeState]
 
 
 @dataclass(frozen=True)
@@ -195,12 +215,24 @@ class InfracastClient:
             last_value=response.last_value,
         )
 
-    def time_to_threshold(self, selector: str, threshold: float, *, falling: bool = False,
+    def time_to_threshold(self, selector: str, threshold: float | str, *, falling: bool = False,
                           horizon: float | str = "7d", level: float = 80.0) -> ThresholdCrossing:
-        """When the series crosses the threshold (rising by default) within the horizon."""
+        """When the series crosses the threshold (rising by default) within the horizon.
+
+        `threshold` is a level in the series' unit, or "allocatable-memory" /
+        "allocatable-cpu": the amount the series' Kubernetes node reported.
+        """
+        if isinstance(threshold, str):
+            if threshold not in THRESHOLD_SOURCES:
+                raise ValueError(f"threshold {threshold!r} is not a number or one of "
+                                 f"{', '.join(THRESHOLD_SOURCES)}")
+            source, threshold = THRESHOLD_SOURCES[threshold], 0.0
+        else:
+            source = forecast_pb2.THRESHOLD_SOURCE_UNSPECIFIED
         request = forecast_pb2.TimeToThresholdRequest(
             selector=selector,
             threshold=threshold,
+            threshold_source=source,
             direction=forecast_pb2.DIRECTION_FALLING if falling else forecast_pb2.DIRECTION_RISING,
             horizon=_duration(_seconds(horizon)),
             level=level,
@@ -220,6 +252,7 @@ class InfracastClient:
             horizon_s=response.horizon.ToMilliseconds() / 1000,
             model=_model(response.model),
             probability=response.probability,
+            threshold=response.threshold,
         )
 
     def detect_anomalies(self, selector: str, window: float | str = "1h",
@@ -250,7 +283,10 @@ class InfracastClient:
             uptime_s=response.uptime.ToMilliseconds() / 1000,
             components={c.name: (status_pb2.ComponentState.Name(c.state).removeprefix(
                 "COMPONENT_STATE_").lower(), c.detail) for c in response.components},
-            counts=dict(response.counts), configuration=dict(response.configuration))
+            counts=dict(response.counts), configuration=dict(response.configuration),
+            nodes=[NodeState(n.name, n.agent_connected, n.in_cluster, _time(n.last_connected_timestamp_ms),
+                             n.agent_version, dict(n.labels), n.allocatable_cpu_cores,
+                             n.allocatable_memory_bytes) for n in response.nodes])
 
     def health(self, service: str = "") -> str:
         """SERVING, NOT_SERVING or SERVICE_UNKNOWN for a service ("" is the whole server)."""

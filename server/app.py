@@ -17,10 +17,13 @@ from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from infracast.clients.kubernetes_api import connect
 from infracast.server.auth import AuthInterceptor, TokenStore
+from infracast.server.cluster_nodes import ClusterNodeLister
 from infracast.server.config import ServerConfig
 from infracast.server.errors import ErrorMappingInterceptor
 from infracast.server.forecast.engine import forecast_values
+from infracast.server.nodes import NodeRegistry
 from infracast.server.predictions import Predictor
 from infracast.server.rate_limit import RateLimitInterceptor, TokenBuckets
 from infracast.server.readiness import Readiness
@@ -64,6 +67,9 @@ class App:
     health_server: aio.Server | None = None
     telemetry: Telemetry | None = None
     metrics_port: int | None = None
+    nodes: NodeRegistry = field(default_factory=NodeRegistry)
+    cluster: ClusterNodeLister | None = None
+    cluster_how: str = ""
     started_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     store_ready: bool = False
     engine_seconds: float | None = None
@@ -86,6 +92,7 @@ class App:
             self.metrics_port = self.telemetry.serve(self.config.metrics_listen)
             log.info("metrics on http://%s:%d/metrics", self.config.metrics_listen.rpartition(":")[0],
                      self.metrics_port)
+        self._watch_cluster()
         if isinstance(self.store, EmbeddedStore):
             await self.store.open()  # readiness stays NOT_SERVING until the replay is done
         else:
@@ -103,6 +110,18 @@ class App:
         await self.readiness.ready()
         log.info("infracast server ready")
 
+    def _watch_cluster(self) -> None:
+        connection = connect(self.config.kubernetes)
+        self.cluster_how = connection.how
+        if connection.api is None:
+            if self.config.kubernetes == "on":
+                raise OSError(f"INFRACAST_KUBERNETES=on but {connection.how}")
+            log.info("not listing cluster nodes: %s", connection.how)
+            return
+        log.info("listing the cluster's nodes (%s)", connection.how)
+        self.cluster = ClusterNodeLister(connection.api, self.nodes)
+        self.cluster.start()
+
     async def stop(self, grace_s: float | None = None) -> None:
         """Graceful stop: readiness off, refuse new streams, let RPCs finish, close the store."""
         grace = self.config.grace_period_s if grace_s is None else grace_s
@@ -112,6 +131,8 @@ class App:
         if self.health_server is not None:
             await self.health_server.stop(0)
         await self.store.close()
+        if self.cluster is not None:
+            self.cluster.stop()
         if self.telemetry is not None:
             self.telemetry.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -149,14 +170,30 @@ class App:
             "forecast_refreshes": float(cache.refreshes),
             "forecast_refits": float(cache.refits),
         }
+        kubernetes = self._kubernetes_component()
         configuration = {f"INFRACAST_{name.upper()}": "" if value is None else str(value)
                          for name, value in asdict(self.config).items()}
         return StatusReport(
             version=version("infracast"), profile=self.config.profile, started_ms=self.started_ms,
             uptime_s=time.time() - self.started_ms / 1000,
             components=[Component("store", State.STOPPING if stopping else store_state, store_detail),
-                        engine, ingest],
-            counts=counts, configuration=configuration)
+                        engine, ingest, kubernetes],
+            counts=counts, configuration=configuration, nodes=self.nodes.snapshot())
+
+    def _kubernetes_component(self) -> Component:
+        if self.cluster is None:
+            return Component("kubernetes", State.READY, f"not listing nodes: {self.cluster_how}")
+        if self.cluster.error is not None:
+            return Component("kubernetes", State.DEGRADED,
+                             f"cannot list the cluster's nodes: {self.cluster.error}")
+        missing = self.nodes.without_agent()
+        if missing is None:
+            return Component("kubernetes", State.STARTING, "listing the cluster's nodes")
+        if missing:
+            shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+            return Component("kubernetes", State.DEGRADED,
+                             f"{len(missing)} of {self.cluster.listed} nodes have no agent: {shown}")
+        return Component("kubernetes", State.READY, f"all {self.cluster.listed} nodes have an agent")
 
 
 def server_credentials(config: ServerConfig) -> grpc.ServerCredentials:
@@ -217,9 +254,10 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
         max_future_skew_ms=int(config.max_future_skew_s * 1000),
         retention_ms=int(config.retention_s * 1000))
     stats = ServerStats()
-    ingest = IngestServicer(store, limits, stats)
+    nodes = NodeRegistry()
+    ingest = IngestServicer(store, limits, stats, nodes)
     ingest_pb2_grpc.add_IngestServiceServicer_to_server(ingest, server)
-    predictor = Predictor(store, executor, stats=stats)
+    predictor = Predictor(store, executor, stats=stats, nodes=nodes)
     forecast_pb2_grpc.add_ForecastServiceServicer_to_server(ForecastServicer(predictor), server)
     readiness = Readiness()
     health_pb2_grpc.add_HealthServicer_to_server(readiness.servicer, server)
@@ -244,7 +282,7 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
         health_pb2_grpc.add_HealthServicer_to_server(readiness.servicer, health_server)
         if health_server.add_insecure_port(config.health_listen) == 0:
             raise OSError(f"cannot listen on {config.health_listen}")
-    app = App(config, server, port, store, readiness, ingest, predictor, executor, stats)
+    app = App(config, server, port, store, readiness, ingest, predictor, executor, stats, nodes=nodes)
     app.health_server = health_server
     app.telemetry = telemetry
     durable = store if isinstance(store, EmbeddedStore) else None

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infracast.clients.durations import parse_duration
+from infracast.clients.kubernetes_api import parse_mode as parse_kubernetes_mode
 from infracast.clients.settings import (
     Setting,
     SettingsError,
@@ -96,6 +97,9 @@ SETTINGS = (
             "HOST:PORT for a plaintext health-only port (for kubelet probes when TLS is on)"),
     Setting("otlp_endpoint", str, "", "OTLP/gRPC endpoint for traces and metrics, e.g. "
             "http://otel-collector:4317 (empty: no export)"),
+    Setting("kubernetes", parse_kubernetes_mode, "auto",
+            "list the cluster's nodes to tell which have no agent: auto (when a cluster is "
+            "found), on (required), off"),
     Setting("allow_insecure", parse_bool, "false",
             "let the production profile run without TLS and authentication"),
 )
@@ -130,6 +134,7 @@ class ServerConfig:
     rate_limit: float = 50.0
     rate_limit_burst: float = 100.0
     otlp_endpoint: str = ""
+    kubernetes: str = "auto"
     allow_insecure: bool = False
 
     @property

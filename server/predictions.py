@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from infracast.server.errors import InvalidArgument, NotFound
+from infracast.server.errors import FailedPrecondition, InvalidArgument, NotFound
 from infracast.server.forecast.anomalies import AnomalyScores, robust_scores
 from infracast.server.forecast.engine import (
     DEFAULT_LEVELS,
@@ -23,8 +23,9 @@ from infracast.server.forecast.engine import (
 )
 from infracast.server.forecast.threshold import Crossing, time_to_threshold
 from infracast.server.forecast_cache import ForecastCache
+from infracast.server.nodes import NodeRegistry
 from infracast.server.selector import SelectorError, parse_selector
-from infracast.server.series import SeriesKey
+from infracast.server.series import NODE_LABEL, SeriesKey
 from infracast.server.stats import ServerStats
 from infracast.server.store.base import SeriesSummary, Store
 
@@ -51,12 +52,15 @@ class ThresholdAnswer:
     crossing: Crossing
     level: float
     horizon_ms: int
+    threshold: float
 
 
 class Predictor:
     def __init__(self, store: Store, executor: ThreadPoolExecutor,
-                 cache: ForecastCache | None = None, stats: ServerStats | None = None) -> None:
+                 cache: ForecastCache | None = None, stats: ServerStats | None = None,
+                 nodes: NodeRegistry | None = None) -> None:
         self._store = store
+        self._nodes = nodes or NodeRegistry()
         self._executor = executor
         self.cache = cache or ForecastCache()
         self.stats = stats or ServerStats()
@@ -112,14 +116,33 @@ class Predictor:
         return key, result
 
     async def time_to_threshold(
-        self, selector_text: str, threshold: float, rising: bool, horizon_ms: int, level: float
+        self, selector_text: str, threshold: float, rising: bool, horizon_ms: int, level: float,
+        node_resource: str | None = None,
     ) -> ThresholdAnswer:
+        """When the series crosses `threshold`, or, with `node_resource` ("cpu" or "memory"),
+        the allocatable amount its node's agent reported."""
         if not math.isfinite(threshold):
             raise InvalidArgument("threshold must be a finite number")
+        if node_resource is not None and threshold != 0:
+            raise InvalidArgument("give either a threshold or a threshold source, not both")
         (level,) = _check_levels([level])
         key, result = await self.forecast(selector_text, horizon_ms, [level])
+        if node_resource is not None:
+            threshold = self._allocatable(key, node_resource)
         crossing = time_to_threshold(result, threshold, rising, level)
-        return ThresholdAnswer(key, result, crossing, level, horizon_ms)
+        return ThresholdAnswer(key, result, crossing, level, horizon_ms, threshold)
+
+    def _allocatable(self, key: SeriesKey, resource: str) -> float:
+        node_name = key.label_map.get(NODE_LABEL)
+        node = self._nodes.get(node_name) if node_name else None
+        amount = (0.0 if node is None else
+                  node.allocatable_memory_bytes if resource == "memory" else node.allocatable_cpu_cores)
+        if amount <= 0:
+            raise FailedPrecondition(
+                f"no allocatable {resource} is known for node {node_name!r}: its agent reports it "
+                "only when it can read its Node from the Kubernetes API (INFRACAST_KUBERNETES), "
+                "and only since this server started")
+        return amount
 
 
     async def detect_anomalies(self, selector_text: str, window_ms: int, threshold: float) -> AnomalyAnswer:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from infracast.server.nodes import NodeInfo
+
 
 class State(Enum):
     STARTING = "starting"
@@ -29,3 +31,4 @@ class StatusReport:
     components: list[Component]
     counts: dict[str, float] = field(default_factory=dict)
     configuration: dict[str, str] = field(default_factory=dict)
+    nodes: list[NodeInfo] = field(default_factory=list)

@@ -1,4 +1,6 @@
-"""Memory (node_memory_*_bytes, as node_exporter's meminfo collector names them)."""
+"""Memory (node_memory_*_bytes, as node_exporter's meminfo collector names them), and
+infracast_node_memory_used_bytes = MemTotal - MemAvailable, the series to compare with a
+node's allocatable memory (what `MemTotal - MemAvailable` computes in PromQL)."""
 
 from __future__ import annotations
 
@@ -26,8 +28,10 @@ class MemoryCollector:
 
     def collect(self) -> list[Sample]:
         memory = self.ps.virtual_memory()
-        return [
+        samples = [
             Sample(metric, float(getattr(memory, attribute)))
             for attribute, metric in FIELDS.items()
             if hasattr(memory, attribute)
         ]
+        samples.append(Sample("infracast_node_memory_used_bytes", float(memory.total - memory.available)))
+        return samples

@@ -5,6 +5,7 @@ from __future__ import annotations
 from google.protobuf.duration_pb2 import Duration
 from grpc import aio
 
+from infracast.server.errors import InvalidArgument
 from infracast.server.predictions import Predictor
 from infracast.server.services.codec import duration_message, model_message, series_key_message
 from infracast.v1 import forecast_pb2, forecast_pb2_grpc
@@ -63,6 +64,7 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
             rising=request.direction != forecast_pb2.DIRECTION_FALLING,
             horizon_ms=horizon_ms,
             level=request.level or DEFAULT_THRESHOLD_LEVEL,
+            node_resource=_node_resource(request.threshold_source),
         )
         crossing, result = answer.crossing, answer.forecast
         response = forecast_pb2.TimeToThresholdResponse(
@@ -77,6 +79,7 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
             level=answer.level,
             model=model_message(result.forecast.model, result.rate_of_counter, result.step_ms),
             probability=crossing.probability,
+            threshold=answer.threshold,
         )
         if crossing.expected_ms is not None:
             response.time_remaining.CopyFrom(
@@ -122,3 +125,13 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
             model=model_message(result.forecast.model, result.rate_of_counter, result.step_ms),
             step=duration_message(result.step_ms),
         )
+
+
+def _node_resource(source: int) -> str | None:
+    if source == forecast_pb2.THRESHOLD_SOURCE_UNSPECIFIED:
+        return None
+    if source == forecast_pb2.THRESHOLD_SOURCE_NODE_ALLOCATABLE_MEMORY:
+        return "memory"
+    if source == forecast_pb2.THRESHOLD_SOURCE_NODE_ALLOCATABLE_CPU:
+        return "cpu"
+    raise InvalidArgument(f"unknown threshold_source {source}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import sys
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -20,12 +21,16 @@ from infracast.server.errors import (
     ResourceExhausted,
     Unavailable,
 )
+from infracast.server.nodes import NodeRegistry
 from infracast.server.series import LABEL_NAME, METRIC_NAME, NODE_LABEL, SeriesKey
 from infracast.server.stats import ServerStats
 from infracast.server.store.base import SeriesWrite, Store
 from infracast.v1 import ingest_pb2, ingest_pb2_grpc, series_pb2
 
 log = logging.getLogger(__name__)
+
+
+MAX_NODE_LABELS = 64
 
 
 @dataclass(frozen=True)
@@ -119,8 +124,9 @@ def _validated_key(key: series_pb2.SeriesKey, node: str, where: str, limits: Ing
 
 class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     def __init__(self, store: Store, limits: IngestLimits = IngestLimits(),
-                 stats: ServerStats | None = None) -> None:
+                 stats: ServerStats | None = None, nodes: NodeRegistry | None = None) -> None:
         self._store = store
+        self._nodes = nodes or NodeRegistry()
         self._limits = limits
         self.stats = stats or ServerStats()
         # Per agent and node: the canonical bytes of each series key sent -> the validated key.
@@ -162,6 +168,17 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 f"this token may only push series of node {identity.node!r}, not {hello.node!r}")
         agent = hello.agent_id or hello.node
         log.info("agent %s (node %s, version %s) connected", agent, hello.node, hello.agent_version)
+        self._nodes.connected(hello.node, hello.agent_version, dict(hello.labels),
+                              hello.allocatable_cpu_cores, hello.allocatable_memory_bytes)
+        try:
+            async for response in self._serve_batches(requests, hello, agent):
+                yield response
+        finally:
+            self._nodes.disconnected(hello.node)
+
+    async def _serve_batches(
+        self, requests: AsyncIterator[ingest_pb2.PushRequest], hello: ingest_pb2.Hello, agent: str
+    ) -> AsyncIterator[ingest_pb2.PushResponse]:
         highest = 0
         while True:
             request = await self._next_unless_draining(requests)
@@ -229,4 +246,15 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             raise InvalidArgument("hello.node is empty: set the node name (flag --node or NODE_NAME)")
         if len(hello.node) > 253 or any(not ch.isprintable() for ch in hello.node):
             raise InvalidArgument("hello.node must be at most 253 printable characters")
+        if len(hello.labels) > MAX_NODE_LABELS:
+            raise InvalidArgument(
+                f"hello carries {len(hello.labels)} node labels; at most {MAX_NODE_LABELS} are allowed")
+        for name, value in hello.labels.items():
+            if len(name) > 317 or len(value) > 63:
+                raise InvalidArgument(f"hello label {name[:64]!r} is too long (as in Kubernetes, "
+                                      "names of at most 317 characters, values of at most 63)")
+        for field in ("allocatable_cpu_cores", "allocatable_memory_bytes"):
+            value = getattr(hello, field)
+            if not (math.isfinite(value) and value >= 0):
+                raise InvalidArgument(f"hello.{field} must be a finite number >= 0, got {value}")
         return hello

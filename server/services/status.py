@@ -35,4 +35,9 @@ class StatusServicer(status_pb2_grpc.StatusServiceServicer):
                         for c in report.components],
             counts=report.counts,
             configuration=report.configuration,
+            nodes=[status_pb2.NodeStatus(
+                name=n.name, agent_connected=n.open_streams > 0, in_cluster=n.in_cluster,
+                last_connected_timestamp_ms=n.last_connected_ms, agent_version=n.agent_version,
+                labels=n.labels, allocatable_cpu_cores=n.allocatable_cpu_cores,
+                allocatable_memory_bytes=n.allocatable_memory_bytes) for n in report.nodes],
         )

@@ -16,9 +16,18 @@ class Direction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DIRECTION_UNSPECIFIED: _ClassVar[Direction]
     DIRECTION_RISING: _ClassVar[Direction]
     DIRECTION_FALLING: _ClassVar[Direction]
+
+class ThresholdSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    THRESHOLD_SOURCE_UNSPECIFIED: _ClassVar[ThresholdSource]
+    THRESHOLD_SOURCE_NODE_ALLOCATABLE_MEMORY: _ClassVar[ThresholdSource]
+    THRESHOLD_SOURCE_NODE_ALLOCATABLE_CPU: _ClassVar[ThresholdSource]
 DIRECTION_UNSPECIFIED: Direction
 DIRECTION_RISING: Direction
 DIRECTION_FALLING: Direction
+THRESHOLD_SOURCE_UNSPECIFIED: ThresholdSource
+THRESHOLD_SOURCE_NODE_ALLOCATABLE_MEMORY: ThresholdSource
+THRESHOLD_SOURCE_NODE_ALLOCATABLE_CPU: ThresholdSource
 
 class ForecastRequest(_message.Message):
     __slots__ = ("selector", "horizon", "levels")
@@ -92,21 +101,23 @@ class ModelInfo(_message.Message):
     def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ..., parameters: _Optional[_Mapping[str, float]] = ..., observations: _Optional[int] = ..., residual_std: _Optional[float] = ..., rate_of_counter: _Optional[bool] = ..., season_length: _Optional[int] = ..., season_period: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., backtest_mae: _Optional[float] = ..., backtest_mase: _Optional[float] = ...) -> None: ...
 
 class TimeToThresholdRequest(_message.Message):
-    __slots__ = ("selector", "threshold", "direction", "horizon", "level")
+    __slots__ = ("selector", "threshold", "direction", "horizon", "level", "threshold_source")
     SELECTOR_FIELD_NUMBER: _ClassVar[int]
     THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     DIRECTION_FIELD_NUMBER: _ClassVar[int]
     HORIZON_FIELD_NUMBER: _ClassVar[int]
     LEVEL_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_SOURCE_FIELD_NUMBER: _ClassVar[int]
     selector: str
     threshold: float
     direction: Direction
     horizon: _duration_pb2.Duration
     level: float
-    def __init__(self, selector: _Optional[str] = ..., threshold: _Optional[float] = ..., direction: _Optional[_Union[Direction, str]] = ..., horizon: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., level: _Optional[float] = ...) -> None: ...
+    threshold_source: ThresholdSource
+    def __init__(self, selector: _Optional[str] = ..., threshold: _Optional[float] = ..., direction: _Optional[_Union[Direction, str]] = ..., horizon: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., level: _Optional[float] = ..., threshold_source: _Optional[_Union[ThresholdSource, str]] = ...) -> None: ...
 
 class TimeToThresholdResponse(_message.Message):
-    __slots__ = ("series", "will_cross", "crossing_timestamp_ms", "earliest_timestamp_ms", "latest_timestamp_ms", "time_remaining", "already_crossed", "last_value", "horizon", "level", "model", "probability")
+    __slots__ = ("series", "will_cross", "crossing_timestamp_ms", "earliest_timestamp_ms", "latest_timestamp_ms", "time_remaining", "already_crossed", "last_value", "horizon", "level", "model", "probability", "threshold")
     SERIES_FIELD_NUMBER: _ClassVar[int]
     WILL_CROSS_FIELD_NUMBER: _ClassVar[int]
     CROSSING_TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
@@ -119,6 +130,7 @@ class TimeToThresholdResponse(_message.Message):
     LEVEL_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     PROBABILITY_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     series: _series_pb2.SeriesKey
     will_cross: bool
     crossing_timestamp_ms: int
@@ -131,7 +143,8 @@ class TimeToThresholdResponse(_message.Message):
     level: float
     model: ModelInfo
     probability: float
-    def __init__(self, series: _Optional[_Union[_series_pb2.SeriesKey, _Mapping]] = ..., will_cross: _Optional[bool] = ..., crossing_timestamp_ms: _Optional[int] = ..., earliest_timestamp_ms: _Optional[int] = ..., latest_timestamp_ms: _Optional[int] = ..., time_remaining: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., already_crossed: _Optional[bool] = ..., last_value: _Optional[float] = ..., horizon: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., level: _Optional[float] = ..., model: _Optional[_Union[ModelInfo, _Mapping]] = ..., probability: _Optional[float] = ...) -> None: ...
+    threshold: float
+    def __init__(self, series: _Optional[_Union[_series_pb2.SeriesKey, _Mapping]] = ..., will_cross: _Optional[bool] = ..., crossing_timestamp_ms: _Optional[int] = ..., earliest_timestamp_ms: _Optional[int] = ..., latest_timestamp_ms: _Optional[int] = ..., time_remaining: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., already_crossed: _Optional[bool] = ..., last_value: _Optional[float] = ..., horizon: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., level: _Optional[float] = ..., model: _Optional[_Union[ModelInfo, _Mapping]] = ..., probability: _Optional[float] = ..., threshold: _Optional[float] = ...) -> None: ...
 
 class ListSeriesRequest(_message.Message):
     __slots__ = ("selector", "limit")

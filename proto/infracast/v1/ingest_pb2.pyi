@@ -16,7 +16,7 @@ class PushRequest(_message.Message):
     def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., batch: _Optional[_Union[Batch, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("node", "labels", "agent_version", "agent_id")
+    __slots__ = ("node", "labels", "agent_version", "agent_id", "allocatable_cpu_cores", "allocatable_memory_bytes")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -28,11 +28,15 @@ class Hello(_message.Message):
     LABELS_FIELD_NUMBER: _ClassVar[int]
     AGENT_VERSION_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ALLOCATABLE_CPU_CORES_FIELD_NUMBER: _ClassVar[int]
+    ALLOCATABLE_MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
     node: str
     labels: _containers.ScalarMap[str, str]
     agent_version: str
     agent_id: str
-    def __init__(self, node: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., agent_version: _Optional[str] = ..., agent_id: _Optional[str] = ...) -> None: ...
+    allocatable_cpu_cores: float
+    allocatable_memory_bytes: float
+    def __init__(self, node: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., agent_version: _Optional[str] = ..., agent_id: _Optional[str] = ..., allocatable_cpu_cores: _Optional[float] = ..., allocatable_memory_bytes: _Optional[float] = ...) -> None: ...
 
 class Batch(_message.Message):
     __slots__ = ("sequence", "series")

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19infracast/v1/status.proto\x12\x0cinfracast.v1\x1a\x1egoogle/protobuf/duration.proto\"\x12\n\x10GetStatusRequest\"\x9e\x03\n\x11GetStatusResponse\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x0f\n\x07profile\x18\x02 \x01(\t\x12\x1c\n\x14started_timestamp_ms\x18\x03 \x01(\x03\x12)\n\x06uptime\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x31\n\ncomponents\x18\x05 \x03(\x0b\x32\x1d.infracast.v1.ComponentStatus\x12;\n\x06\x63ounts\x18\x06 \x03(\x0b\x32+.infracast.v1.GetStatusResponse.CountsEntry\x12I\n\rconfiguration\x18\x07 \x03(\x0b\x32\x32.infracast.v1.GetStatusResponse.ConfigurationEntry\x1a-\n\x0b\x43ountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1a\x34\n\x12\x43onfigurationEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\\\n\x0f\x43omponentStatus\x12\x0c\n\x04name\x18\x01 \x01(\t\x12+\n\x05state\x18\x02 \x01(\x0e\x32\x1c.infracast.v1.ComponentState\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t*\xa6\x01\n\x0e\x43omponentState\x12\x1f\n\x1b\x43OMPONENT_STATE_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43OMPONENT_STATE_STARTING\x10\x01\x12\x19\n\x15\x43OMPONENT_STATE_READY\x10\x02\x12\x1c\n\x18\x43OMPONENT_STATE_DEGRADED\x10\x03\x12\x1c\n\x18\x43OMPONENT_STATE_STOPPING\x10\x04\x32]\n\rStatusService\x12L\n\tGetStatus\x12\x1e.infracast.v1.GetStatusRequest\x1a\x1f.infracast.v1.GetStatusResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19infracast/v1/status.proto\x12\x0cinfracast.v1\x1a\x1egoogle/protobuf/duration.proto\"\x12\n\x10GetStatusRequest\"\xc7\x03\n\x11GetStatusResponse\x12\x0f\n\x07version\x18\x01 \x01(\t\x12\x0f\n\x07profile\x18\x02 \x01(\t\x12\x1c\n\x14started_timestamp_ms\x18\x03 \x01(\x03\x12)\n\x06uptime\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x31\n\ncomponents\x18\x05 \x03(\x0b\x32\x1d.infracast.v1.ComponentStatus\x12;\n\x06\x63ounts\x18\x06 \x03(\x0b\x32+.infracast.v1.GetStatusResponse.CountsEntry\x12I\n\rconfiguration\x18\x07 \x03(\x0b\x32\x32.infracast.v1.GetStatusResponse.ConfigurationEntry\x12\'\n\x05nodes\x18\x08 \x03(\x0b\x32\x18.infracast.v1.NodeStatus\x1a-\n\x0b\x43ountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x1a\x34\n\x12\x43onfigurationEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xa9\x02\n\nNodeStatus\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x17\n\x0f\x61gent_connected\x18\x02 \x01(\x08\x12\x12\n\nin_cluster\x18\x03 \x01(\x08\x12#\n\x1blast_connected_timestamp_ms\x18\x04 \x01(\x03\x12\x15\n\ragent_version\x18\x05 \x01(\t\x12\x34\n\x06labels\x18\x06 \x03(\x0b\x32$.infracast.v1.NodeStatus.LabelsEntry\x12\x1d\n\x15\x61llocatable_cpu_cores\x18\x07 \x01(\x01\x12 \n\x18\x61llocatable_memory_bytes\x18\x08 \x01(\x01\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\\\n\x0f\x43omponentStatus\x12\x0c\n\x04name\x18\x01 \x01(\t\x12+\n\x05state\x18\x02 \x01(\x0e\x32\x1c.infracast.v1.ComponentState\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t*\xa6\x01\n\x0e\x43omponentState\x12\x1f\n\x1b\x43OMPONENT_STATE_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43OMPONENT_STATE_STARTING\x10\x01\x12\x19\n\x15\x43OMPONENT_STATE_READY\x10\x02\x12\x1c\n\x18\x43OMPONENT_STATE_DEGRADED\x10\x03\x12\x1c\n\x18\x43OMPONENT_STATE_STOPPING\x10\x04\x32]\n\rStatusService\x12L\n\tGetStatus\x12\x1e.infracast.v1.GetStatusRequest\x1a\x1f.infracast.v1.GetStatusResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,18 +36,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETSTATUSRESPONSE_COUNTSENTRY']._serialized_options = b'8\001'
   _globals['_GETSTATUSRESPONSE_CONFIGURATIONENTRY']._loaded_options = None
   _globals['_GETSTATUSRESPONSE_CONFIGURATIONENTRY']._serialized_options = b'8\001'
-  _globals['_COMPONENTSTATE']._serialized_start=607
-  _globals['_COMPONENTSTATE']._serialized_end=773
+  _globals['_NODESTATUS_LABELSENTRY']._loaded_options = None
+  _globals['_NODESTATUS_LABELSENTRY']._serialized_options = b'8\001'
+  _globals['_COMPONENTSTATE']._serialized_start=948
+  _globals['_COMPONENTSTATE']._serialized_end=1114
   _globals['_GETSTATUSREQUEST']._serialized_start=75
   _globals['_GETSTATUSREQUEST']._serialized_end=93
   _globals['_GETSTATUSRESPONSE']._serialized_start=96
-  _globals['_GETSTATUSRESPONSE']._serialized_end=510
-  _globals['_GETSTATUSRESPONSE_COUNTSENTRY']._serialized_start=411
-  _globals['_GETSTATUSRESPONSE_COUNTSENTRY']._serialized_end=456
-  _globals['_GETSTATUSRESPONSE_CONFIGURATIONENTRY']._serialized_start=458
-  _globals['_GETSTATUSRESPONSE_CONFIGURATIONENTRY']._serialized_end=510
-  _globals['_COMPONENTSTATUS']._serialized_start=512
-  _globals['_COMPONENTSTATUS']._serialized_end=604
-  _globals['_STATUSSERVICE']._serialized_start=775
-  _globals['_STATUSSERVICE']._serialized_end=868
+  _globals['_GETSTATUSRESPONSE']._serialized_end=551
+  _globals['_GETSTATUSRESPONSE_COUNTSENTRY']._serialized_start=452
+  _globals['_GETSTATUSRESPONSE_COUNTSENTRY']._serialized_end=497
+  _globals['_GETSTATUSRESPONSE_CONFIGURATIONENTRY']._serialized_start=499
+  _globals['_GETSTATUSRESPONSE_CONFIGURATIONENTRY']._serialized_end=551
+  _globals['_NODESTATUS']._serialized_start=554
+  _globals['_NODESTATUS']._serialized_end=851
+  _globals['_NODESTATUS_LABELSENTRY']._serialized_start=806
+  _globals['_NODESTATUS_LABELSENTRY']._serialized_end=851
+  _globals['_COMPONENTSTATUS']._serialized_start=853
+  _globals['_COMPONENTSTATUS']._serialized_end=945
+  _globals['_STATUSSERVICE']._serialized_start=1116
+  _globals['_STATUSSERVICE']._serialized_end=1209
 # @@protoc_insertion_point(module_scope)
