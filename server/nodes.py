@@ -38,9 +38,11 @@ class NodeRegistry:
             node.open_streams += 1
             node.last_connected_ms = int(time.time() * 1000)
             node.agent_version = agent_version
-            node.labels = labels
-            node.allocatable_cpu_cores = allocatable_cpu_cores
-            node.allocatable_memory_bytes = allocatable_memory_bytes
+            # A stream without metadata (a backfill, an agent outside Kubernetes) keeps
+            # what an earlier hello of this node reported.
+            node.labels = labels or node.labels
+            node.allocatable_cpu_cores = allocatable_cpu_cores or node.allocatable_cpu_cores
+            node.allocatable_memory_bytes = allocatable_memory_bytes or node.allocatable_memory_bytes
 
     def disconnected(self, name: str) -> None:
         with self._lock:

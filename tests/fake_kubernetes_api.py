@@ -1,0 +1,127 @@
+"""A stand-in for the Kubernetes API server, for the few paths infracast calls.
+
+There is no Kubernetes API server to be had on these machines (no cluster, no kind, no
+envtest binaries), so this small HTTP server answers GET /api/v1/nodes and
+GET /api/v1/nodes/{name} with bodies shaped exactly like the real API's (v1 Node and
+NodeList, and v1 Status for errors, as `kubectl get --raw` prints them), checks the
+bearer token the way the API server does, and records every request. The infracast code
+under test talks to it through the official `kubernetes` client and a real kubeconfig.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+TOKEN = "fake-api-token"
+
+
+def node_object(name: str, labels: dict[str, str], cpu: str, memory: str) -> dict:
+    """A v1 Node as the API returns it (trimmed of nothing infracast might read)."""
+    return {
+        "kind": "Node",
+        "apiVersion": "v1",
+        "metadata": {
+            "name": name,
+            "uid": f"8f0c3a4e-0000-4000-8000-{abs(hash(name)) % 10**12:012d}",
+            "resourceVersion": "48213",
+            "creationTimestamp": "2026-11-01T09:12:44Z",
+            "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
+                       "kubernetes.io/arch": "amd64", **labels},
+            "annotations": {"node.alpha.kubernetes.io/ttl": "0",
+                            "volumes.kubernetes.io/controller-managed-attach-detach": "true"},
+        },
+        "spec": {"podCIDR": "10.244.1.0/24", "podCIDRs": ["10.244.1.0/24"],
+                 "providerID": f"gce://infracast-test/europe-west1-b/{name}"},
+        "status": {
+            "capacity": {"cpu": "4", "ephemeral-storage": "101430960Ki", "hugepages-2Mi": "0",
+                         "memory": "16393916Ki", "pods": "110"},
+            "allocatable": {"cpu": cpu, "ephemeral-storage": "93478772582", "hugepages-2Mi": "0",
+                            "memory": memory, "pods": "110"},
+            "conditions": [{"type": "Ready", "status": "True",
+                            "lastHeartbeatTime": "2026-11-29T10:00:00Z",
+                            "lastTransitionTime": "2026-11-01T09:13:20Z",
+                            "reason": "KubeletReady", "message": "kubelet is posting ready status"}],
+            "addresses": [{"type": "InternalIP", "address": "10.132.0.7"},
+                          {"type": "Hostname", "address": name}],
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+            "nodeInfo": {"machineID": "3c1d0e5f", "systemUUID": "3c1d0e5f", "bootID": "b0f1",
+                         "kernelVersion": "6.1.0-27-cloud-amd64",
+                         "osImage": "Debian GNU/Linux 12 (bookworm)",
+                         "containerRuntimeVersion": "containerd://1.7.24",
+                         "kubeletVersion": "v1.31.4", "kubeProxyVersion": "v1.31.4",
+                         "operatingSystem": "linux", "architecture": "amd64"},
+        },
+    }
+
+
+def status_object(code: int, reason: str, message: str, details: dict | None = None) -> dict:
+    """A v1 Status, the body of every error answer."""
+    body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": message, "reason": reason, "code": code}
+    if details:
+        body["details"] = details
+    return body
+
+
+class FakeKubernetesApi:
+    def __init__(self, nodes: list[dict]) -> None:
+        self.nodes = {node["metadata"]["name"]: node for node in nodes}
+        self.requests: list[str] = []
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                api.requests.append(self.path)
+                path = self.path.split("?")[0]
+                if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                    self._answer(401, status_object(401, "Unauthorized", "Unauthorized"))
+                elif path == "/api/v1/nodes":
+                    self._answer(200, {"kind": "NodeList", "apiVersion": "v1",
+                                       "metadata": {"resourceVersion": "48213"},
+                                       "items": list(api.nodes.values())})
+                elif path.startswith("/api/v1/nodes/") and path.count("/") == 4:
+                    name = path.rsplit("/", 1)[1]
+                    if name in api.nodes:
+                        self._answer(200, api.nodes[name])
+                    else:
+                        self._answer(404, status_object(404, "NotFound", f'nodes "{name}" not found',
+                                                        {"name": name, "kind": "nodes"}))
+                else:
+                    self._answer(404, status_object(404, "NotFound", "the server could not find "
+                                                    "the requested resource"))
+
+            def _answer(self, code: int, body: dict) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeKubernetesApi:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def write_kubeconfig(self, path: Path, token: str = TOKEN) -> Path:
+        """A kubeconfig as kubectl writes one, pointing at this server."""
+        path.write_text(json.dumps({
+            "apiVersion": "v1", "kind": "Config", "current-context": "fake",
+            "clusters": [{"name": "fake", "cluster": {"server": self.url}}],
+            "users": [{"name": "fake", "user": {"token": token}}],
+            "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "fake"}}],
+        }))
+        return path
