@@ -46,8 +46,7 @@ class EmbeddedStore:
         count = 0
         for series in self.log.replay():
             self.memory.restore(series.key, series.bucket_starts, series.bucket_sums,
-                                series.bucket_counts, series.bucket_maxima,
-                                series.timestamps_ms, series.values)
+                                series.bucket_counts, series.timestamps_ms, series.values)
             count += int(series.bucket_counts.sum()) + len(series.timestamps_ms)
         return count
 

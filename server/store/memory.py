@@ -1,10 +1,11 @@
 """In-memory windows: per series, raw samples for a recent window and 5-minute
-aggregates (mean and max) for a longer one, in numpy arrays.
+aggregates (sum and count, for means) for a longer one, in numpy arrays.
 
 Memory per series is bounded: at most `max_raw_samples` raw samples (16 bytes each)
-plus one aggregate per bucket of the downsampled window (32 bytes each). With the
+plus one aggregate per bucket of the downsampled window (20 bytes each). With the
 defaults (6 h raw at 10 s = 2,160 samples; 14 days of 5-minute buckets = 4,032) that
-is about 35 KB + 129 KB = 164 KB per series at most.
+is about 35 KB + 81 KB = 115 KB per series of arrays (bench/store_memory.py measures
+the whole, objects and spare capacity included: 147 KiB).
 
 Appends are idempotent on (series, timestamp): a sample whose timestamp is already
 held raw is skipped, so a batch resent after a reconnect stores once. Samples older
@@ -28,22 +29,27 @@ HOUR_MS = 3_600_000
 
 _NO_INTS = np.empty(0, dtype=np.int64)
 _NO_FLOATS = np.empty(0)
+_NO_COUNTS = np.empty(0, dtype=np.int32)
 _NO_INTS.flags.writeable = False
+_NO_COUNTS.flags.writeable = False
 _NO_FLOATS.flags.writeable = False
 
 
 class _Aggregates:
-    """Per 5-minute bucket: start time, sum, count and max of the samples folded in."""
+    """Per 5-minute bucket: start time, sum and count of the samples folded in (20 bytes).
 
-    __slots__ = ("buckets", "counts", "maxima", "sums")
+    Forecasts read the means; the durable log keeps each bucket's maximum too, for the
+    questions that need peaks, so memory does not.
+    """
+
+    __slots__ = ("buckets", "counts", "sums")
 
     def __init__(self) -> None:
         # Shared empty arrays until the first fold (they are replaced, never written to):
-        # most series never age out of the raw window, and four arrays each add up.
+        # most series never age out of the raw window, and three arrays each add up.
         self.buckets = _NO_INTS
         self.sums = _NO_FLOATS
-        self.counts = _NO_INTS
-        self.maxima = _NO_FLOATS
+        self.counts = _NO_COUNTS
 
     def fold(self, timestamps: np.ndarray, values: np.ndarray) -> None:
         """Add sorted samples; they are never older than what was folded before, except
@@ -51,24 +57,21 @@ class _Aggregates:
         buckets = timestamps - timestamps % BUCKET_MS
         starts, first = np.unique(buckets, return_index=True)
         sums = np.add.reduceat(values, first)
-        counts = np.diff(np.append(first, len(values)))
-        maxima = np.maximum.reduceat(values, first)
+        counts = np.diff(np.append(first, len(values))).astype(np.int32)
         if len(self.buckets) and starts[0] == self.buckets[-1]:
             self.sums[-1] += sums[0]
             self.counts[-1] += counts[0]
-            self.maxima[-1] = max(self.maxima[-1], maxima[0])
-            starts, sums, counts, maxima = starts[1:], sums[1:], counts[1:], maxima[1:]
+            starts, sums, counts = starts[1:], sums[1:], counts[1:]
         keep_new = starts > (self.buckets[-1] if len(self.buckets) else -1)
         self.buckets = np.concatenate([self.buckets, starts[keep_new]])
         self.sums = np.concatenate([self.sums, sums[keep_new]])
         self.counts = np.concatenate([self.counts, counts[keep_new]])
-        self.maxima = np.concatenate([self.maxima, maxima[keep_new]])
 
     def trim(self, oldest_ms: int) -> None:
         start = int(np.searchsorted(self.buckets, oldest_ms - BUCKET_MS + 1))
         if start:
             self.buckets, self.sums = self.buckets[start:], self.sums[start:]
-            self.counts, self.maxima = self.counts[start:], self.maxima[start:]
+            self.counts = self.counts[start:]
 
     @property
     def size(self) -> int:
@@ -125,7 +128,9 @@ class _SeriesBuffer:
     def _extend(self, timestamps: np.ndarray, values: np.ndarray) -> None:
         needed = self.size + len(timestamps)
         if needed > len(self.timestamps):
-            capacity = max(needed, 2 * len(self.timestamps))
+            # Grow by a quarter, not double: a full raw window is most of a series' memory,
+            # and doubling would leave up to half of it unused for good.
+            capacity = max(needed, len(self.timestamps) * 5 // 4 + 8)
             self.timestamps = np.resize(self.timestamps, capacity)
             self.values = np.resize(self.values, capacity)
         self.timestamps[self.size : needed] = timestamps
@@ -146,8 +151,13 @@ class _SeriesBuffer:
         if cut > 0:
             self.aggregates.fold(self.timestamps[:cut], self.values[:cut])
             keep = self.size - cut
-            self.timestamps[:keep] = self.timestamps[cut : self.size]
-            self.values[:keep] = self.values[cut : self.size]
+            if len(self.timestamps) > 2 * keep + 64:
+                # Much was folded at once (a replay, a back-fill): give the room back.
+                self.timestamps = self.timestamps[cut : self.size].copy()
+                self.values = self.values[cut : self.size].copy()
+            else:
+                self.timestamps[:keep] = self.timestamps[cut : self.size]
+                self.values[:keep] = self.values[cut : self.size]
             self.size = keep
         self.aggregates.trim(newest - limits.downsampled_window_ms)
 
@@ -201,14 +211,13 @@ class MemoryStore:
         return AppendResult(stored, skipped)
 
     def restore(self, key: SeriesKey, bucket_starts: np.ndarray, bucket_sums: np.ndarray,
-                bucket_counts: np.ndarray, bucket_maxima: np.ndarray, timestamps_ms: np.ndarray,
-                values: np.ndarray) -> None:
+                bucket_counts: np.ndarray, timestamps_ms: np.ndarray, values: np.ndarray) -> None:
         """Load one series from the durable log at start-up (aggregates, then raw samples)."""
         with self._lock:
             buffer = _SeriesBuffer()
             aggregates = buffer.aggregates
             aggregates.buckets, aggregates.sums = bucket_starts, bucket_sums
-            aggregates.counts, aggregates.maxima = bucket_counts, bucket_maxima
+            aggregates.counts = bucket_counts.astype(np.int32)
             self._series[key] = buffer
             self._by_metric.setdefault(key.metric, set()).add(key)
             if len(timestamps_ms):

@@ -3,6 +3,7 @@
 import asyncio
 import random
 import signal
+import sqlite3
 import subprocess
 import time
 
@@ -14,6 +15,7 @@ from infracast.agent.shipper import Shipper
 from infracast.clients.client import InfracastClient
 from infracast.v1 import ingest_pb2
 from tests.conftest import ServerProcess, executable, free_port, wait_until
+from tests.integration.feed import feed_series
 
 pytestmark = pytest.mark.slow
 BASE_MS = int(time.time() * 1000) - 3_600_000
@@ -172,3 +174,31 @@ def test_sigterm_during_ingest_loses_nothing_acknowledged_and_exits_in_the_grace
         restarted.stop()
     assert len(acked) >= 50 and stored >= len(acked)
 
+
+
+def test_online_backup_restores_into_a_new_server(tmp_path):
+    """The backup and restore that docs/deployment.md describes, done as it says."""
+    live, restored_dir = tmp_path / "live", tmp_path / "restored"
+    live.mkdir()
+    restored_dir.mkdir()
+    server = ServerProcess("--data-dir", str(live))
+    try:
+        server.wait_ready()
+        feed_series(server.address, "b1", "durability_probe", {}, [BASE_MS + i * 1000 for i in range(500)],
+                    range(500))
+        # SQLite's online backup, from another process, while the server runs and holds its lock.
+        source = sqlite3.connect(live / "samples.sqlite")
+        target = sqlite3.connect(restored_dir / "samples.sqlite")
+        with target:
+            source.backup(target)
+        source.close()
+        target.close()
+        feed_series(server.address, "b1", "durability_probe", {}, [BASE_MS + 600_000], [1.0])  # after it
+    finally:
+        server.stop()
+    restored = ServerProcess("--data-dir", str(restored_dir))
+    try:
+        restored.wait_ready()
+        assert counts(restored.address, ["b1"]) == {"b1": 500}
+    finally:
+        restored.stop()
