@@ -180,33 +180,34 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self, requests: AsyncIterator[ingest_pb2.PushRequest], hello: ingest_pb2.Hello, agent: str
     ) -> AsyncIterator[ingest_pb2.PushResponse]:
         highest = 0
+        known = self._series_by_agent.setdefault((agent, hello.node), {})
         while True:
             request = await self._next_unless_draining(requests)
             if request is None:
                 return
             if request.WhichOneof("message") != "batch":
                 raise InvalidArgument("hello may be sent only once, as the first message")
-            # Decoding runs on a worker thread so that health checks and queries keep being
-            # answered between batches (the event loop is otherwise busy with every one).
-            known = self._series_by_agent.setdefault((agent, hello.node), {})
-            decoded = await asyncio.to_thread(decode_batch, request.batch, hello.node,
-                                              self._limits, None, known)
-            self._admit(agent, known, decoded.new_keys)
-            result = await self._store.append(decoded.writes)
-            gaps = decoded.gaps
-            self.stats.batches_stored += 1
-            self.stats.samples_stored += result.stored
-            self.stats.samples_skipped += result.skipped + gaps
             # Per stream, not per agent: an agent that restarts may number batches from 1
             # again, and acking its old high-water mark would drop batches never stored.
             highest = max(highest, request.batch.sequence)
-            yield ingest_pb2.PushResponse(
-                ack=ingest_pb2.Ack(
-                    highest_sequence=highest,
-                    samples_stored=result.stored,
-                    samples_skipped=result.skipped + gaps,
-                )
-            )
+            ack = await self._store_batch(request.batch, hello.node, agent, known)
+            # The batch and its decoded arrays go now, not when the next batch arrives: a
+            # thousand idle streams would otherwise each hold their last batch.
+            del request
+            ack.highest_sequence = highest
+            yield ingest_pb2.PushResponse(ack=ack)
+
+    async def _store_batch(self, batch: ingest_pb2.Batch, node: str, agent: str,
+                           known: dict[bytes, SeriesKey]) -> ingest_pb2.Ack:
+        # Decoding runs on a worker thread so that health checks and queries keep being
+        # answered between batches (the event loop is otherwise busy with every one).
+        decoded = await asyncio.to_thread(decode_batch, batch, node, self._limits, None, known)
+        self._admit(agent, known, decoded.new_keys)
+        result = await self._store.append(decoded.writes)
+        self.stats.batches_stored += 1
+        self.stats.samples_stored += result.stored
+        self.stats.samples_skipped += result.skipped + decoded.gaps
+        return ingest_pb2.Ack(samples_stored=result.stored, samples_skipped=result.skipped + decoded.gaps)
 
     def _admit(self, agent: str, known: dict[bytes, SeriesKey], new_keys: dict[bytes, SeriesKey]) -> None:
         """Refuse a batch that would create more series than allowed, per agent or in all;

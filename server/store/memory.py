@@ -78,14 +78,19 @@ class _Aggregates:
         return len(self.buckets)
 
 
+_NO_AGGREGATES = _Aggregates()
+
+
 class _SeriesBuffer:
     __slots__ = ("aggregates", "size", "timestamps", "values")
 
-    def __init__(self, capacity: int = 8) -> None:
+    def __init__(self, capacity: int = 4) -> None:
         self.timestamps = np.empty(capacity, dtype=np.int64)
         self.values = np.empty(capacity, dtype=np.float64)
         self.size = 0
-        self.aggregates = _Aggregates()
+        # Shared and empty until samples first age out: most series of a young server
+        # never do, and an object per series adds up over a hundred thousand of them.
+        self.aggregates = _NO_AGGREGATES
 
     def append(self, timestamps: np.ndarray, values: np.ndarray, limits: MemoryLimits) -> tuple[int, int]:
         """Merge samples in; return (stored, skipped)."""
@@ -149,6 +154,8 @@ class _SeriesBuffer:
         cut = int(np.searchsorted(self.timestamps[: self.size], cut_time))
         cut = max(cut, self.size - limits.max_raw_samples)
         if cut > 0:
+            if self.aggregates is _NO_AGGREGATES:
+                self.aggregates = _Aggregates()
             self.aggregates.fold(self.timestamps[:cut], self.values[:cut])
             keep = self.size - cut
             if len(self.timestamps) > 2 * keep + 64:
@@ -215,7 +222,7 @@ class MemoryStore:
         """Load one series from the durable log at start-up (aggregates, then raw samples)."""
         with self._lock:
             buffer = _SeriesBuffer()
-            aggregates = buffer.aggregates
+            aggregates = buffer.aggregates = _Aggregates()
             aggregates.buckets, aggregates.sums = bucket_starts, bucket_sums
             aggregates.counts = bucket_counts.astype(np.int32)
             self._series[key] = buffer
