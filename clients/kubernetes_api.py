@@ -15,7 +15,7 @@ from typing import Any
 
 from infracast.clients.settings import choice
 
-SERVICE_ACCOUNT_TOKEN = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
+SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 MODES = ("auto", "on", "off")
 parse_mode = choice(*MODES)
 
@@ -26,22 +26,29 @@ class Connection:
     how: str  # how it was reached, or why not
 
 
-def connect(mode: str, env: Mapping[str, str] = os.environ) -> Connection:
+def connect(mode: str, env: Mapping[str, str] = os.environ,
+            service_account_dir: Path = SERVICE_ACCOUNT_DIR) -> Connection:
     """CoreV1Api per `mode`: "off" never tries; "auto" and "on" try in-cluster, then kubeconfig.
 
-    Returns a Connection without api (and the reason) when neither is there or loading fails;
-    the caller decides whether that is fatal ("on") or worth one log line ("auto").
+    In a pod, the service account's token and CA are in `service_account_dir` and the API
+    server's address in KUBERNETES_SERVICE_HOST/PORT. Returns a Connection without api (and
+    the reason) when neither way is there or loading fails; the caller decides whether that
+    is fatal ("on") or worth one log line ("auto").
     """
     if mode == "off":
         return Connection(None, "Kubernetes awareness is off (INFRACAST_KUBERNETES=off)")
-    if env.get("KUBERNETES_SERVICE_HOST") and SERVICE_ACCOUNT_TOKEN.exists():
+    token = service_account_dir / "token"
+    if env.get("KUBERNETES_SERVICE_HOST") and token.exists():
         from kubernetes import client, config
+        from kubernetes.config.incluster_config import InClusterConfigLoader
 
+        configuration = client.Configuration()
         try:
-            config.load_incluster_config()
+            InClusterConfigLoader(str(token), str(service_account_dir / "ca.crt"),
+                                  environ=env).load_and_set(configuration)
         except config.ConfigException as error:
             return Connection(None, f"in-cluster configuration failed: {error}")
-        return Connection(client.CoreV1Api(), "in-cluster service account")
+        return Connection(client.CoreV1Api(client.ApiClient(configuration)), "in-cluster service account")
     for path in _kubeconfig_paths(env):
         if path.is_file():
             from kubernetes import client, config

@@ -11,6 +11,7 @@ under test talks to it through the official `kubernetes` client and a real kubec
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -67,7 +68,8 @@ def status_object(code: int, reason: str, message: str, details: dict | None = N
 
 
 class FakeKubernetesApi:
-    def __init__(self, nodes: list[dict]) -> None:
+    def __init__(self, nodes: list[dict], tls: tuple[Path, Path] | None = None) -> None:
+        """`tls`: (certificate, key) to serve HTTPS, as the in-cluster API address needs."""
         self.nodes = {node["metadata"]["name"]: node for node in nodes}
         self.requests: list[str] = []
         api = self
@@ -76,7 +78,9 @@ class FakeKubernetesApi:
             def do_GET(self) -> None:
                 api.requests.append(self.path)
                 path = self.path.split("?")[0]
-                if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
+                # The scheme is case-insensitive (RFC 7235); the in-cluster loader sends "bearer".
+                if scheme.lower() != "bearer" or token != TOKEN:
                     self._answer(401, status_object(401, "Unauthorized", "Unauthorized"))
                 elif path == "/api/v1/nodes":
                     self._answer(200, {"kind": "NodeList", "apiVersion": "v1",
@@ -105,7 +109,13 @@ class FakeKubernetesApi:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            self.url = f"https://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def __enter__(self) -> FakeKubernetesApi:

@@ -6,17 +6,23 @@ responses shaped like the real API's, reached through a real kubeconfig.
 
 import json
 import os
+import shutil
 import subprocess
 import time
 
 import numpy as np
 import pytest
 
+from infracast.agent.kubernetes_node import read_node_metadata
 from infracast.clients.client import InfracastClient
 from infracast.clients.errors import ClientError
+from infracast.clients.kubernetes_api import connect
+from infracast.server.cluster_nodes import ClusterNodeLister
+from infracast.server.nodes import NodeRegistry
 from infracast.v1 import ingest_pb2
 from tests.conftest import ServerProcess, executable, wait_until
-from tests.fake_kubernetes_api import FakeKubernetesApi, node_object
+from tests.fake_kubernetes_api import TOKEN, FakeKubernetesApi, node_object
+from tests.integration.certificates import make_pki
 from tests.integration.feed import feed_series
 
 pytestmark = pytest.mark.slow
@@ -174,3 +180,26 @@ def test_a_node_the_api_does_not_know_leaves_the_hello_plain(tmp_path):
             server.stop()
     assert node.name == "not-a-node" and node.labels == {} and node.allocatable_memory_bytes == 0
     assert "cannot read Kubernetes node 'not-a-node' (404 Not Found)" in agent_log
+
+
+def test_in_cluster_the_service_account_is_used_over_https(tmp_path):
+    """The in-cluster path, as in a pod: token and CA in the service account directory, the
+    API address from KUBERNETES_SERVICE_HOST/PORT, HTTPS verified against that CA."""
+    pki = make_pki(tmp_path)
+    account = tmp_path / "serviceaccount"
+    account.mkdir()
+    (account / "token").write_text(TOKEN)
+    shutil.copy(pki["ca"], account / "ca.crt")
+    nodes = [node_object("node-a", GKE_LABELS, cpu="3920m", memory="13594684Ki"),
+             node_object("node-b", {}, cpu="2", memory="8Gi")]
+    with FakeKubernetesApi(nodes, tls=(pki["server"], pki["server_key"])) as api:
+        env = {"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": str(api.port)}
+        connection = connect("auto", env, service_account_dir=account)
+        assert connection.how == "in-cluster service account"
+        metadata = read_node_metadata(connection.api, "node-a")
+        registry = NodeRegistry()
+        ClusterNodeLister(connection.api, registry).refresh()
+    assert metadata.labels["node.kubernetes.io/instance-type"] == "e2-standard-4"
+    assert metadata.allocatable_memory_bytes == 13594684 * 1024
+    assert registry.without_agent() == ["node-a", "node-b"]
+    assert api.requests == ["/api/v1/nodes/node-a", "/api/v1/nodes"]
