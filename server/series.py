@@ -28,6 +28,13 @@ class SeriesKey:
         return dict(self.labels)
 
     @property
+    def node(self) -> str | None:
+        for name, value in self.labels:
+            if name == NODE_LABEL:
+                return value
+        return None
+
+    @property
     def is_counter(self) -> bool:
         """Counters are sent raw; their forecasts describe the per-second rate."""
         return self.metric.endswith("_total")

@@ -129,8 +129,10 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self._nodes = nodes or NodeRegistry()
         self._limits = limits
         self.stats = stats or ServerStats()
-        # Per agent and node: the canonical bytes of each series key sent -> the validated key.
+        # Per agent and node with a stream open: the canonical bytes of each series key it
+        # sent -> the validated key; released with the last stream, so departed nodes cost nothing.
         self._series_by_agent: dict[tuple[str, str], dict[bytes, SeriesKey]] = {}
+        self._open_streams: dict[tuple[str, str], int] = {}
         self._draining = asyncio.Event()
 
     def drain(self) -> None:
@@ -170,11 +172,17 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         log.info("agent %s (node %s, version %s) connected", agent, hello.node, hello.agent_version)
         self._nodes.connected(hello.node, hello.agent_version, dict(hello.labels),
                               hello.allocatable_cpu_cores, hello.allocatable_memory_bytes)
+        stream_of = (agent, hello.node)
+        self._open_streams[stream_of] = self._open_streams.get(stream_of, 0) + 1
         try:
             async for response in self._serve_batches(requests, hello, agent):
                 yield response
         finally:
             self._nodes.disconnected(hello.node)
+            self._open_streams[stream_of] -= 1
+            if not self._open_streams[stream_of]:
+                del self._open_streams[stream_of]
+                self._series_by_agent.pop(stream_of, None)
 
     async def _serve_batches(
         self, requests: AsyncIterator[ingest_pb2.PushRequest], hello: ingest_pb2.Hello, agent: str
@@ -190,39 +198,41 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             # Per stream, not per agent: an agent that restarts may number batches from 1
             # again, and acking its old high-water mark would drop batches never stored.
             highest = max(highest, request.batch.sequence)
-            ack = await self._store_batch(request.batch, hello.node, agent, known)
+            ack = await self._store_batch(request.batch, hello.node, known)
             # The batch and its decoded arrays go now, not when the next batch arrives: a
             # thousand idle streams would otherwise each hold their last batch.
             del request
             ack.highest_sequence = highest
             yield ingest_pb2.PushResponse(ack=ack)
 
-    async def _store_batch(self, batch: ingest_pb2.Batch, node: str, agent: str,
+    async def _store_batch(self, batch: ingest_pb2.Batch, node: str,
                            known: dict[bytes, SeriesKey]) -> ingest_pb2.Ack:
         # Decoding runs on a worker thread so that health checks and queries keep being
         # answered between batches (the event loop is otherwise busy with every one).
         decoded = await asyncio.to_thread(decode_batch, batch, node, self._limits, None, known)
-        self._admit(agent, known, decoded.new_keys)
+        self._admit(node, known, decoded.new_keys)
         result = await self._store.append(decoded.writes)
         self.stats.batches_stored += 1
         self.stats.samples_stored += result.stored
         self.stats.samples_skipped += result.skipped + decoded.gaps
         return ingest_pb2.Ack(samples_stored=result.stored, samples_skipped=result.skipped + decoded.gaps)
 
-    def _admit(self, agent: str, known: dict[bytes, SeriesKey], new_keys: dict[bytes, SeriesKey]) -> None:
-        """Refuse a batch that would create more series than allowed, per agent or in all;
-        else remember its new series as the agent's."""
+    def _admit(self, node: str, known: dict[bytes, SeriesKey], new_keys: dict[bytes, SeriesKey]) -> None:
+        """Refuse a batch that would create more series than allowed, for the agent's node or
+        in all; else remember its new series as the agent's."""
         if not new_keys:
             return
-        if len(known) + len(new_keys) > self._limits.max_series_per_agent:
-            raise ResourceExhausted(
-                f"agent {agent} would have {len(known) + len(new_keys)} series; at most "
-                f"{self._limits.max_series_per_agent} per agent are allowed")
         unseen = [key for key in new_keys.values() if not self._store.has_series(key)]
-        if unseen and self._store.series_count + len(unseen) > self._limits.max_series:
-            raise ResourceExhausted(
-                f"the server holds {self._store.series_count} series; at most "
-                f"{self._limits.max_series} are allowed")
+        if unseen:
+            held = self._store.node_series_count(node)
+            if held + len(unseen) > self._limits.max_series_per_agent:
+                raise ResourceExhausted(
+                    f"node {node} would have {held + len(unseen)} series; at most "
+                    f"{self._limits.max_series_per_agent} per agent are allowed")
+            if self._store.series_count + len(unseen) > self._limits.max_series:
+                raise ResourceExhausted(
+                    f"the server holds {self._store.series_count} series; at most "
+                    f"{self._limits.max_series} are allowed")
         known.update(new_keys)
 
     async def _next_unless_draining(self, requests) -> ingest_pb2.PushRequest | None:

@@ -60,6 +60,10 @@ class Store(Protocol):
 
     def has_series(self, key: SeriesKey) -> bool: ...
 
+    def node_series_count(self, node: str) -> int:
+        """How many series carry this node label."""
+        ...
+
     @property
     def series_count(self) -> int: ...
 

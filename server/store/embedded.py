@@ -66,6 +66,9 @@ class EmbeddedStore:
     def has_series(self, key: SeriesKey) -> bool:
         return self.memory.has_series(key)
 
+    def node_series_count(self, node: str) -> int:
+        return self.memory.node_series_count(node)
+
     @property
     def series_count(self) -> int:
         return self.memory.series_count

@@ -196,6 +196,7 @@ class MemoryStore:
         self.limits = limits or MemoryLimits()
         self._series: dict[SeriesKey, _SeriesBuffer] = {}
         self._by_metric: dict[str, set[SeriesKey]] = {}
+        self._by_node: dict[str, int] = {}  # series count per node label (for per-agent caps)
         # Forecasts read from executor threads while ingest appends on the event loop.
         self._lock = threading.Lock()
 
@@ -211,7 +212,7 @@ class MemoryStore:
                 buffer = self._series.get(write.key)
                 if buffer is None:
                     buffer = self._series[write.key] = _SeriesBuffer()
-                    self._by_metric.setdefault(write.key.metric, set()).add(write.key)
+                    self._index(write.key)
                 added, dropped = buffer.append(write.timestamps_ms, write.values, self.limits)
                 stored += added
                 skipped += dropped
@@ -226,7 +227,7 @@ class MemoryStore:
             aggregates.buckets, aggregates.sums = bucket_starts, bucket_sums
             aggregates.counts = bucket_counts.astype(np.int32)
             self._series[key] = buffer
-            self._by_metric.setdefault(key.metric, set()).add(key)
+            self._index(key)
             if len(timestamps_ms):
                 buffer.append(timestamps_ms, values, self.limits)
 
@@ -262,8 +263,17 @@ class MemoryStore:
             timestamps, values = buffer.window()
             return Window(key, timestamps, values) if len(timestamps) else None
 
+    def _index(self, key: SeriesKey) -> None:
+        self._by_metric.setdefault(key.metric, set()).add(key)
+        node = key.node
+        if node is not None:
+            self._by_node[node] = self._by_node.get(node, 0) + 1
+
     def has_series(self, key: SeriesKey) -> bool:
         return key in self._series
+
+    def node_series_count(self, node: str) -> int:
+        return self._by_node.get(node, 0)
 
     @property
     def series_count(self) -> int:
