@@ -92,7 +92,8 @@ class App:
             self.metrics_port = self.telemetry.serve(self.config.metrics_listen)
             log.info("metrics on http://%s:%d/metrics", self.config.metrics_listen.rpartition(":")[0],
                      self.metrics_port)
-        self._watch_cluster()
+        # Importing the Kubernetes client and reading its configuration take a moment.
+        await asyncio.to_thread(self._watch_cluster)
         if isinstance(self.store, EmbeddedStore):
             await self.store.open()  # readiness stays NOT_SERVING until the replay is done
         else:
