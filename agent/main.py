@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from importlib.metadata import version
+from typing import Any
 
 import psutil
 
@@ -17,11 +17,11 @@ from infracast.agent.collectors import FAMILIES, Collector
 from infracast.agent.collectors.filesystem import FilesystemCollector
 from infracast.agent.config import AgentConfig, load_config
 from infracast.agent.identity import agent_id
-from infracast.agent.kubernetes_node import read_node_metadata
+from infracast.agent.kubernetes_node import NodeMetadata, read_node_metadata
 from infracast.agent.runner import sample_collectors
 from infracast.agent.shipper import Shipper
 from infracast.agent.spool import Spool
-from infracast.clients.kubernetes_api import connect
+from infracast.clients.kubernetes_api import Connection, connect
 from infracast.clients.log_setup import configure_logging
 from infracast.v1 import ingest_pb2
 
@@ -38,30 +38,53 @@ def build_collectors(config: AgentConfig) -> list[Collector]:
     return collectors
 
 
-def build_hello(config: AgentConfig, env: Mapping[str, str] = os.environ) -> ingest_pb2.Hello:
-    """Who this agent is, with the node's Kubernetes labels and allocatable resources when a
-    cluster is reachable (read once, at start)."""
+# How often the agent re-reads its Node (labels and allocatable change: a node relabelled,
+# a kubelet reconfigured). The next hello carries the change; the server closes streams at
+# least every 30 minutes (max_connection_age), so it arrives within about 40 minutes.
+NODE_REFRESH_S = 600.0
+
+
+def build_hello(config: AgentConfig, metadata: NodeMetadata | None = None) -> ingest_pb2.Hello:
+    """Who this agent is, with its node's Kubernetes labels and allocatable resources if known."""
     hello = ingest_pb2.Hello(
         node=config.node, agent_version=version("infracast"), agent_id=agent_id(config.node)
     )
-    connection = connect(config.kubernetes, env)
+    if metadata is not None:
+        hello.labels.update(metadata.labels)
+        hello.allocatable_cpu_cores = metadata.allocatable_cpu_cores
+        hello.allocatable_memory_bytes = metadata.allocatable_memory_bytes
+    return hello
+
+
+def first_node_metadata(config: AgentConfig, connection: Connection) -> NodeMetadata | None:
+    """Read the Node at start; without a cluster say so once, or stop if it is required."""
     if connection.api is None:
         if config.kubernetes == "on":
             raise SystemExit(f"infracast-agent: INFRACAST_KUBERNETES=on but {connection.how}")
         log.info("no Kubernetes node metadata: %s", connection.how)
-        return hello
+        return None
     metadata = read_node_metadata(connection.api, config.node)
-    if metadata is None:
-        if config.kubernetes == "on":
-            raise SystemExit(f"infracast-agent: cannot read node {config.node!r} from Kubernetes")
-        return hello
-    log.info("node %s from Kubernetes (%s): %d labels, allocatable %.3g cores, %.0f MiB",
-             config.node, connection.how, len(metadata.labels), metadata.allocatable_cpu_cores,
-             metadata.allocatable_memory_bytes / 2**20)
-    hello.labels.update(metadata.labels)
-    hello.allocatable_cpu_cores = metadata.allocatable_cpu_cores
-    hello.allocatable_memory_bytes = metadata.allocatable_memory_bytes
-    return hello
+    if metadata is None and config.kubernetes == "on":
+        raise SystemExit(f"infracast-agent: cannot read node {config.node!r} from Kubernetes")
+    if metadata is not None:
+        log.info("node %s from Kubernetes (%s): %d labels, allocatable %.3g cores, %.0f MiB",
+                 config.node, connection.how, len(metadata.labels), metadata.allocatable_cpu_cores,
+                 metadata.allocatable_memory_bytes / 2**20)
+    return metadata
+
+
+async def refresh_node_metadata(config: AgentConfig, api: Any, shipper: Shipper, stop: asyncio.Event,
+                                every_s: float = NODE_REFRESH_S) -> None:
+    """Re-read the Node every `every_s` and give the shipper the hello to send next time;
+    a failed read keeps the last hello (read_node_metadata logs why)."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)
+        if stop.is_set():
+            return
+        metadata = await asyncio.to_thread(read_node_metadata, api, config.node)
+        if metadata is not None:
+            shipper.hello = build_hello(config, metadata)
 
 
 async def sample_forever(collectors: list[Collector], shipper: Shipper, interval_s: float,
@@ -81,7 +104,9 @@ async def sample_forever(collectors: list[Collector], shipper: Shipper, interval
 
 async def run(config: AgentConfig) -> None:
     spool = Spool(config.spool_dir) if config.spool_dir is not None else None
-    shipper = Shipper(config.server, build_hello(config),
+    kubernetes = await asyncio.to_thread(connect, config.kubernetes)
+    metadata = await asyncio.to_thread(first_node_metadata, config, kubernetes)
+    shipper = Shipper(config.server, build_hello(config, metadata),
                       max_buffered_batches=config.max_buffered_batches,
                       max_buffered_bytes=config.buffer_max_bytes, spool=spool, tls=config.tls,
                       token_file=config.token_file)
@@ -92,7 +117,11 @@ async def run(config: AgentConfig) -> None:
     log.info("agent for node %s sending to %s every %gs", config.node, config.server,
              config.interval_s)
     shipping = asyncio.create_task(shipper.run())
+    refreshing = (asyncio.create_task(refresh_node_metadata(config, kubernetes.api, shipper, stop))
+                  if kubernetes.api is not None else None)
     await sample_forever(build_collectors(config), shipper, config.interval_s, stop)
+    if refreshing is not None:
+        await refreshing
     # Give buffered samples a moment to reach the server before exiting.
     if not await shipper.flush(timeout=5.0):
         log.warning("exiting with %d unacknowledged batches", shipper.buffered_batches)

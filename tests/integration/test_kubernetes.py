@@ -4,6 +4,7 @@ The API server is tests/fake_kubernetes_api.py (there is none to be had here): r
 responses shaped like the real API's, reached through a real kubeconfig.
 """
 
+import asyncio
 import json
 import os
 import shutil
@@ -13,7 +14,10 @@ import time
 import numpy as np
 import pytest
 
+from infracast.agent.config import AgentConfig
 from infracast.agent.kubernetes_node import read_node_metadata
+from infracast.agent.main import build_hello, first_node_metadata, refresh_node_metadata
+from infracast.agent.shipper import Shipper
 from infracast.clients.client import InfracastClient
 from infracast.clients.errors import ClientError
 from infracast.clients.kubernetes_api import connect
@@ -203,3 +207,31 @@ def test_in_cluster_the_service_account_is_used_over_https(tmp_path):
     assert metadata.allocatable_memory_bytes == 13594684 * 1024
     assert registry.without_agent() == ["node-a", "node-b"]
     assert api.requests == ["/api/v1/nodes/node-a", "/api/v1/nodes"]
+
+
+def test_the_agent_rereads_its_node_for_the_next_hello(tmp_path):
+    """A node relabelled (or its allocatable changed) reaches the hello the shipper sends next."""
+    with cluster() as api:
+        env = {"KUBECONFIG": str(api.write_kubeconfig(tmp_path / "kubeconfig"))}
+        connection = connect("auto", env)
+        config = AgentConfig(server="127.0.0.1:1", node="node-a")
+        shipper = Shipper(config.server, build_hello(config, first_node_metadata(config, connection)))
+        assert shipper.hello.labels["cloud.google.com/gke-nodepool"] == "pool-a"
+        api.nodes["node-a"] = node_object("node-a", {**GKE_LABELS, "cloud.google.com/gke-nodepool": "pool-b"},
+                                          cpu="3920m", memory="12Gi")
+
+        async def refresh_twice() -> None:
+            stop = asyncio.Event()
+            task = asyncio.create_task(refresh_node_metadata(config, connection.api, shipper, stop,
+                                                             every_s=0.05))
+            for _ in range(100):
+                await asyncio.sleep(0.05)
+                if shipper.hello.labels["cloud.google.com/gke-nodepool"] == "pool-b":
+                    break
+            stop.set()
+            await task
+
+        asyncio.run(refresh_twice())
+    assert shipper.hello.labels["cloud.google.com/gke-nodepool"] == "pool-b"
+    assert shipper.hello.allocatable_memory_bytes == 12 * 2**30
+    assert shipper.hello.node == "node-a"
