@@ -193,8 +193,8 @@ class App:
         if missing:
             shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
             return Component("kubernetes", State.DEGRADED,
-                             f"{len(missing)} of {self.cluster.listed} nodes have no agent: {shown}")
-        return Component("kubernetes", State.READY, f"all {self.cluster.listed} nodes have an agent")
+                             f"{len(missing)} of {self.nodes.cluster_size} nodes have no agent: {shown}")
+        return Component("kubernetes", State.READY, f"all {self.nodes.cluster_size} nodes have an agent")
 
 
 def server_credentials(config: ServerConfig) -> grpc.ServerCredentials:

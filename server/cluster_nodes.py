@@ -25,7 +25,6 @@ class ClusterNodeLister:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cluster-nodes", daemon=True)
         self.error: str | None = None
-        self.listed = 0
 
     def start(self) -> None:
         self._thread.start()
@@ -50,9 +49,7 @@ class ClusterNodeLister:
         if self.error is not None:
             log.info("listing the cluster's nodes works again")
         self.error = None
-        names = frozenset(node.metadata.name for node in nodes.items)
-        self.listed = len(names)
-        self._registry.set_cluster_nodes(names)
+        self._registry.set_cluster_nodes(frozenset(node.metadata.name for node in nodes.items))
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -44,11 +44,14 @@ class NodeRegistry:
             node.allocatable_cpu_cores = allocatable_cpu_cores or node.allocatable_cpu_cores
             node.allocatable_memory_bytes = allocatable_memory_bytes or node.allocatable_memory_bytes
 
-    def disconnected(self, name: str) -> None:
+    def disconnected(self, name: str) -> int:
+        """Count one stream of the node closed; return how many stay open."""
         with self._lock:
             node = self._agents.get(name)
-            if node is not None:
-                node.open_streams = max(node.open_streams - 1, 0)
+            if node is None:
+                return 0
+            node.open_streams = max(node.open_streams - 1, 0)
+            return node.open_streams
 
     def set_cluster_nodes(self, names: frozenset[str]) -> None:
         with self._lock:
@@ -69,6 +72,11 @@ class NodeRegistry:
             for name, node in nodes.items():
                 node.in_cluster = name in cluster
         return [nodes[name] for name in sorted(nodes)]
+
+    @property
+    def cluster_size(self) -> int:
+        with self._lock:
+            return len(self._cluster or ())
 
     def without_agent(self) -> list[str] | None:
         """Cluster nodes that no agent has connected from; None when the cluster list is unknown."""

@@ -25,7 +25,7 @@ from infracast.server.forecast.threshold import Crossing, time_to_threshold
 from infracast.server.forecast_cache import ForecastCache
 from infracast.server.nodes import NodeRegistry
 from infracast.server.selector import SelectorError, parse_selector
-from infracast.server.series import NODE_LABEL, SeriesKey
+from infracast.server.series import SeriesKey
 from infracast.server.stats import ServerStats
 from infracast.server.store.base import SeriesSummary, Store
 
@@ -133,7 +133,7 @@ class Predictor:
         return ThresholdAnswer(key, result, crossing, level, horizon_ms, threshold)
 
     def _allocatable(self, key: SeriesKey, resource: str) -> float:
-        node_name = key.label_map.get(NODE_LABEL)
+        node_name = key.node
         node = self._nodes.get(node_name) if node_name else None
         amount = (0.0 if node is None else
                   node.allocatable_memory_bytes if resource == "memory" else node.allocatable_cpu_cores)

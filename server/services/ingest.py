@@ -54,7 +54,7 @@ def decode_batch(batch: ingest_pb2.Batch, node: str, limits: IngestLimits = Inge
                  now_ms: int | None = None, known: Mapping[bytes, SeriesKey] | None = None) -> DecodedBatch:
     """Validate a batch and turn it into store writes; NaN samples are gaps and are skipped.
 
-    `known` maps the canonical bytes of keys this agent sent before to their SeriesKey:
+    `known` maps the canonical bytes of keys this node's agents sent before to their SeriesKey:
     those skip validation and key building, and share one key object (and its interned
     strings) across batches. Raises InvalidArgument naming the offending series, the
     limit and its value, so nothing of a bad batch is stored.
@@ -129,10 +129,10 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self._nodes = nodes or NodeRegistry()
         self._limits = limits
         self.stats = stats or ServerStats()
-        # Per agent and node with a stream open: the canonical bytes of each series key it
-        # sent -> the validated key; released with the last stream, so departed nodes cost nothing.
-        self._series_by_agent: dict[tuple[str, str], dict[bytes, SeriesKey]] = {}
-        self._open_streams: dict[tuple[str, str], int] = {}
+        # Per node with a stream open: the canonical bytes of each series key sent -> the
+        # validated key (valid for that node only); released with the node's last stream, so
+        # departed nodes cost nothing.
+        self._keys_by_node: dict[str, dict[bytes, SeriesKey]] = {}
         self._draining = asyncio.Event()
 
     def drain(self) -> None:
@@ -172,23 +172,18 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         log.info("agent %s (node %s, version %s) connected", agent, hello.node, hello.agent_version)
         self._nodes.connected(hello.node, hello.agent_version, dict(hello.labels),
                               hello.allocatable_cpu_cores, hello.allocatable_memory_bytes)
-        stream_of = (agent, hello.node)
-        self._open_streams[stream_of] = self._open_streams.get(stream_of, 0) + 1
         try:
-            async for response in self._serve_batches(requests, hello, agent):
+            async for response in self._serve_batches(requests, hello.node):
                 yield response
         finally:
-            self._nodes.disconnected(hello.node)
-            self._open_streams[stream_of] -= 1
-            if not self._open_streams[stream_of]:
-                del self._open_streams[stream_of]
-                self._series_by_agent.pop(stream_of, None)
+            if not self._nodes.disconnected(hello.node):
+                self._keys_by_node.pop(hello.node, None)
 
     async def _serve_batches(
-        self, requests: AsyncIterator[ingest_pb2.PushRequest], hello: ingest_pb2.Hello, agent: str
+        self, requests: AsyncIterator[ingest_pb2.PushRequest], node: str
     ) -> AsyncIterator[ingest_pb2.PushResponse]:
         highest = 0
-        known = self._series_by_agent.setdefault((agent, hello.node), {})
+        known = self._keys_by_node.setdefault(node, {})
         while True:
             request = await self._next_unless_draining(requests)
             if request is None:
@@ -198,7 +193,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             # Per stream, not per agent: an agent that restarts may number batches from 1
             # again, and acking its old high-water mark would drop batches never stored.
             highest = max(highest, request.batch.sequence)
-            ack = await self._store_batch(request.batch, hello.node, known)
+            ack = await self._store_batch(request.batch, node, known)
             # The batch and its decoded arrays go now, not when the next batch arrives: a
             # thousand idle streams would otherwise each hold their last batch.
             del request

@@ -45,8 +45,8 @@ class _Aggregates:
     __slots__ = ("buckets", "counts", "sums")
 
     def __init__(self) -> None:
-        # Shared empty arrays until the first fold (they are replaced, never written to):
-        # most series never age out of the raw window, and three arrays each add up.
+        # Empty (shared, read-only) until the first fold replaces them. Series that have
+        # not aged out yet share one empty _Aggregates instead (_NO_AGGREGATES below).
         self.buckets = _NO_INTS
         self.sums = _NO_FLOATS
         self.counts = _NO_COUNTS

@@ -18,7 +18,7 @@ from infracast.agent.config import AgentConfig
 from infracast.agent.kubernetes_node import read_node_metadata
 from infracast.agent.main import build_hello, first_node_metadata, refresh_node_metadata
 from infracast.agent.shipper import Shipper
-from infracast.clients.client import InfracastClient
+from infracast.clients.client import InfracastClient, ServerStatus
 from infracast.clients.errors import ClientError
 from infracast.clients.kubernetes_api import connect
 from infracast.server.cluster_nodes import ClusterNodeLister
@@ -55,6 +55,13 @@ def start_agent(address: str, node: str, env: dict[str, str], *extra: str) -> su
                             stderr=subprocess.PIPE, text=True, env=env)
 
 
+def status_once_connected(client: InfracastClient) -> ServerStatus:
+    """The server's status once an agent has connected."""
+    wait_until(lambda: any(n.agent_connected for n in client.status().nodes), timeout_s=60,
+               message="an agent connected")
+    return client.status()
+
+
 def stop_agent(agent: subprocess.Popen | None) -> str:
     """Stop the agent and return what it logged."""
     if agent is None:
@@ -74,9 +81,7 @@ def test_agents_report_node_metadata_and_the_server_names_nodes_without_one(tmp_
             server.wait_ready()
             agent = start_agent(server.address, "node-a", env)
             with InfracastClient(server.address) as client:
-                wait_until(lambda: any(n.agent_connected for n in client.status().nodes), timeout_s=60,
-                           message="the agent of node-a connected")
-                status = client.status()
+                status = status_once_connected(client)
                 state, detail = status.components["kubernetes"]
             nodes = {n.name: n for n in status.nodes}
             # The CLI says the same, and exits 1 because something needs attention.
@@ -176,9 +181,7 @@ def test_a_node_the_api_does_not_know_leaves_the_hello_plain(tmp_path):
             server.wait_ready()
             agent = start_agent(server.address, "not-a-node", env)
             with InfracastClient(server.address) as client:
-                wait_until(lambda: any(n.agent_connected for n in client.status().nodes), timeout_s=60,
-                           message="the agent connected")
-                (node,) = client.status().nodes
+                (node,) = status_once_connected(client).nodes
         finally:
             agent_log = stop_agent(agent)
             server.stop()

@@ -10,7 +10,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from infracast.v1 import ingest_pb2, ingest_pb2_grpc
+from infracast.v1 import ingest_pb2_grpc
 from tests.conftest import ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -102,17 +102,3 @@ def _first_error(call) -> grpc.StatusCode | None:
     except grpc.RpcError as error:
         return error.code()
     return None
-
-
-def test_push_stream_hello_is_still_required():
-    """The hello check moved with the drain-aware read; a batch first is still refused."""
-    server = ServerProcess()
-    try:
-        server.wait_ready()
-        with grpc.insecure_channel(server.address) as channel:
-            call = ingest_pb2_grpc.IngestServiceStub(channel).Push(
-                iter([ingest_pb2.PushRequest(batch=ingest_pb2.Batch(sequence=1))]))
-            code = _first_error(call)
-    finally:
-        server.stop()
-    assert code == grpc.StatusCode.INVALID_ARGUMENT
