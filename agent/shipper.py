@@ -14,9 +14,10 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
@@ -70,6 +71,7 @@ class Shipper:
         spool: Spool | None = None,
         tls: TlsOptions | None = None,
         token_file: Path | None = None,
+        channel_options: Sequence[tuple[str, Any]] = (),
     ) -> None:
         self.target = target
         self.hello = hello
@@ -78,6 +80,7 @@ class Shipper:
         self.spool = spool
         self.tls = tls
         self.token_file = token_file
+        self.channel_options = channel_options
         self.max_in_flight = max_in_flight
         self.backoff = backoff or Backoff()
         self.stats = ShipperStats()
@@ -179,7 +182,7 @@ class Shipper:
         return delay
 
     async def _session(self) -> None:
-        async with open_aio_channel(self.target, self.tls) as channel:
+        async with open_aio_channel(self.target, self.tls, self.channel_options) as channel:
             call = ingest_pb2_grpc.IngestServiceStub(channel).Push(metadata=self._metadata())
             reader = asyncio.create_task(self._read_acks(call))
             await self._write(call, ingest_pb2.PushRequest(hello=self.hello), reader)

@@ -34,8 +34,12 @@ from infracast.v1 import ingest_pb2
 
 
 async def agents(address: str, count: int, series: int, interval: float, stop: threading.Event) -> int:
+    # In a fleet every agent is its own process with its own TCP connection; in one process
+    # grpc would carry all these channels over one shared connection unless told otherwise.
+    own_connection = [("grpc.use_local_subchannel_pool", 1)]
     shippers = [Shipper(address, ingest_pb2.Hello(node=f"load-{i:04d}", agent_id=f"load-{i}"),
-                        backoff=Backoff(rng=random.Random(i))) for i in range(count)]
+                        backoff=Backoff(rng=random.Random(i)), channel_options=own_connection)
+                for i in range(count)]
 
     async def sample(index: int, shipper: Shipper) -> None:
         rng = random.Random(index)

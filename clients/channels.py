@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc import aio
@@ -32,5 +34,8 @@ def open_channel(target: str, tls: TlsOptions | None = None) -> grpc.Channel:
     return grpc.secure_channel(target, tls.credentials()) if tls else grpc.insecure_channel(target)
 
 
-def open_aio_channel(target: str, tls: TlsOptions | None = None) -> aio.Channel:
-    return aio.secure_channel(target, tls.credentials()) if tls else aio.insecure_channel(target)
+def open_aio_channel(target: str, tls: TlsOptions | None = None,
+                     options: Sequence[tuple[str, Any]] = ()) -> aio.Channel:
+    if tls:
+        return aio.secure_channel(target, tls.credentials(), options=options)
+    return aio.insecure_channel(target, options=options)
