@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 
 import grpc
-import numpy as np
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -22,7 +21,8 @@ from infracast.server.auth import AuthInterceptor, TokenStore
 from infracast.server.cluster_nodes import ClusterNodeLister
 from infracast.server.config import ServerConfig
 from infracast.server.errors import ErrorMappingInterceptor
-from infracast.server.forecast.engine import forecast_values
+from infracast.server.forecast.compiler_memory import release_compiler_pages
+from infracast.server.forecast.warm_up import warm_up_kernels
 from infracast.server.nodes import NodeRegistry
 from infracast.server.predictions import Predictor
 from infracast.server.rate_limit import RateLimitInterceptor, TokenBuckets
@@ -103,6 +103,7 @@ class App:
         started = time.perf_counter()
         await loop.run_in_executor(self.executor, warm_up_kernels)
         self.engine_seconds = time.perf_counter() - started
+        release_compiler_pages()
         # What exists now (replayed series, compiled kernels) lives as long as the process:
         # keep it out of the collector's full passes, which otherwise stall the event loop
         # for a long time once there are hundreds of thousands of series.
@@ -206,15 +207,6 @@ def server_credentials(config: ServerConfig) -> grpc.ServerCredentials:
         root_certificates=client_ca if config.tls_client_auth != "none" else None,
         require_client_auth=config.tls_client_auth == "required",
     )
-
-
-def warm_up_kernels() -> None:
-    """Run every kernel path once so the first real request does not pay for loading them."""
-    rng = np.random.default_rng(0)
-    seasonal = np.sin(np.arange(96) * 2 * np.pi / 24) * 5 + rng.normal(size=96)
-    forecast_values(seasonal, 8, season_length=24)
-    forecast_values(np.cumsum(rng.normal(size=64)), 8, season_length=None)
-    forecast_values(np.array([1.0, 2.0, 3.0]), 4)
 
 
 def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> App:

@@ -1,0 +1,29 @@
+"""Load every kernel a request can reach before the server says it is ready.
+
+numba loads a cached kernel (or compiles it) at its first call; a kernel first met by a
+real request makes that request wait (50 ms for a cache load, seconds for a compile)
+and pulls the compiler's code back into memory after it was released. The inputs
+below take every path the prediction RPCs take: a daily season found and one
+rejected, a counter, a series too short for backtests, and the engine's own season
+search. tests/server/forecast/test_warm_up.py checks that requests load nothing more.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from infracast.server.forecast.engine import DAY_MS, forecast_samples, forecast_values
+
+STEP_MS = 300_000
+
+
+def warm_up_kernels() -> None:
+    rng = np.random.default_rng(0)
+    points = 3 * DAY_MS // STEP_MS  # three days: enough cycles to test a daily season
+    timestamps = 1_700_000_000_000 + STEP_MS * np.arange(points, dtype=np.int64)
+    daily = np.sin(2 * np.pi * timestamps / DAY_MS) * 5 + 50 + rng.normal(size=points)
+    forecast_samples(timestamps, daily, horizon_ms=6 * 3_600_000)
+    forecast_samples(timestamps, rng.normal(size=points), horizon_ms=3_600_000)  # season rejected
+    forecast_samples(timestamps, np.cumsum(rng.uniform(0, 10, points)), 3_600_000, is_counter=True)
+    forecast_samples(timestamps[:3], np.array([1.0, 2.0, 3.0]), 600_000)
+    forecast_values(np.cumsum(rng.normal(size=64)), 8, season_length=None)
