@@ -105,17 +105,24 @@ def _refuse_undecodable(request: Any) -> None:
         raise InvalidArgument(f"the request could not be decoded: {request.error}")
 
 
-async def _read_requests(context: aio.ServicerContext) -> AsyncIterator[Any]:
+class _Requests:
     """The request stream, read with context.read() rather than grpc's own iterator: that
     iterator's frame keeps the last message alive until the next one arrives, so a
-    thousand quiet agent streams would each pin their last batch (measured: 72 MiB)."""
-    while True:
-        request = await context.read()
+    thousand quiet agent streams would each pin their last batch (measured: 72 MiB).
+    A plain __anext__ (not a generator) keeps nothing once it has returned."""
+
+    def __init__(self, context: aio.ServicerContext) -> None:
+        self._context = context
+
+    def __aiter__(self) -> _Requests:
+        return self
+
+    async def __anext__(self) -> Any:
+        request = await self._context.read()
         if request is aio.EOF:
-            return
+            raise StopAsyncIteration
         _refuse_undecodable(request)
-        yield request
-        del request  # not held while the next one is awaited
+        return request
 
 
 def _is_abort(error: BaseException) -> bool:
@@ -160,8 +167,8 @@ class ErrorMappingInterceptor(aio.ServerInterceptor):
             ) -> AsyncIterator[Any]:
                 try:
                     # Write-style handlers reach here as generators (server/write_streams.py).
-                    # grpc's `requests` iterator is left unread: see _read_requests.
-                    async for response in inner_stream(_read_requests(context), context):
+                    # grpc's `requests` iterator is left unread: see _Requests.
+                    async for response in inner_stream(_Requests(context), context):
                         yield response
                 except Exception as error:
                     if _is_abort(error):

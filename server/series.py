@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -14,14 +15,29 @@ NODE_LABEL = "node"
 
 @dataclass(frozen=True, order=True, slots=True)
 class SeriesKey:
-    """Identity of a series. Labels are kept sorted so equal series hash equal."""
+    """Identity of a series. Labels are kept sorted so equal series hash equal.
+
+    They are held flat (name, value, name, value, ...): one tuple per key instead of one
+    more per label, which a server with hundreds of thousands of series notices.
+    """
 
     metric: str
-    labels: tuple[tuple[str, str], ...] = ()
+    flat_labels: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, metric: str, labels: Mapping[str, str] | None = None) -> SeriesKey:
-        return cls(metric, tuple(sorted((labels or {}).items())))
+        return cls(metric, tuple(part for pair in sorted((labels or {}).items()) for part in pair))
+
+    @classmethod
+    def interned(cls, metric: str, labels: Mapping[str, str]) -> SeriesKey:
+        """A key whose strings are interned: thousands of series share a few metric names,
+        label names and values, and each key would otherwise hold its own copies."""
+        return cls.of(sys.intern(metric), {sys.intern(n): sys.intern(v) for n, v in labels.items()})
+
+    @property
+    def labels(self) -> tuple[tuple[str, str], ...]:
+        """(name, value) pairs, sorted by name."""
+        return tuple(zip(self.flat_labels[::2], self.flat_labels[1::2], strict=True))
 
     @property
     def label_map(self) -> dict[str, str]:
@@ -29,9 +45,10 @@ class SeriesKey:
 
     @property
     def node(self) -> str | None:
-        for name, value in self.labels:
-            if name == NODE_LABEL:
-                return value
+        flat = self.flat_labels
+        for position in range(0, len(flat), 2):
+            if flat[position] == NODE_LABEL:
+                return flat[position + 1]
         return None
 
     @property

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import sys
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -97,11 +96,7 @@ def decode_batch(batch: ingest_pb2.Batch, node: str, limits: IngestLimits = Inge
 
 
 def _validated_key(key: series_pb2.SeriesKey, node: str, where: str, limits: IngestLimits) -> SeriesKey:
-    """The store key of a series an agent sends for the first time, with the node label set.
-
-    Names and values are interned: thousands of series share a few metric names, label
-    names and values, and each key would otherwise hold its own copies of them.
-    """
+    """The store key of a series an agent sends for the first time, with the node label set."""
     if not METRIC_NAME.match(key.metric):
         raise InvalidArgument(f"{where}: metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*")
     if len(key.labels) > limits.max_labels:
@@ -119,7 +114,7 @@ def _validated_key(key: series_pb2.SeriesKey, node: str, where: str, limits: Ing
             f"{node!r}; an agent writes only its own node's series"
         )
     labels[NODE_LABEL] = node
-    return SeriesKey.of(sys.intern(key.metric), {sys.intern(n): sys.intern(v) for n, v in labels.items()})
+    return SeriesKey.interned(key.metric, labels)
 
 
 class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):

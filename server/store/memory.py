@@ -82,15 +82,29 @@ _NO_AGGREGATES = _Aggregates()
 
 
 class _SeriesBuffer:
-    __slots__ = ("aggregates", "size", "timestamps", "values")
+    __slots__ = ("aggregates", "samples", "size")
 
     def __init__(self, capacity: int = 4) -> None:
-        self.timestamps = np.empty(capacity, dtype=np.int64)
-        self.values = np.empty(capacity, dtype=np.float64)
+        # Times in row 0, values' float64 bits in row 1: one array per series rather than
+        # two saves an array header (~130 bytes) on every one of them.
+        self.samples = np.empty((2, capacity), dtype=np.int64)
         self.size = 0
         # Shared and empty until samples first age out: most series of a young server
         # never do, and an object per series adds up over a hundred thousand of them.
         self.aggregates = _NO_AGGREGATES
+
+    @property
+    def timestamps(self) -> np.ndarray:
+        """Sample times (ms), the whole capacity: the first `size` hold samples."""
+        return self.samples[0]
+
+    @property
+    def values(self) -> np.ndarray:
+        return self.samples[1].view(np.float64)
+
+    def _replace(self, timestamps: np.ndarray, values: np.ndarray) -> None:
+        self.samples = np.stack([timestamps, values.view(np.int64)])
+        self.size = len(timestamps)
 
     def append(self, timestamps: np.ndarray, values: np.ndarray, limits: MemoryLimits) -> tuple[int, int]:
         """Merge samples in; return (stored, skipped)."""
@@ -123,8 +137,7 @@ class _SeriesBuffer:
             merged_ts = np.concatenate([current_ts, new_ts])
             merged_values = np.concatenate([self.values[: self.size], new_values])
             order = np.argsort(merged_ts, kind="stable")
-            self.timestamps, self.values = merged_ts[order], merged_values[order]
-            self.size = len(merged_ts)
+            self._replace(merged_ts[order], merged_values[order])
         else:
             self._extend(new_ts, new_values)
         self._age(limits)
@@ -132,12 +145,13 @@ class _SeriesBuffer:
 
     def _extend(self, timestamps: np.ndarray, values: np.ndarray) -> None:
         needed = self.size + len(timestamps)
-        if needed > len(self.timestamps):
+        held = self.samples.shape[1]
+        if needed > held:
             # Grow by a quarter, not double: a full raw window is most of a series' memory,
             # and doubling would leave up to half of it unused for good.
-            capacity = max(needed, len(self.timestamps) * 5 // 4 + 8)
-            self.timestamps = np.resize(self.timestamps, capacity)
-            self.values = np.resize(self.values, capacity)
+            grown = np.empty((2, max(needed, held * 5 // 4 + 8)), dtype=np.int64)
+            grown[:, : self.size] = self.samples[:, : self.size]
+            self.samples = grown
         self.timestamps[self.size : needed] = timestamps
         self.values[self.size : needed] = values
         self.size = needed
@@ -158,13 +172,11 @@ class _SeriesBuffer:
                 self.aggregates = _Aggregates()
             self.aggregates.fold(self.timestamps[:cut], self.values[:cut])
             keep = self.size - cut
-            if len(self.timestamps) > 2 * keep + 64:
+            if self.samples.shape[1] > 2 * keep + 64:
                 # Much was folded at once (a replay, a back-fill): give the room back.
-                self.timestamps = self.timestamps[cut : self.size].copy()
-                self.values = self.values[cut : self.size].copy()
+                self.samples = self.samples[:, cut : self.size].copy()
             else:
-                self.timestamps[:keep] = self.timestamps[cut : self.size]
-                self.values[:keep] = self.values[cut : self.size]
+                self.samples[:, :keep] = self.samples[:, cut : self.size]
             self.size = keep
         self.aggregates.trim(newest - limits.downsampled_window_ms)
 

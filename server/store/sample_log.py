@@ -115,7 +115,7 @@ class SampleLog:
         connection.executescript(SCHEMA)
         self._connection = connection
         for series_id, metric, labels in connection.execute("SELECT id, metric, labels FROM series"):
-            self._series_ids[SeriesKey(metric, tuple(tuple(p) for p in json.loads(labels)))] = series_id
+            self._series_ids[SeriesKey.interned(metric, dict(json.loads(labels)))] = series_id
         (last_bucket,) = connection.execute("SELECT MAX(bucket) FROM aggregates").fetchone()
         self.compacted_before = 0 if last_bucket is None else int(last_bucket) + BUCKET_MS
 

@@ -1,8 +1,10 @@
 """Collectors against this machine's real psutil, and a stand-in where a failure is needed."""
 
 import os
+import time
 import types
 
+import psutil
 import pytest
 
 from infracast.agent.collectors import FAMILIES, default_collectors
@@ -40,7 +42,10 @@ def test_cpu_utilisation_needs_two_samples_and_stays_in_range():
     collector = CpuCollector()
     first = {s.metric for s in collector.collect()}
     assert "infracast_node_cpu_utilization_ratio" not in first
-    sum(i * i for i in range(200_000))  # burn a little CPU between samples
+    # /proc/stat counts in ticks (10 ms): wait until at least one has passed.
+    before, deadline = sum(psutil.cpu_times()), time.monotonic() + 5
+    while sum(psutil.cpu_times()) == before and time.monotonic() < deadline:
+        sum(i * i for i in range(50_000))
     second = [s for s in collector.collect() if s.metric == "infracast_node_cpu_utilization_ratio"]
     assert len(second) == 1 and 0.0 <= second[0].value <= 1.0
 
