@@ -6,8 +6,9 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from grpc import aio
@@ -46,75 +47,112 @@ class IngestLimits:
 class DecodedBatch:
     writes: list[SeriesWrite]
     gaps: int  # NaN samples skipped
-    new_keys: dict[bytes, SeriesKey]  # series this agent had not sent before, validated
+    new_keys: list[SeriesKey]  # series the store did not hold, validated
 
 
 def decode_batch(batch: ingest_pb2.Batch, node: str, limits: IngestLimits = IngestLimits(),
-                 now_ms: int | None = None, known: Mapping[bytes, SeriesKey] | None = None) -> DecodedBatch:
+                 now_ms: int | None = None,
+                 held: Callable[[SeriesKey], bool] = lambda key: False) -> DecodedBatch:
     """Validate a batch and turn it into store writes; NaN samples are gaps and are skipped.
 
-    `known` maps the canonical bytes of keys this node's agents sent before to their SeriesKey:
-    those skip validation and key building, and share one key object (and its interned
-    strings) across batches. Raises InvalidArgument naming the offending series, the
-    limit and its value, so nothing of a bad batch is stored.
+    A series the store already `held` was validated when it arrived first: only its node
+    label is checked again. Samples are checked for the whole batch at once (a batch is
+    mostly series of one sample each, and numpy's cost is per call). Raises
+    InvalidArgument naming the offending series, the limit and its value, so nothing of
+    a bad batch is stored.
     """
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    known = known if known is not None else {}
-    writes: list[SeriesWrite] = []
-    new_keys: dict[bytes, SeriesKey] = {}
-    gaps = 0
+    keys: list[SeriesKey] = []
+    new_keys: list[SeriesKey] = []
+    times: list[int] = []
+    values: list[float] = []
+    ends: list[int] = []
     for position, samples in enumerate(batch.series):
-        raw_key = samples.key.SerializeToString(deterministic=True)
-        key = known.get(raw_key) or new_keys.get(raw_key)
-        where = f"batch {batch.sequence}, series {position} ({samples.key.metric or 'no metric name'})"
-        if key is None:
-            key = new_keys[raw_key] = _validated_key(samples.key, node, where, limits)
+        where = partial(_where, batch.sequence, position, samples.key)  # formatted only for errors
+        key = _key_of(samples.key, node, where)
+        if not held(key):
+            key = _validated_key(key, samples.key, where, limits)
+            new_keys.append(key)
         if len(samples.timestamps_ms) != len(samples.values):
             raise InvalidArgument(
-                f"{where}: {len(samples.timestamps_ms)} timestamps but {len(samples.values)} values"
+                f"{where()}: {len(samples.timestamps_ms)} timestamps but {len(samples.values)} values"
             )
-        timestamps = np.asarray(samples.timestamps_ms, dtype=np.int64)
-        values = np.asarray(samples.values, dtype=np.float64)
-        if len(timestamps) and timestamps.min() <= 0:
-            raise InvalidArgument(f"{where}: timestamps must be positive milliseconds since the epoch")
-        if len(timestamps) and timestamps.max() > now_ms + limits.max_future_skew_ms:
-            raise InvalidArgument(
-                f"{where}: a timestamp is {(timestamps.max() - now_ms) / 1000:.0f}s in the future; "
-                f"at most {limits.max_future_skew_ms / 1000:.0f}s is allowed (check the node's clock)")
-        if len(timestamps) and timestamps.min() < now_ms - limits.retention_ms:
-            raise InvalidArgument(
-                f"{where}: a timestamp is older than the retention of "
-                f"{limits.retention_ms / 86_400_000:g} days")
-        if np.isinf(values).any():
-            raise InvalidArgument(f"{where}: values must be finite (NaN marks a gap; ±Inf is refused)")
-        missing = np.isnan(values)
-        if missing.any():
-            gaps += int(missing.sum())
-            timestamps, values = timestamps[~missing], values[~missing]
-        writes.append(SeriesWrite(key, timestamps, values))
+        keys.append(key)
+        times.extend(samples.timestamps_ms)
+        values.extend(samples.values)
+        ends.append(len(times))
+    all_times = np.array(times, dtype=np.int64)
+    all_values = np.array(values, dtype=np.float64)
+    bad = (all_times <= 0) | (all_times > now_ms + limits.max_future_skew_ms) \
+        | (all_times < now_ms - limits.retention_ms) | np.isinf(all_values)
+    if bad.any():
+        position = int(np.searchsorted(ends, int(np.argmax(bad)), side="right"))
+        start = ends[position - 1] if position else 0
+        _refuse_samples(partial(_where, batch.sequence, position, batch.series[position].key),
+                        all_times[start : ends[position]], all_values[start : ends[position]],
+                        now_ms, limits)
+    missing = np.isnan(all_values)
+    gaps = int(missing.sum())
+    writes: list[SeriesWrite] = []
+    start = 0
+    for key, end in zip(keys, ends, strict=True):
+        timestamps, series_values = all_times[start:end], all_values[start:end]
+        if gaps and missing[start:end].any():
+            present = ~missing[start:end]
+            timestamps, series_values = timestamps[present], series_values[present]
+        writes.append(SeriesWrite(key, timestamps, series_values))
+        start = end
     return DecodedBatch(writes, gaps, new_keys)
 
 
-def _validated_key(key: series_pb2.SeriesKey, node: str, where: str, limits: IngestLimits) -> SeriesKey:
-    """The store key of a series an agent sends for the first time, with the node label set."""
-    if not METRIC_NAME.match(key.metric):
-        raise InvalidArgument(f"{where}: metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*")
-    if len(key.labels) > limits.max_labels:
-        raise InvalidArgument(f"{where}: {len(key.labels)} labels; at most {limits.max_labels} are allowed")
-    for name, value in key.labels.items():
-        if not LABEL_NAME.match(name) or name.startswith("__"):
-            raise InvalidArgument(f"{where}: label name {name!r} is not allowed")
-        if len(value) > limits.max_label_length:
-            raise InvalidArgument(f"{where}: label {name} is {len(value)} characters long; "
-                                  f"at most {limits.max_label_length} are allowed")
-    labels = dict(key.labels)
-    if labels.get(NODE_LABEL, node) != node:
+def _refuse_samples(where: Callable[[], str], timestamps: np.ndarray, values: np.ndarray,
+                    now_ms: int, limits: IngestLimits) -> None:
+    """Raise for the first rule the samples of one series break, saying which and its limit."""
+    if timestamps.min() <= 0:
+        raise InvalidArgument(f"{where()}: timestamps must be positive milliseconds since the epoch")
+    if timestamps.max() > now_ms + limits.max_future_skew_ms:
         raise InvalidArgument(
-            f"{where}: node label {labels[NODE_LABEL]!r} differs from this stream's node "
+            f"{where()}: a timestamp is {(timestamps.max() - now_ms) / 1000:.0f}s in the future; "
+            f"at most {limits.max_future_skew_ms / 1000:.0f}s is allowed (check the node's clock)")
+    if timestamps.min() < now_ms - limits.retention_ms:
+        raise InvalidArgument(
+            f"{where()}: a timestamp is older than the retention of "
+            f"{limits.retention_ms / 86_400_000:g} days")
+    if np.isinf(values).any():
+        raise InvalidArgument(f"{where()}: values must be finite (NaN marks a gap; ±Inf is refused)")
+    raise AssertionError("a sample was refused but breaks no rule")
+
+
+def _where(sequence: int, position: int, key: series_pb2.SeriesKey) -> str:
+    return f"batch {sequence}, series {position} ({key.metric or 'no metric name'})"
+
+
+def _key_of(key: series_pb2.SeriesKey, node: str, where: Callable[[], str]) -> SeriesKey:
+    """The store key of a series as sent, with the stream's node as its node label."""
+    labels = dict(key.labels)
+    if labels.setdefault(NODE_LABEL, node) != node:
+        raise InvalidArgument(
+            f"{where()}: node label {labels[NODE_LABEL]!r} differs from this stream's node "
             f"{node!r}; an agent writes only its own node's series"
         )
-    labels[NODE_LABEL] = node
-    return SeriesKey.interned(key.metric, labels)
+    return SeriesKey.of(key.metric, labels)
+
+
+def _validated_key(key: SeriesKey, sent: series_pb2.SeriesKey, where: Callable[[], str],
+                   limits: IngestLimits) -> SeriesKey:
+    """The key of a series the store does not hold yet, checked, with interned strings."""
+    if not METRIC_NAME.match(key.metric):
+        raise InvalidArgument(f"{where()}: metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*")
+    if len(sent.labels) > limits.max_labels:
+        raise InvalidArgument(
+            f"{where()}: {len(sent.labels)} labels; at most {limits.max_labels} are allowed")
+    for name, value in sent.labels.items():
+        if not LABEL_NAME.match(name) or name.startswith("__"):
+            raise InvalidArgument(f"{where()}: label name {name!r} is not allowed")
+        if len(value) > limits.max_label_length:
+            raise InvalidArgument(f"{where()}: label {name} is {len(value)} characters long; "
+                                  f"at most {limits.max_label_length} are allowed")
+    return SeriesKey.interned(key.metric, key.label_map)
 
 
 class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
@@ -124,10 +162,6 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self._nodes = nodes or NodeRegistry()
         self._limits = limits
         self.stats = stats or ServerStats()
-        # Per node with a stream open: the canonical bytes of each series key sent -> the
-        # validated key (valid for that node only); released with the node's last stream, so
-        # departed nodes cost nothing.
-        self._keys_by_node: dict[str, dict[bytes, SeriesKey]] = {}
         self._draining = asyncio.Event()
 
     def drain(self) -> None:
@@ -171,14 +205,12 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             async for response in self._serve_batches(requests, hello.node):
                 yield response
         finally:
-            if not self._nodes.disconnected(hello.node):
-                self._keys_by_node.pop(hello.node, None)
+            self._nodes.disconnected(hello.node)
 
     async def _serve_batches(
         self, requests: AsyncIterator[ingest_pb2.PushRequest], node: str
     ) -> AsyncIterator[ingest_pb2.PushResponse]:
         highest = 0
-        known = self._keys_by_node.setdefault(node, {})
         while True:
             request = await self._next_unless_draining(requests)
             if request is None:
@@ -188,42 +220,40 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             # Per stream, not per agent: an agent that restarts may number batches from 1
             # again, and acking its old high-water mark would drop batches never stored.
             highest = max(highest, request.batch.sequence)
-            ack = await self._store_batch(request.batch, node, known)
+            ack = await self._store_batch(request.batch, node)
             # The batch and its decoded arrays go now, not when the next batch arrives: a
             # thousand idle streams would otherwise each hold their last batch.
             del request
             ack.highest_sequence = highest
             yield ingest_pb2.PushResponse(ack=ack)
 
-    async def _store_batch(self, batch: ingest_pb2.Batch, node: str,
-                           known: dict[bytes, SeriesKey]) -> ingest_pb2.Ack:
+    async def _store_batch(self, batch: ingest_pb2.Batch, node: str) -> ingest_pb2.Ack:
         # Decoding runs on a worker thread so that health checks and queries keep being
         # answered between batches (the event loop is otherwise busy with every one).
-        decoded = await asyncio.to_thread(decode_batch, batch, node, self._limits, None, known)
-        self._admit(node, known, decoded.new_keys)
+        decoded = await asyncio.to_thread(decode_batch, batch, node, self._limits, None,
+                                          self._store.has_series)
+        self._admit(node, decoded.new_keys)
         result = await self._store.append(decoded.writes)
         self.stats.batches_stored += 1
         self.stats.samples_stored += result.stored
         self.stats.samples_skipped += result.skipped + decoded.gaps
         return ingest_pb2.Ack(samples_stored=result.stored, samples_skipped=result.skipped + decoded.gaps)
 
-    def _admit(self, node: str, known: dict[bytes, SeriesKey], new_keys: dict[bytes, SeriesKey]) -> None:
+    def _admit(self, node: str, new_keys: list[SeriesKey]) -> None:
         """Refuse a batch that would create more series than allowed, for the agent's node or
-        in all; else remember its new series as the agent's."""
-        if not new_keys:
+        in all."""
+        unseen = {key for key in new_keys if not self._store.has_series(key)}  # a batch in between
+        if not unseen:
             return
-        unseen = [key for key in new_keys.values() if not self._store.has_series(key)]
-        if unseen:
-            held = self._store.node_series_count(node)
-            if held + len(unseen) > self._limits.max_series_per_agent:
-                raise ResourceExhausted(
-                    f"node {node} would have {held + len(unseen)} series; at most "
-                    f"{self._limits.max_series_per_agent} per agent are allowed")
-            if self._store.series_count + len(unseen) > self._limits.max_series:
-                raise ResourceExhausted(
-                    f"the server holds {self._store.series_count} series; at most "
-                    f"{self._limits.max_series} are allowed")
-        known.update(new_keys)
+        held = self._store.node_series_count(node)
+        if held + len(unseen) > self._limits.max_series_per_agent:
+            raise ResourceExhausted(
+                f"node {node} would have {held + len(unseen)} series; at most "
+                f"{self._limits.max_series_per_agent} per agent are allowed")
+        if self._store.series_count + len(unseen) > self._limits.max_series:
+            raise ResourceExhausted(
+                f"the server holds {self._store.series_count} series; at most "
+                f"{self._limits.max_series} are allowed")
 
     async def _next_unless_draining(self, requests) -> ingest_pb2.PushRequest | None:
         """The next request; None when the agent closed the stream; Unavailable on drain."""
