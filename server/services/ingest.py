@@ -201,11 +201,13 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         log.info("agent %s (node %s, version %s) connected", agent, hello.node, hello.agent_version)
         self._nodes.connected(hello.node, hello.agent_version, dict(hello.labels),
                               hello.allocatable_cpu_cores, hello.allocatable_memory_bytes)
+        node = hello.node
+        del hello  # its message would stay alive as long as the stream
         try:
-            async for response in self._serve_batches(requests, hello.node):
+            async for response in self._serve_batches(requests, node):
                 yield response
         finally:
-            self._nodes.disconnected(hello.node)
+            self._nodes.disconnected(node)
 
     async def _serve_batches(
         self, requests: AsyncIterator[ingest_pb2.PushRequest], node: str

@@ -23,7 +23,7 @@ def _server_held_batches(ours: list[ingest_pb2.PushRequest]) -> list[ingest_pb2.
             if type(o) is ingest_pb2.PushRequest and id(o) not in sent and o.WhichOneof("message") == "batch"]
 
 
-def test_a_waiting_stream_holds_no_batch_after_its_ack(server):
+def test_a_waiting_stream_holds_no_message_after_its_ack(server):
     now_ms = int(time.time() * 1000)
     ours = [ingest_pb2.PushRequest(hello=ingest_pb2.Hello(node="quiet", agent_id="quiet"))]
     ours += [ingest_pb2.PushRequest(batch=ingest_pb2.Batch(sequence=sequence, series=[
@@ -45,5 +45,6 @@ def test_a_waiting_stream_holds_no_batch_after_its_ack(server):
         assert all(ack.samples_stored == 100 for ack in acks)
         # The stream is open and idle now, as an agent's is between two samples.
         assert _server_held_batches(ours) == []
+        assert not [o for o in gc.get_objects() if type(o) is ingest_pb2.Hello and o.node == "quiet"]
         outgoing.put(None)
         assert list(responses) == []
