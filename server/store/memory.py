@@ -5,7 +5,7 @@ Memory per series is bounded: at most `max_raw_samples` raw samples (16 bytes ea
 plus one aggregate per bucket of the downsampled window (20 bytes each). With the
 defaults (6 h raw at 10 s = 2,160 samples; 14 days of 5-minute buckets = 4,032) that
 is about 35 KB + 81 KB = 115 KB per series of arrays (bench/store_memory.py measures
-the whole, objects and spare capacity included: 147 KiB).
+the whole, objects and spare capacity included: 123 KiB).
 
 Appends are idempotent on (series, timestamp): a sample whose timestamp is already
 held raw is skipped, so a batch resent after a reconnect stores once. Samples older
