@@ -64,7 +64,7 @@ def main() -> None:
 
     buckets = retention_ms // BUCKET_MS
     raw_samples = min(raw_ms // interval_ms, limits.max_raw_samples)
-    bound = raw_samples * 16 + buckets * 20  # int64 + float64 raw; int64 + float64 + int32 per bucket
+    bound = raw_samples * 16 + buckets * 12  # int64 + float64 raw; float64 sum + int32 count per bucket
     summary = store.summary(keys[0])
     print(f"{args.series} series; raw window {args.raw_window} at {args.interval} "
           f"({raw_samples} samples), retention {args.retention} ({buckets} buckets); "

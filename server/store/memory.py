@@ -2,10 +2,10 @@
 aggregates (sum and count, for means) for a longer one, in numpy arrays.
 
 Memory per series is bounded: at most `max_raw_samples` raw samples (16 bytes each)
-plus one aggregate per bucket of the downsampled window (20 bytes each). With the
+plus one aggregate per bucket of the downsampled window (12 bytes each). With the
 defaults (6 h raw at 10 s = 2,160 samples; 14 days of 5-minute buckets = 4,032) that
-is about 35 KB + 81 KB = 115 KB per series of arrays (bench/store_memory.py measures
-the whole, objects and spare capacity included: 123 KiB).
+is about 35 KB + 48 KB = 83 KB per series of arrays (bench/store_memory.py measures
+the whole, objects and spare capacity included: 91 KiB).
 
 Appends are idempotent on (series, timestamp): a sample whose timestamp is already
 held raw is skipped, so a batch resent after a reconnect stores once. Samples older
@@ -27,55 +27,84 @@ BUCKET_MS = 300_000
 HOUR_MS = 3_600_000
 
 
-_NO_INTS = np.empty(0, dtype=np.int64)
 _NO_FLOATS = np.empty(0)
 _NO_COUNTS = np.empty(0, dtype=np.int32)
-_NO_INTS.flags.writeable = False
 _NO_COUNTS.flags.writeable = False
 _NO_FLOATS.flags.writeable = False
 
 
 class _Aggregates:
-    """Per 5-minute bucket: start time, sum and count of the samples folded in (20 bytes).
+    """Sum and count of the samples folded into each 5-minute bucket (12 bytes a bucket).
 
-    Forecasts read the means; the durable log keeps each bucket's maximum too, for the
-    questions that need peaks, so memory does not.
+    Buckets are consecutive from `first_ms` on, so their start times are not stored; a
+    bucket no sample fell into has a count of 0 (a node that was away). Forecasts read
+    the means; the durable log keeps each bucket's maximum too, for the questions that
+    need peaks, so memory does not.
     """
 
-    __slots__ = ("buckets", "counts", "sums")
+    __slots__ = ("counts", "first_ms", "sums")
 
     def __init__(self) -> None:
         # Empty (shared, read-only) until the first fold replaces them. Series that have
         # not aged out yet share one empty _Aggregates instead (_NO_AGGREGATES below).
-        self.buckets = _NO_INTS
+        self.first_ms = 0
         self.sums = _NO_FLOATS
         self.counts = _NO_COUNTS
 
-    def fold(self, timestamps: np.ndarray, values: np.ndarray) -> None:
-        """Add sorted samples; they are never older than what was folded before, except
-        within the last bucket, which they extend."""
-        buckets = timestamps - timestamps % BUCKET_MS
-        starts, first = np.unique(buckets, return_index=True)
-        sums = np.add.reduceat(values, first)
-        counts = np.diff(np.append(first, len(values))).astype(np.int32)
-        if len(self.buckets) and starts[0] == self.buckets[-1]:
-            self.sums[-1] += sums[0]
-            self.counts[-1] += counts[0]
-            starts, sums, counts = starts[1:], sums[1:], counts[1:]
-        keep_new = starts > (self.buckets[-1] if len(self.buckets) else -1)
-        self.buckets = np.concatenate([self.buckets, starts[keep_new]])
-        self.sums = np.concatenate([self.sums, sums[keep_new]])
-        self.counts = np.concatenate([self.counts, counts[keep_new]])
-
-    def trim(self, oldest_ms: int) -> None:
-        start = int(np.searchsorted(self.buckets, oldest_ms - BUCKET_MS + 1))
-        if start:
-            self.buckets, self.sums = self.buckets[start:], self.sums[start:]
-            self.counts = self.counts[start:]
+    @classmethod
+    def of(cls, starts: np.ndarray, sums: np.ndarray, counts: np.ndarray) -> _Aggregates:
+        """From buckets listed by start time (sorted, as the durable log returns them)."""
+        aggregates = cls()
+        if len(starts):
+            aggregates.first_ms = int(starts[0])
+            index = (starts - starts[0]) // BUCKET_MS
+            aggregates.sums = np.zeros(int(index[-1]) + 1)
+            aggregates.counts = np.zeros(int(index[-1]) + 1, dtype=np.int32)
+            aggregates.sums[index] = sums
+            aggregates.counts[index] = counts
+        return aggregates
 
     @property
     def size(self) -> int:
-        return len(self.buckets)
+        return len(self.counts)
+
+    @property
+    def last_start_ms(self) -> int:
+        return self.first_ms + (len(self.counts) - 1) * BUCKET_MS
+
+    def fold(self, timestamps: np.ndarray, values: np.ndarray) -> None:
+        """Add sorted samples; they are never older than what was folded before, except
+        within the last bucket, which they extend (anything older is dropped)."""
+        if not self.size:
+            self.first_ms = int(timestamps[0] - timestamps[0] % BUCKET_MS)
+        index = (timestamps - self.first_ms) // BUCKET_MS
+        keep = index >= self.size - 1
+        index, values = index[keep], values[keep]
+        if not len(index):
+            return
+        grown = int(index[-1]) + 1 - self.size
+        if grown > 0:
+            self.sums = np.concatenate([self.sums, np.zeros(grown)])
+            self.counts = np.concatenate([self.counts, np.zeros(grown, dtype=np.int32)])
+        self.sums += np.bincount(index, weights=values, minlength=self.size)
+        self.counts += np.bincount(index, minlength=self.size).astype(np.int32)
+
+    def trim(self, oldest_ms: int) -> None:
+        """Drop the buckets that end before oldest_ms, and empty ones left in front."""
+        if not self.size:
+            return
+        start = max(0, -(-(oldest_ms - BUCKET_MS + 1 - self.first_ms) // BUCKET_MS))
+        nonempty = np.flatnonzero(self.counts[start:])
+        start = start + int(nonempty[0]) if len(nonempty) else self.size
+        if start:
+            self.sums, self.counts = self.sums[start:], self.counts[start:]
+            self.first_ms += start * BUCKET_MS
+
+    def means(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean of each bucket that holds samples, stamped at the bucket's middle."""
+        held = np.flatnonzero(self.counts)
+        return (self.first_ms + held * BUCKET_MS + BUCKET_MS // 2,
+                self.sums[held] / self.counts[held])
 
 
 _NO_AGGREGATES = _Aggregates()
@@ -109,7 +138,7 @@ class _SeriesBuffer:
     def append(self, timestamps: np.ndarray, values: np.ndarray, limits: MemoryLimits) -> tuple[int, int]:
         """Merge samples in; return (stored, skipped)."""
         if len(timestamps) == 1 and (self.size == 0 or timestamps[0] > self.timestamps[self.size - 1]) \
-                and (not self.aggregates.size or timestamps[0] >= self.aggregates.buckets[-1] + BUCKET_MS):
+                and (not self.aggregates.size or timestamps[0] >= self.aggregates.last_start_ms + BUCKET_MS):
             # The common case, one new sample per series per scrape: no sorting or merging.
             self._extend(timestamps, values)
             if self.size > limits.max_raw_samples or \
@@ -127,7 +156,7 @@ class _SeriesBuffer:
             first &= ~np.isin(timestamps, current_ts)
         if self.aggregates.size:
             # Samples older than the raw window were already folded into aggregates.
-            first &= timestamps >= self.aggregates.buckets[-1] + BUCKET_MS
+            first &= timestamps >= self.aggregates.last_start_ms + BUCKET_MS
         new_ts, new_values = timestamps[first], values[first]
         stored = len(new_ts)
         skipped = len(timestamps) - stored
@@ -182,9 +211,7 @@ class _SeriesBuffer:
 
     def window(self) -> tuple[np.ndarray, np.ndarray]:
         """Aggregated means (stamped at their bucket's middle) followed by raw samples."""
-        agg = self.aggregates
-        means_ts = agg.buckets + BUCKET_MS // 2
-        means = agg.sums / agg.counts
+        means_ts, means = self.aggregates.means()
         return (np.concatenate([means_ts, self.timestamps[: self.size]]),
                 np.concatenate([means, self.values[: self.size]]))
 
@@ -235,9 +262,8 @@ class MemoryStore:
         """Load one series from the durable log at start-up (aggregates, then raw samples)."""
         with self._lock:
             buffer = _SeriesBuffer()
-            aggregates = buffer.aggregates = _Aggregates()
-            aggregates.buckets, aggregates.sums = bucket_starts, bucket_sums
-            aggregates.counts = bucket_counts.astype(np.int32)
+            if len(bucket_starts):
+                buffer.aggregates = _Aggregates.of(bucket_starts, bucket_sums, bucket_counts)
             self._series[key] = buffer
             self._index(key)
             if len(timestamps_ms):
@@ -258,7 +284,7 @@ class MemoryStore:
             if len(timestamps) == 0:
                 return None
             aggregates = buffer.aggregates
-            first = int(aggregates.buckets[0]) if aggregates.size else int(timestamps[0])
+            first = aggregates.first_ms if aggregates.size else int(timestamps[0])
             return SeriesSummary(
                 key=key,
                 sample_count=buffer.size + int(aggregates.counts.sum()),

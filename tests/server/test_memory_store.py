@@ -49,7 +49,7 @@ def test_old_samples_are_folded_into_five_minute_means():
     buffer = store._series[KEY]
     assert buffer.timestamps[: buffer.size].min() >= 30 * 60_000 - 600_000 - BUCKET_MS
     aggregates = buffer.aggregates
-    assert aggregates.buckets[0] == 0 and aggregates.counts[0] == 4  # minutes 1-4
+    assert aggregates.first_ms == 0 and aggregates.counts[0] == 4  # minutes 1-4
     assert aggregates.sums[0] / aggregates.counts[0] == 2.5
     window = store.window(KEY)
     assert (np.diff(window.timestamps_ms) > 0).all()
@@ -64,7 +64,7 @@ def test_aggregates_beyond_the_retention_are_dropped_and_raw_samples_are_capped(
     write(store, [60_000 * i for i in range(1, 121)], [1.0] * 120)
     buffer = store._series[KEY]
     assert buffer.size <= 5
-    assert buffer.aggregates.buckets[0] >= 120 * 60_000 - 1_800_000 - BUCKET_MS
+    assert buffer.aggregates.first_ms >= 120 * 60_000 - 1_800_000 - BUCKET_MS
 
 
 def test_growth_keeps_every_sample():
@@ -86,3 +86,30 @@ def test_select_and_summary():
     summary = store.summary(KEY)
     assert (summary.first_timestamp_ms, summary.last_timestamp_ms, summary.last_value) == (1000, 2000, 0.7)
     assert store.window(SeriesKey.of("missing")) is None
+
+
+def test_buckets_a_node_was_away_for_hold_no_mean_and_leave_with_the_retention():
+    store = MemoryStore(MemoryLimits(raw_window_ms=600_000, downsampled_window_ms=7_200_000))
+    minutes = [*range(1, 16), *range(46, 91)]  # away from minute 16 to 45
+    write(store, [60_000 * m for m in minutes], [float(m) for m in minutes])
+    window = store.window(KEY)
+    means = window.timestamps_ms[window.timestamps_ms < 80 * 60_000 - 600_000 - BUCKET_MS]
+    # 5-minute means of minutes 1-4 (bucket 0), 5-9, 10-14, 15, then 46-49, ...: none for the gap.
+    assert means.tolist()[:5] == [150_000, 450_000, 750_000, 900_000 + 150_000, 2_700_000 + 150_000]
+    assert window.values[:4].tolist() == [2.5, 7.0, 12.0, 15.0]
+    assert store.summary(KEY).sample_count == len(minutes)
+    # Two hours later, only buckets after the gap are left, the first of them holding samples.
+    write(store, [60_000 * m for m in range(91, 190)], [1.0] * 99)
+    aggregates = store._series[KEY].aggregates
+    assert aggregates.counts[0] > 0 and aggregates.first_ms >= 189 * 60_000 - 7_200_000 - BUCKET_MS
+
+
+def test_aggregates_restored_from_the_log_read_as_they_were_written():
+    store = MemoryStore(MemoryLimits(raw_window_ms=600_000, downsampled_window_ms=7_200_000))
+    starts = np.array([0, 300_000, 2_700_000], dtype=np.int64)  # a gap between the 2nd and 3rd
+    store.restore(KEY, starts, np.array([10.0, 20.0, 30.0]), np.array([2, 4, 5]),
+                  np.array([3_000_000], dtype=np.int64), np.array([7.0]))
+    window = store.window(KEY)
+    assert window.timestamps_ms.tolist() == [150_000, 450_000, 2_850_000, 3_000_000]
+    assert window.values.tolist() == [5.0, 5.0, 6.0, 7.0]
+    assert store.summary(KEY).sample_count == 12 and store.summary(KEY).first_timestamp_ms == 0
