@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,8 +19,10 @@ import pytest
 import yaml
 
 from infracast.agent import config as agent_config
+from infracast.clients.client import InfracastClient
 from infracast.clients.settings import load
 from infracast.server import config as server_config
+from tests.conftest import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 KUSTOMIZE_DIR = ROOT / "deploy" / "kubernetes"
@@ -201,3 +204,33 @@ def test_systemd_units_verify_and_are_hardened(unit, tmp_path):
     security = subprocess.run([analyze, "security", "--offline=yes", f"--root={root}", "--threshold=25",
                                unit], capture_output=True, text=True, timeout=120)
     assert security.returncode == 0, security.stdout[-2000:] + security.stderr
+
+
+WITHOUT_NUMBA = """
+import sys
+
+class Unavailable:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("numba", "llvmlite"):
+            raise ImportError(f"{name} is not in the agent image")
+
+sys.meta_path.insert(0, Unavailable())
+from infracast.agent.main import main
+main(sys.argv[1:])
+"""
+
+
+def test_the_agent_runs_without_numba_as_its_image_has_it(server_process):
+    dockerfile = (ROOT / "Dockerfile.agent").read_text()
+    assert "pip uninstall --yes numba llvmlite" in dockerfile
+    agent = subprocess.Popen(
+        [sys.executable, "-c", WITHOUT_NUMBA, "--server", server_process.address, "--node", "slim",
+         "--interval", "200ms"], stderr=subprocess.PIPE, text=True)
+    try:
+        with InfracastClient(server_process.address, timeout_s=30) as client:
+            wait_until(lambda: client.list_series('node_load1{node="slim"}')[0], timeout_s=60,
+                       message="the agent's first samples")
+    finally:
+        agent.send_signal(signal.SIGINT)
+        assert agent.wait(30) == 0, agent.stderr.read()
+        agent.stderr.close()
