@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from itertools import chain
 
 import numpy as np
 
@@ -233,8 +234,10 @@ class MemoryStore:
 
     def __init__(self, limits: MemoryLimits | None = None) -> None:
         self.limits = limits or MemoryLimits()
-        self._series: dict[SeriesKey, _SeriesBuffer] = {}
-        self._by_metric: dict[str, set[SeriesKey]] = {}
+        # Series by metric name, then by key: selectors name their metric, and one map per
+        # metric serves both lookups without a second index of every key.
+        self._by_metric: dict[str, dict[SeriesKey, _SeriesBuffer]] = {}
+        self._count = 0
         self._by_node: dict[str, int] = {}  # series count per node label (for per-agent caps)
         # Forecasts read from executor threads while ingest appends on the event loop.
         self._lock = threading.Lock()
@@ -248,10 +251,9 @@ class MemoryStore:
             for write in writes:
                 if len(write.timestamps_ms) == 0:
                     continue
-                buffer = self._series.get(write.key)
+                buffer = self._buffer(write.key)
                 if buffer is None:
-                    buffer = self._series[write.key] = _SeriesBuffer()
-                    self._index(write.key)
+                    buffer = self._add(write.key, _SeriesBuffer())
                 added, dropped = buffer.append(write.timestamps_ms, write.values, self.limits)
                 stored += added
                 skipped += dropped
@@ -264,20 +266,20 @@ class MemoryStore:
             buffer = _SeriesBuffer()
             if len(bucket_starts):
                 buffer.aggregates = _Aggregates.of(bucket_starts, bucket_sums, bucket_counts)
-            self._series[key] = buffer
-            self._index(key)
+            self._add(key, buffer)
             if len(timestamps_ms):
                 buffer.append(timestamps_ms, values, self.limits)
 
     def select(self, selector: Selector) -> list[SeriesKey]:
         with self._lock:
             metric = selector.metric
-            candidates = self._by_metric.get(metric, set()) if metric else self._series.keys()
+            candidates = (self._by_metric.get(metric, {}).keys() if metric
+                          else chain.from_iterable(self._by_metric.values()))
             return sorted(key for key in candidates if selector.matches(key))
 
     def summary(self, key: SeriesKey) -> SeriesSummary | None:
         with self._lock:
-            buffer = self._series.get(key)
+            buffer = self._buffer(key)
             if buffer is None:
                 return None
             timestamps, values = buffer.window()
@@ -295,27 +297,33 @@ class MemoryStore:
 
     def window(self, key: SeriesKey) -> Window | None:
         with self._lock:
-            buffer = self._series.get(key)
+            buffer = self._buffer(key)
             if buffer is None:
                 return None
             timestamps, values = buffer.window()
             return Window(key, timestamps, values) if len(timestamps) else None
 
-    def _index(self, key: SeriesKey) -> None:
-        self._by_metric.setdefault(key.metric, set()).add(key)
+    def _buffer(self, key: SeriesKey) -> _SeriesBuffer | None:
+        series = self._by_metric.get(key.metric)
+        return series.get(key) if series else None
+
+    def _add(self, key: SeriesKey, buffer: _SeriesBuffer) -> _SeriesBuffer:
+        self._by_metric.setdefault(key.metric, {})[key] = buffer
+        self._count += 1
         node = key.node
         if node is not None:
             self._by_node[node] = self._by_node.get(node, 0) + 1
+        return buffer
 
     def has_series(self, key: SeriesKey) -> bool:
-        return key in self._series
+        return key in self._by_metric.get(key.metric, ())
 
     def node_series_count(self, node: str) -> int:
         return self._by_node.get(node, 0)
 
     @property
     def series_count(self) -> int:
-        return len(self._series)
+        return self._count
 
     async def close(self) -> None:
         return None

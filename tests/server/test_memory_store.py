@@ -46,7 +46,7 @@ def test_old_samples_are_folded_into_five_minute_means():
     store = MemoryStore(MemoryLimits(raw_window_ms=600_000, downsampled_window_ms=3_600_000))
     # One sample a minute for 30 minutes: value = minute index.
     write(store, [60_000 * i for i in range(1, 31)], [float(i) for i in range(1, 31)])
-    buffer = store._series[KEY]
+    buffer = store._buffer(KEY)
     assert buffer.timestamps[: buffer.size].min() >= 30 * 60_000 - 600_000 - BUCKET_MS
     aggregates = buffer.aggregates
     assert aggregates.first_ms == 0 and aggregates.counts[0] == 4  # minutes 1-4
@@ -62,7 +62,7 @@ def test_aggregates_beyond_the_retention_are_dropped_and_raw_samples_are_capped(
     store = MemoryStore(MemoryLimits(raw_window_ms=600_000, downsampled_window_ms=1_800_000,
                                      max_raw_samples=5))
     write(store, [60_000 * i for i in range(1, 121)], [1.0] * 120)
-    buffer = store._series[KEY]
+    buffer = store._buffer(KEY)
     assert buffer.size <= 5
     assert buffer.aggregates.first_ms >= 120 * 60_000 - 1_800_000 - BUCKET_MS
 
@@ -100,7 +100,7 @@ def test_buckets_a_node_was_away_for_hold_no_mean_and_leave_with_the_retention()
     assert store.summary(KEY).sample_count == len(minutes)
     # Two hours later, only buckets after the gap are left, the first of them holding samples.
     write(store, [60_000 * m for m in range(91, 190)], [1.0] * 99)
-    aggregates = store._series[KEY].aggregates
+    aggregates = store._buffer(KEY).aggregates
     assert aggregates.counts[0] > 0 and aggregates.first_ms >= 189 * 60_000 - 7_200_000 - BUCKET_MS
 
 
