@@ -130,7 +130,8 @@ def main() -> None:
         process.wait(60)
     print(f"{args.agents} agent streams x {args.series} series every {args.interval:g}s, "
           f"{args.seconds:g}s measured; {result[0] if result else 0:,} samples acknowledged")
-    print(f"server peak RSS: {peak['VmRSS'] / 2**20:.0f} MiB (target < 300), of which anonymous "
+    print(f"server peak RSS: {peak['VmRSS'] / 2**20:.0f} MiB = {peak['VmRSS'] / 1e6:.0f} MB "
+          f"(target < 300 MB), of which anonymous "
           f"{peak['RssAnon'] / 2**20:.0f} MiB and files {peak['RssFile'] / 2**20:.0f} MiB; "
           f"CPU: {busy:.2f} cores")
     for name, values, target in (("health", health_ms, 50), ("forecast", forecast_ms, None)):
