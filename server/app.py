@@ -35,6 +35,7 @@ from infracast.server.status import Component, State, StatusReport
 from infracast.server.store.embedded import EmbeddedStore
 from infracast.server.store.memory import MemoryLimits, MemoryStore
 from infracast.server.telemetry import Telemetry
+from infracast.server.token_review import TokenReviewer, kubernetes_review
 from infracast.server.write_streams import WriteStreamsAsGenerators
 from infracast.v1 import (
     forecast_pb2,
@@ -65,6 +66,7 @@ class App:
     executor: ThreadPoolExecutor
     stats: ServerStats
     health_server: aio.Server | None = None
+    auth: AuthInterceptor | None = None
     telemetry: Telemetry | None = None
     metrics_port: int | None = None
     nodes: NodeRegistry = field(default_factory=NodeRegistry)
@@ -115,6 +117,13 @@ class App:
     def _watch_cluster(self) -> None:
         connection = connect(self.config.kubernetes)
         self.cluster_how = connection.how
+        if self.config.agent_service_account and self.auth is not None:
+            if connection.api is None:
+                raise OSError(
+                    f"INFRACAST_AGENT_SERVICE_ACCOUNT needs the Kubernetes API, but {connection.how}")
+            self.auth.reviewer = TokenReviewer(kubernetes_review(connection.api.api_client),
+                                               self.config.agent_service_account)
+            log.info("agents authenticate with %s tokens (TokenReview)", self.config.agent_service_account)
         if connection.api is None:
             if self.config.kubernetes == "on":
                 raise OSError(f"INFRACAST_KUBERNETES=on but {connection.how}")
@@ -219,8 +228,10 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
     executor = ThreadPoolExecutor(config.forecast_workers, thread_name_prefix="forecast")
     telemetry = telemetry or Telemetry(version("infracast"), config.otlp_endpoint)
     interceptors: list[aio.ServerInterceptor] = [telemetry.server_interceptor()]
+    auth = None
     if config.tokens_file is not None:
-        interceptors.append(AuthInterceptor(TokenStore(config.tokens_file)))
+        auth = AuthInterceptor(TokenStore(config.tokens_file), bool(config.agent_service_account))
+        interceptors.append(auth)
     if config.rate_limit > 0:
         interceptors.append(RateLimitInterceptor(
             TokenBuckets(config.rate_limit, max(config.rate_limit_burst, 1.0))))
@@ -277,6 +288,7 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
             raise OSError(f"cannot listen on {config.health_listen}")
     app = App(config, server, port, store, readiness, ingest, predictor, executor, stats, nodes=nodes)
     app.health_server = health_server
+    app.auth = auth
     app.telemetry = telemetry
     durable = store if isinstance(store, EmbeddedStore) else None
     telemetry.observe(stats, predictor.cache, lambda: store.series_count,

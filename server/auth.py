@@ -12,6 +12,7 @@ Refusals are audit-logged with the method, the peer and the reason, never the to
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import hashlib
 import logging
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import grpc
 from grpc import aio
+
+from infracast.server.token_review import ReviewUnavailable, TokenReviewer
 
 audit = logging.getLogger("infracast.audit")
 
@@ -112,8 +115,13 @@ def _refusal(handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str
 
 
 class AuthInterceptor(aio.ServerInterceptor):
-    def __init__(self, tokens: TokenStore) -> None:
+    """`kubernetes_agents`: ingest tokens not in the file are agents' service-account tokens,
+    checked by `reviewer` (server/token_review.py) once the cluster connection sets it."""
+
+    def __init__(self, tokens: TokenStore, kubernetes_agents: bool = False) -> None:
         self._tokens = tokens
+        self._kubernetes_agents = kubernetes_agents
+        self.reviewer: TokenReviewer | None = None
 
     async def intercept_service(
         self,
@@ -129,8 +137,20 @@ class AuthInterceptor(aio.ServerInterceptor):
         header = metadata.get("authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         identity = self._tokens.lookup(token) if token else None
+        reason = "no bearer token" if not token else "unknown token"
+        if identity is None and token and needed == "ingest" and self._kubernetes_agents:
+            if self.reviewer is None:
+                return _refusal(handler, grpc.StatusCode.UNAVAILABLE,
+                                "the server is not connected to the Kubernetes API yet; retry")
+            try:
+                agent, reason = await asyncio.to_thread(self.reviewer.agent, token)
+            except ReviewUnavailable as error:
+                audit.error("cannot review a token for %s: %s", method, error)
+                return _refusal(handler, grpc.StatusCode.UNAVAILABLE,
+                                f"cannot verify the token with the Kubernetes API now ({error}); retry")
+            if agent is not None:
+                identity = Identity(agent.name, frozenset({"ingest"}), agent.node)
         if identity is None:
-            reason = "no bearer token" if not token else "unknown token"
             audit.warning("refused %s: %s", method, reason)
             return _refusal(handler, grpc.StatusCode.UNAUTHENTICATED,
                             f"{reason}: send 'authorization: Bearer <token>'")

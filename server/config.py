@@ -8,6 +8,7 @@ profiles combine. `infracast-server --print-config` shows the effective values.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -52,6 +53,17 @@ def _non_negative_float(text: str) -> float:
     if not value >= 0:
         raise ValueError(f"{text!r} must be zero or more")
     return value
+
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")  # a namespace's name
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")  # a service account's
+
+
+def _service_account(text: str) -> str:
+    namespace, slash, name = text.partition("/")
+    if text and not (slash and DNS_LABEL.match(namespace) and DNS_SUBDOMAIN.match(name)):
+        raise ValueError("expected NAMESPACE/NAME of a service account, e.g. infracast/infracast-agent")
+    return text
 
 
 def _optional_listen(text: str) -> str:
@@ -100,6 +112,9 @@ SETTINGS = (
     Setting("kubernetes", parse_kubernetes_mode, "auto",
             "list the cluster's nodes to tell which have no agent: auto (when a cluster is "
             "found), on (required), off"),
+    Setting("agent_service_account", _service_account, "",
+            "NAMESPACE/NAME: agents authenticate with that service account's projected tokens, "
+            "checked by Kubernetes TokenReview and bound to their pod's node (empty: off)"),
     Setting("allow_insecure", parse_bool, "false",
             "let the production profile run without TLS and authentication"),
 )
@@ -135,6 +150,7 @@ class ServerConfig:
     rate_limit_burst: float = 100.0
     otlp_endpoint: str = ""
     kubernetes: str = "auto"
+    agent_service_account: str = ""
     allow_insecure: bool = False
 
     @property
@@ -189,6 +205,12 @@ def check_profile(config: ServerConfig) -> None:
                                 f"{error.strerror}") from None
         except TokenFileError as error:
             raise SettingsError(str(error)) from None
+    if config.agent_service_account and config.tokens_file is None:
+        raise SettingsError("INFRACAST_AGENT_SERVICE_ACCOUNT needs INFRACAST_TOKENS_FILE too: query "
+                            "clients authenticate with its tokens")
+    if config.agent_service_account and config.kubernetes == "off":
+        raise SettingsError("INFRACAST_AGENT_SERVICE_ACCOUNT needs the Kubernetes API, but "
+                            "INFRACAST_KUBERNETES=off")
     missing = [what for what, present in (("TLS", config.tls), ("authentication", config.tokens_file))
                if not present]
     if config.profile == "production" and missing and not config.allow_insecure:

@@ -67,11 +67,35 @@ def status_object(code: int, reason: str, message: str, details: dict | None = N
     return body
 
 
+def token_review(request: dict, tokens: dict[str, tuple[str, str | None]]) -> dict:
+    """A TokenReview answered as the API server answers one for a pod-bound projected token."""
+    spec = request.get("spec", {})
+    known = tokens.get(spec.get("token", ""))
+    status: dict = {"user": {}}
+    if known is None:
+        status["error"] = "[invalid bearer token, token lookup failed]"
+    elif "infracast" not in spec.get("audiences", []):
+        status["error"] = "token audiences [\"infracast\"] is invalid for the target audiences"
+    else:
+        username, node = known
+        extra = {"authentication.kubernetes.io/pod-name": ["infracast-agent-x7k2p"]}
+        if node is not None:
+            extra["authentication.kubernetes.io/node-name"] = [node]
+        status = {"authenticated": True, "audiences": ["infracast"],
+                  "user": {"username": username, "uid": "6f1c2d3e", "extra": extra,
+                           "groups": ["system:serviceaccounts", "system:authenticated"]}}
+    return {"kind": "TokenReview", "apiVersion": "authentication.k8s.io/v1",
+            "metadata": {"creationTimestamp": None}, "spec": spec, "status": status}
+
+
 class FakeKubernetesApi:
     def __init__(self, nodes: list[dict], tls: tuple[Path, Path] | None = None) -> None:
         """`tls`: (certificate, key) to serve HTTPS, as the in-cluster API address needs."""
         self.nodes = {node["metadata"]["name"]: node for node in nodes}
         self.requests: list[str] = []
+        # Projected service-account tokens TokenReview accepts: token -> (username, node or None).
+        self.service_account_tokens: dict[str, tuple[str, str | None]] = {}
+        self.reviews_fail = False  # answer TokenReviews with 503, as an overloaded API server
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -96,6 +120,20 @@ class FakeKubernetesApi:
                 else:
                     self._answer(404, status_object(404, "NotFound", "the server could not find "
                                                     "the requested resource"))
+
+            def do_POST(self) -> None:
+                api.requests.append(f"POST {self.path}")
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
+                if scheme.lower() != "bearer" or token != TOKEN:
+                    self._answer(401, status_object(401, "Unauthorized", "Unauthorized"))
+                elif self.path.split("?")[0] != "/apis/authentication.k8s.io/v1/tokenreviews":
+                    self._answer(404, status_object(404, "NotFound", "the server could not find "
+                                                    "the requested resource"))
+                elif api.reviews_fail:
+                    self._answer(503, status_object(503, "ServiceUnavailable", "etcd is not answering"))
+                else:
+                    self._answer(201, token_review(body, api.service_account_tokens))
 
             def _answer(self, code: int, body: dict) -> None:
                 data = json.dumps(body).encode()

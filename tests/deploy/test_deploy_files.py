@@ -146,13 +146,36 @@ def test_agent_daemonset_sees_the_host_read_only_on_every_node(rendered):
     assert node_name["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName"
 
 
-def test_rbac_reads_nodes_only_and_never_the_node_proxy(rendered):
+def test_rbac_reads_nodes_and_reviews_tokens_only(rendered):
+    """Nodes are only read (never the node proxy); the server may also ask whose an agent's
+    token is (TokenReview), which grants nothing else."""
+    allowed = {("", "nodes"): {"get", "list"}, ("authentication.k8s.io", "tokenreviews"): {"create"}}
     roles = [d for d in rendered if d["kind"] in ("ClusterRole", "Role")]
     assert roles
     for role in roles:
         for rule in role["rules"]:
-            assert rule["resources"] == ["nodes"], role["metadata"]["name"]
-            assert set(rule["verbs"]) <= {"get", "list"}, role["metadata"]["name"]
+            for group in rule["apiGroups"]:
+                for resource in rule["resources"]:
+                    assert set(rule["verbs"]) <= allowed.get((group, resource), set()), \
+                        (role["metadata"]["name"], group, resource, rule["verbs"])
+    server_rules = find(rendered, "ClusterRole", "infracast-server")["rules"]
+    assert {"apiGroups": ["authentication.k8s.io"], "resources": ["tokenreviews"],
+            "verbs": ["create"]} in server_rules
+
+
+def test_agents_use_their_pods_projected_token_which_the_server_reviews(rendered):
+    pod = find(rendered, "DaemonSet", "infracast-agent")["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    (volume,) = [v for v in pod["volumes"] if "projected" in v]
+    (source,) = volume["projected"]["sources"]
+    assert source["serviceAccountToken"]["audience"] == "infracast"  # server/token_review.py AUDIENCE
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
+    agent_settings = find_settings(rendered, "infracast-agent-settings")
+    token_path = source["serviceAccountToken"]["path"]
+    assert agent_settings["INFRACAST_TOKEN_FILE"] == f"{mount['mountPath']}/{token_path}"
+    account = find_settings(rendered, "infracast-server-settings")["INFRACAST_AGENT_SERVICE_ACCOUNT"]
+    assert account == f"infracast/{pod['serviceAccountName']}"
+    assert not any("secret" in v and "agent-token" in str(v) for v in pod["volumes"])
 
 
 def test_network_policy_admits_only_the_service_ports(rendered):

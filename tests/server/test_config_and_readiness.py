@@ -31,6 +31,9 @@ def test_flags_win_over_environment_over_defaults():
     (["--profile", "production"], {}, "production profile refuses to serve without TLS"),
     ([], {"INFRACAST_LOG_FORMAT": "xml"}, "INFRACAST_LOG_FORMAT: 'xml' is not one of text, json"),
     ([], {"INFRACAST_MAX_MESSAGE_SIZE": "lots"}, "'lots' is not a size"),
+    ([], {"INFRACAST_AGENT_SERVICE_ACCOUNT": "infracast-agent"}, "expected NAMESPACE/NAME of a service"),
+    ([], {"INFRACAST_AGENT_SERVICE_ACCOUNT": "Infra/agent"}, "expected NAMESPACE/NAME"),
+    (["--agent-service-account", "infracast/agent"], {}, "needs INFRACAST_TOKENS_FILE too"),
 ])
 def test_bad_settings_stop_with_a_message_naming_them(argv, env, says, capsys):
     with pytest.raises(SystemExit) as exited:
