@@ -35,7 +35,7 @@ from infracast.server.status import Component, State, StatusReport
 from infracast.server.store.embedded import EmbeddedStore
 from infracast.server.store.memory import MemoryLimits, MemoryStore
 from infracast.server.telemetry import Telemetry
-from infracast.server.token_review import TokenReviewer, kubernetes_review
+from infracast.server.token_review import REVIEW_BURST, REVIEWS_PER_SECOND, TokenReviewer, kubernetes_review
 from infracast.server.write_streams import WriteStreamsAsGenerators
 from infracast.v1 import (
     forecast_pb2,
@@ -121,8 +121,10 @@ class App:
             if connection.api is None:
                 raise OSError(
                     f"INFRACAST_AGENT_SERVICE_ACCOUNT needs the Kubernetes API, but {connection.how}")
+            reviews = TokenBuckets(REVIEWS_PER_SECOND, REVIEW_BURST)
             self.auth.reviewer = TokenReviewer(kubernetes_review(connection.api.api_client),
-                                               self.config.agent_service_account)
+                                               self.config.agent_service_account,
+                                               limit=lambda: reviews.take("token reviews"))
             log.info("agents authenticate with %s tokens (TokenReview)", self.config.agent_service_account)
         if connection.api is None:
             if self.config.kubernetes == "on":

@@ -7,6 +7,9 @@ Tokens live in a file (a Kubernetes Secret mounted as a file works), one per lin
 `ingest` allows IngestService, `query` ForecastService and StatusService; health and
 reflection need no token. A token bound to a node may only push that node's
 series. The file is re-read when it changes, so tokens rotate without a restart.
+With INFRACAST_AGENT_SERVICE_ACCOUNT, an ingest token that is not in the file may be an
+agent pod's projected service-account token: server/token_review.py asks Kubernetes whose
+it is and binds it to the pod's node.
 Refusals are audit-logged with the method, the peer and the reason, never the token.
 """
 

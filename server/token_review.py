@@ -24,6 +24,10 @@ AUDIENCE = "infracast"
 NODE_NAME = "authentication.kubernetes.io/node-name"
 CACHE_SECONDS = 60.0
 MAX_CACHED = 10_000
+# A fleet reconnecting at once (a server restart) is reviewed within a minute or so; a
+# caller inventing tokens cannot make the API server do more than this.
+REVIEWS_PER_SECOND = 20.0
+REVIEW_BURST = 200.0
 
 
 @dataclass(frozen=True)
@@ -71,10 +75,14 @@ class TokenReviewer:
     """Which agent (and so which node) a projected token belongs to, if any."""
 
     def __init__(self, review: Callable[[str], Review], service_account: str,
+                 limit: Callable[[], float] = lambda: 0.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        """`limit`: seconds to wait before the next review may go to the API (0: now), so
+        that a flood of made-up tokens cannot flood the API server."""
         namespace, _, name = service_account.partition("/")
         self.username = f"system:serviceaccount:{namespace}:{name}"
         self._review = review
+        self._limit = limit
         self._clock = clock
         self._cache: OrderedDict[str, tuple[float, ReviewedAgent | None, str]] = OrderedDict()
         self._lock = threading.Lock()
@@ -88,6 +96,11 @@ class TokenReviewer:
             if cached is not None and cached[0] > now:
                 self._cache.move_to_end(digest)
                 return cached[1], cached[2]
+        if token.count(".") != 2:
+            return None, "unknown token (neither in the tokens file nor a service-account token)"
+        wait = self._limit()
+        if wait > 0:
+            raise ReviewUnavailable(f"too many token reviews at once; retry in {wait:.1f}s")
         agent, reason = self._judge(self._review(token), digest)
         with self._lock:
             self._cache[digest] = (now + CACHE_SECONDS, agent, reason)

@@ -5,6 +5,8 @@ answers TokenReview is tests/fake_kubernetes_api.py (there is none to be had her
 answers shaped like a real one's for pod-bound projected tokens.
 """
 
+import base64
+import json
 import os
 
 import grpc
@@ -20,6 +22,15 @@ QUERY = "query-token-0123456789"
 AGENTS = "system:serviceaccount:infracast:infracast-agent"
 
 
+def jwt(subject: str) -> str:
+    """A token shaped like a projected service-account token (header.claims.signature)."""
+    claims = base64.urlsafe_b64encode(json.dumps({"sub": subject}).encode()).decode().rstrip("=")
+    return f"eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.{claims}.c2lnbmF0dXJl"
+
+
+NODE_A, BUILDER, UNBOUND, FORGED, NODE_C = map(jwt, ("node-a", "builder", "unbound", "forged", "node-c"))
+
+
 def refusal(address: str, token: str, node: str) -> grpc.RpcError:
     with pytest.raises(grpc.RpcError) as raised:
         push(address, token, node)
@@ -29,9 +40,9 @@ def refusal(address: str, token: str, node: str) -> grpc.RpcError:
 def test_agent_tokens_are_reviewed_once_and_bound_to_the_pods_node(tmp_path):
     with cluster() as api:
         api.service_account_tokens = {
-            "projected-token-of-node-a": (AGENTS, "node-a"),
-            "projected-token-of-a-builder": ("system:serviceaccount:ci:builder", "node-a"),
-            "projected-token-without-node": (AGENTS, None),
+            NODE_A: (AGENTS, "node-a"),
+            BUILDER: ("system:serviceaccount:ci:builder", "node-a"),
+            UNBOUND: (AGENTS, None),
         }
         env = {**os.environ, "KUBECONFIG": str(api.write_kubeconfig(tmp_path / "kubeconfig"))}
         tokens = tmp_path / "tokens"
@@ -42,43 +53,48 @@ def test_agent_tokens_are_reviewed_once_and_bound_to_the_pods_node(tmp_path):
         try:
             server.wait_ready()
             token_file = tmp_path / "token"
-            token_file.write_text("projected-token-of-node-a\n")
+            token_file.write_text(NODE_A + "\n")
             agent = start_agent(server.address, "node-a", env, "--token-file", str(token_file))
             with InfracastClient(server.address, timeout_s=30, token=QUERY) as client:
                 wait_until(lambda: client.list_series('node_memory_MemAvailable_bytes{node="node-a"}')[0],
                            timeout_s=60, message="node-a's series")
 
             # The same token may not speak for another node.
-            denied = refusal(server.address, "projected-token-of-node-a", "node-b")
+            denied = refusal(server.address, NODE_A, "node-b")
             assert denied.code() == grpc.StatusCode.PERMISSION_DENIED
             assert "only push series of node 'node-a'" in denied.details()
             reviews = [r for r in api.requests if "tokenreviews" in r]
             assert len(reviews) == 1, "a token is reviewed once, then its answer is cached"
 
-            other = refusal(server.address, "projected-token-of-a-builder", "node-a")
+            other = refusal(server.address, BUILDER, "node-a")
             assert other.code() == grpc.StatusCode.UNAUTHENTICATED
             assert "system:serviceaccount:ci:builder is not the agents' service account" in other.details()
-            unbound = refusal(server.address, "projected-token-without-node", "node-a")
+            unbound = refusal(server.address, UNBOUND, "node-a")
             assert unbound.code() == grpc.StatusCode.UNAUTHENTICATED
             assert "not bound to a pod on a node" in unbound.details()
-            forged = refusal(server.address, "a-token-the-cluster-never-issued", "node-a")
+            forged = refusal(server.address, FORGED, "node-a")
             assert forged.code() == grpc.StatusCode.UNAUTHENTICATED
             assert "did not accept the token" in forged.details()
+            asked = len([r for r in api.requests if "tokenreviews" in r])
+            garbage = refusal(server.address, "not-even-shaped-like-a-token", "node-a")
+            assert garbage.code() == grpc.StatusCode.UNAUTHENTICATED
+            assert len([r for r in api.requests if "tokenreviews" in r]) == asked, "not sent to the API"
             # Query tokens still come from the file only: an agent's token cannot read.
-            with InfracastClient(server.address, timeout_s=30, token="projected-token-of-node-a") as client, \
+            with InfracastClient(server.address, timeout_s=30, token=NODE_A) as client, \
                     pytest.raises(Exception, match="unknown token"):
                 client.list_series("node_load1")
 
             api.reviews_fail = True
-            api.service_account_tokens["projected-token-of-node-c"] = (AGENTS, "node-c")
-            unavailable = refusal(server.address, "projected-token-of-node-c", "node-c")
+            api.service_account_tokens[NODE_C] = (AGENTS, "node-c")
+            unavailable = refusal(server.address, NODE_C, "node-c")
             assert unavailable.code() == grpc.StatusCode.UNAVAILABLE
             assert "cannot verify the token with the Kubernetes API now" in unavailable.details()
         finally:
             logged = stop_agent(agent)
             assert server.stop() == 0, logged
     audit = "".join(server.log)
-    assert "projected-token" not in audit, "tokens never reach the log"
+    assert not any(token in audit for token in (NODE_A, BUILDER, UNBOUND, FORGED, NODE_C)), \
+        "tokens never reach the log"
     assert "refused /infracast.v1.IngestService/Push" in audit
 
 
