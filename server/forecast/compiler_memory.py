@@ -45,12 +45,12 @@ def mappings(smaps_path: Path = SMAPS) -> Iterator[Mapping]:
     current: Mapping | None = None
     with smaps_path.open() as smaps:
         for line in smaps:
-            fields = line.split()
+            fields = line.split(maxsplit=5)  # the path, last, may hold spaces
             if "-" in fields[0] and len(fields) >= 5:  # a mapping's header line
                 if current is not None:
                     yield current
                 start, end = (int(bound, 16) for bound in fields[0].split("-"))
-                current = Mapping(start, end, fields[1], fields[5] if len(fields) > 5 else "", {})
+                current = Mapping(start, end, fields[1], fields[5].strip() if len(fields) > 5 else "", {})
             elif current is not None and len(fields) == 3 and fields[2] == "kB":
                 current.kib[fields[0].rstrip(":")] = int(fields[1])
     if current is not None:
