@@ -44,14 +44,12 @@ class NodeRegistry:
             node.allocatable_cpu_cores = allocatable_cpu_cores or node.allocatable_cpu_cores
             node.allocatable_memory_bytes = allocatable_memory_bytes or node.allocatable_memory_bytes
 
-    def disconnected(self, name: str) -> int:
-        """Count one stream of the node closed; return how many stay open."""
+    def disconnected(self, name: str) -> None:
+        """Count one stream of the node closed."""
         with self._lock:
             node = self._agents.get(name)
-            if node is None:
-                return 0
-            node.open_streams = max(node.open_streams - 1, 0)
-            return node.open_streams
+            if node is not None:
+                node.open_streams = max(node.open_streams - 1, 0)
 
     def set_cluster_nodes(self, names: frozenset[str]) -> None:
         with self._lock:

@@ -98,7 +98,8 @@ class TokenReviewer:
                 return cached[1], cached[2]
         if token.count(".") != 2:
             return None, "unknown token (neither in the tokens file nor a service-account token)"
-        wait = self._limit()
+        with self._lock:  # reviews run on worker threads; the limiter is not thread-safe
+            wait = self._limit()
         if wait > 0:
             raise ReviewUnavailable(f"too many token reviews at once; retry in {wait:.1f}s")
         agent, reason = self._judge(self._review(token), digest)
