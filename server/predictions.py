@@ -1,7 +1,9 @@
 """Answers to prediction questions: find the series, validate the question, run the engine.
 
 The engine's kernels release the GIL, so forecasts run on a thread pool and the
-event loop keeps serving ingest and health while they compute.
+event loop keeps serving ingest and health while they compute. What turns a forecast
+into an answer (resolution, reach, physical limits, probabilities) is in
+infracast.server.answers; this module only gathers what those need from the store.
 """
 
 from __future__ import annotations
@@ -13,6 +15,20 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numpy as np
+
+from infracast.clients.durations import format_duration
+from infracast.server.answers.aggregate import (
+    AGGREGATIONS,
+    AggregationError,
+    Samples,
+    aggregate,
+    aggregate_limits,
+)
+from infracast.server.answers.crossing import Crossing, find_crossing
+from infracast.server.answers.limits import CPU_COUNT, Limits, physical_limits
+from infracast.server.answers.outlook import Outlook, build_outlook
+from infracast.server.answers.resolution import MIN_SAMPLES, REACH_FACTOR, plan
 from infracast.server.errors import FailedPrecondition, InvalidArgument, NotFound
 from infracast.server.forecast.anomalies import AnomalyScores, robust_scores
 from infracast.server.forecast.engine import (
@@ -21,7 +37,7 @@ from infracast.server.forecast.engine import (
     check_levels,
     forecast_samples,
 )
-from infracast.server.forecast.threshold import Crossing, time_to_threshold
+from infracast.server.forecast.grid import counter_rate
 from infracast.server.forecast_cache import ForecastCache
 from infracast.server.nodes import NodeRegistry
 from infracast.server.selector import SelectorError, parse_selector
@@ -34,6 +50,9 @@ MAX_ANOMALY_WINDOW_MS = 7 * 86400 * 1000
 ANOMALY_HORIZON_MS = 3600 * 1000  # the horizon whose grid the scores are computed on
 MAX_LIST_LIMIT = 10_000
 DEFAULT_LIST_LIMIT = 1000
+MAX_AT_RISK_SERIES = 10_000  # series one fleet-wide question may examine
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -46,13 +65,32 @@ class AnomalyAnswer:
 
 
 @dataclass(frozen=True)
+class Subject:
+    """What a question is about: one series, or an aggregate over several."""
+
+    key: SeriesKey  # for an aggregate: "sum(metric)" with the labels every part shares
+    samples: Samples
+    is_counter: bool
+    limits: Limits
+    parts: int = 1
+
+
+@dataclass(frozen=True)
 class ThresholdAnswer:
     key: SeriesKey
-    forecast: SeriesForecast
+    outlook: Outlook
     crossing: Crossing
     level: float
     horizon_ms: int
     threshold: float
+
+
+@dataclass(frozen=True)
+class AtRiskAnswer:
+    answers: list[ThresholdAnswer]  # this page, soonest expected crossing first
+    examined: int  # series the selector matched
+    lacking_history: list[tuple[SeriesKey, str]]  # series skipped, with why
+    next_page_token: str
 
 
 class Predictor:
@@ -73,64 +111,187 @@ class Predictor:
         summaries = [s for s in map(self._store.summary, keys[:limit]) if s is not None]
         return summaries, len(keys) > limit
 
-    def resolve(self, selector_text: str) -> SeriesKey:
-        """The one series a selector names, or an error a person can act on."""
+    def select(self, selector_text: str) -> list[SeriesKey]:
+        """Every series a selector names; NotFound when there is none."""
         keys = self._store.select(_parse(selector_text, allow_empty=False))
         if not keys:
             raise NotFound(
-                f"no series matches {selector_text.strip()!r}; list known series with "
+                f"no series matches {_shown(selector_text)}; list known series with "
                 "`infracast series` or ForecastService/ListSeries"
             )
+        return keys
+
+    def resolve(self, selector_text: str) -> SeriesKey:
+        """The one series a selector names, or an error a person can act on."""
+        keys = self.select(selector_text)
         if len(keys) > 1:
             shown = ", ".join(str(key) for key in keys[:3])
             more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
             raise InvalidArgument(
-                f"selector {selector_text.strip()!r} matches {len(keys)} series ({shown}{more}); "
-                "add label matchers so it names exactly one"
+                f"selector {_shown(selector_text)} matches {len(keys)} series ({shown}{more}); "
+                "add label matchers so it names exactly one, or aggregate them (sum, avg, max, min)"
             )
         return keys[0]
 
-    async def forecast(
-        self, selector_text: str, horizon_ms: int, levels: Sequence[float]
-    ) -> tuple[SeriesKey, SeriesForecast]:
-        _check_horizon(horizon_ms)
-        levels = _check_levels(levels)
-        key = self.resolve(selector_text)
+    # -- what a question is about ------------------------------------------------------
+
+    def subject(self, selector_text: str, aggregation: str = "") -> Subject:
+        if not aggregation:
+            return self._series_subject(self.resolve(selector_text))
+        if aggregation not in AGGREGATIONS:
+            raise InvalidArgument(
+                f"unknown aggregation {aggregation!r}: use one of {', '.join(AGGREGATIONS)}")
+        keys = self.select(selector_text)
+        if len(keys) > MAX_AT_RISK_SERIES:
+            raise InvalidArgument(
+                f"selector {_shown(selector_text)} matches {len(keys)} series; an aggregate "
+                f"combines at most {MAX_AT_RISK_SERIES}")
+        counters = {key.is_counter for key in keys}
+        if len(counters) > 1:
+            raise InvalidArgument(
+                f"selector {_shown(selector_text)} mixes counters and gauges; aggregate one kind")
+        parts = [self._series_subject(key) for key in keys]
+        try:
+            samples = aggregate([p.samples for p in parts], aggregation, counters.pop())
+        except AggregationError as error:
+            raise FailedPrecondition(f"cannot aggregate {_shown(selector_text)}: {error}") from None
+        shared = set(keys[0].labels).intersection(*(key.labels for key in keys[1:]))
+        metrics = sorted({key.metric for key in keys})
+        name = f"{aggregation}({metrics[0] if len(metrics) == 1 else '|'.join(metrics)})"
+        key = SeriesKey.of(name, dict(shared))
+        return Subject(key, samples, False, aggregate_limits([p.limits for p in parts], aggregation),
+                       len(parts))
+
+    def _series_subject(self, key: SeriesKey) -> Subject:
         window = self._store.window(key)
         if window is None:
             raise NotFound(f"series {key} has no samples yet")
-        def compute(refresh):
-            return forecast_samples(window.timestamps_ms, window.values, horizon_ms, levels,
-                                    key.is_counter, key.value_range, refresh)
+        return Subject(key, Samples(window.timestamps_ms, window.values), key.is_counter,
+                       physical_limits(key, self._last_value, self._cpu_count(key)))
+
+    def _last_value(self, key: SeriesKey) -> float | None:
+        summary = self._store.summary(key)
+        return None if summary is None else summary.last_value
+
+    def _cpu_count(self, key: SeriesKey) -> int | None:
+        node = key.node
+        if node is None:
+            return None
+        count = self._last_value(SeriesKey.of(CPU_COUNT, {"node": node}))
+        return int(count) if count and count > 0 else None
+
+    # -- forecasts ---------------------------------------------------------------------
+
+    async def outlook(self, subject: Subject, horizon_ms: int, levels: Sequence[float]) -> Outlook:
+        """The subject's forecast at the resolution its data allows, as far as its history reaches."""
+        _check_horizon(horizon_ms)
+        levels = _check_levels(levels)
+        times, _ = _usable(subject)
+        if len(times) < MIN_SAMPLES:
+            raise FailedPrecondition(
+                f"not enough history for {subject.key}: {len(times)} usable samples, forecasts "
+                f"need at least {MIN_SAMPLES}; ask again after a few more sampling intervals")
+        tiers = plan(times, horizon_ms)
+        key = subject.key
+
+        def fit(step_ms: int, until_ms: int) -> SeriesForecast:
+            def compute(refresh):
+                return forecast_samples(subject.samples.timestamps_ms, subject.samples.values,
+                                        until_ms, levels, subject.is_counter, refresh, step_ms)
+            return self.cache.get_or_compute(
+                (key, step_ms, until_ms, levels), (key, step_ms), subject.samples.timestamps_ms, compute)
 
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
         try:
             result = await loop.run_in_executor(
-                self._executor, self.cache.get_or_compute,
-                (key, horizon_ms, levels), (key, horizon_ms), window.timestamps_ms, compute,
-            )
+                self._executor, build_outlook, tiers, fit, subject.limits)
         except ValueError as error:  # too little data, e.g. one sample of a counter
-            raise InvalidArgument(f"cannot forecast {key}: {error}") from None
-        self.stats.record_forecast(result.forecast.model.name, time.perf_counter() - started)
-        return key, result
+            raise FailedPrecondition(f"cannot forecast {key}: {error}") from None
+        self.stats.record_forecast(result.model.name, time.perf_counter() - started)
+        return result
+
+    async def forecast(
+        self, selector_text: str, horizon_ms: int, levels: Sequence[float], aggregation: str = "",
+    ) -> tuple[SeriesKey, Outlook]:
+        """A forecast over the whole horizon, or FailedPrecondition when the history is too
+        short to see that far (no 90-second trend is extrapolated for 6 hours)."""
+        _check_horizon(horizon_ms)
+        subject = self.subject(selector_text, aggregation)
+        result = await self.outlook(subject, horizon_ms, levels)
+        if result.plan.reach_limited:
+            span = result.plan.span_ms
+            raise FailedPrecondition(
+                f"{subject.key} has {format_duration(span / 1000)} of history: a forecast reaches "
+                f"at most {REACH_FACTOR} times its history, so {format_duration(horizon_ms / 1000)} "
+                f"ahead needs at least {format_duration(math.ceil(horizon_ms / REACH_FACTOR / 1000))}. "
+                f"Ask for at most {format_duration(result.plan.searched_ms / 1000)}, or wait "
+                "for more history")
+        return subject.key, result
 
     async def time_to_threshold(
         self, selector_text: str, threshold: float, rising: bool, horizon_ms: int, level: float,
-        node_resource: str | None = None,
+        node_resource: str | None = None, capacity_percent: float = 0.0, aggregation: str = "",
     ) -> ThresholdAnswer:
-        """When the series crosses `threshold`, or, with `node_resource` ("cpu" or "memory"),
-        the allocatable amount its node's agent reported."""
-        if not math.isfinite(threshold):
-            raise InvalidArgument("threshold must be a finite number")
-        if node_resource is not None and threshold != 0:
-            raise InvalidArgument("give either a threshold or a threshold source, not both")
+        """When the series crosses `threshold`; or, with `node_resource` ("cpu" or "memory"),
+        the allocatable amount its node's agent reported; or, with `capacity_percent`, that
+        share of its capacity (its file system's size, its node's memory)."""
+        _check_threshold_question(threshold, node_resource, capacity_percent, horizon_ms)
+        subject = self.subject(selector_text, aggregation)
+        return await self._threshold_answer(subject, threshold, rising, horizon_ms, level,
+                                            node_resource, capacity_percent)
+
+    async def _threshold_answer(
+        self, subject: Subject, threshold: float, rising: bool, horizon_ms: int, level: float,
+        node_resource: str | None, capacity_percent: float,
+    ) -> ThresholdAnswer:
         (level,) = _check_levels([level])
-        key, result = await self.forecast(selector_text, horizon_ms, [level])
         if node_resource is not None:
-            threshold = self._allocatable(key, node_resource)
-        crossing = time_to_threshold(result, threshold, rising, level)
-        return ThresholdAnswer(key, result, crossing, level, horizon_ms, threshold)
+            threshold = self._allocatable(subject.key, node_resource)
+        elif capacity_percent:
+            threshold = _share_of_capacity(subject, capacity_percent)
+        result = await self.outlook(subject, horizon_ms, [level])
+        crossing = find_crossing(result, threshold, rising, level)
+        return ThresholdAnswer(subject.key, result, crossing, level, horizon_ms, threshold)
+
+    async def at_risk(
+        self, selector_text: str, threshold: float, rising: bool, within_ms: int, level: float,
+        capacity_percent: float, min_probability: float, page_size: int, page_token: str,
+    ) -> AtRiskAnswer:
+        """Every series the selector matches that crosses the threshold within `within_ms`
+        (expected crossing or probability >= min_probability), soonest first, paged."""
+        _check_threshold_question(threshold, None, capacity_percent, within_ms)
+        if not (0.0 <= min_probability <= 1.0):
+            raise InvalidArgument(f"min_probability must be in [0, 1], got {min_probability:g}")
+        if page_size < 0 or page_size > MAX_PAGE_SIZE:
+            raise InvalidArgument(f"page_size must be between 0 and {MAX_PAGE_SIZE}, got {page_size}")
+        offset = _page_offset(page_token)
+        keys = self.select(selector_text)
+        if len(keys) > MAX_AT_RISK_SERIES:
+            raise InvalidArgument(
+                f"selector {_shown(selector_text)} matches {len(keys)} series; one question may "
+                f"examine at most {MAX_AT_RISK_SERIES}: narrow it with label matchers")
+        lacking: list[tuple[SeriesKey, str]] = []
+
+        async def examine(key: SeriesKey) -> ThresholdAnswer | None:
+            try:
+                subject = self._series_subject(key)
+                return await self._threshold_answer(subject, threshold, rising, within_ms, level,
+                                                    None, capacity_percent)
+            except (FailedPrecondition, NotFound) as error:
+                lacking.append((key, str(error)))
+                return None
+
+        answers = [a for a in await asyncio.gather(*map(examine, keys)) if a is not None]
+        risky = [a for a in answers if a.crossing.already_crossed or a.crossing.expected_ms is not None
+                 or a.crossing.probability >= max(min_probability, 1e-9)]
+        risky.sort(key=lambda a: (a.crossing.expected_ms is None,
+                                  a.crossing.expected_ms or 0, -a.crossing.probability, a.key))
+        size = page_size or DEFAULT_PAGE_SIZE
+        page = risky[offset:offset + size]
+        more = offset + size < len(risky)
+        lacking.sort()
+        return AtRiskAnswer(page, len(keys), lacking, str(offset + size) if more else "")
 
     def _allocatable(self, key: SeriesKey, resource: str) -> float:
         node_name = key.node
@@ -144,18 +305,78 @@ class Predictor:
                 "and only since this server started")
         return amount
 
-
     async def detect_anomalies(self, selector_text: str, window_ms: int, threshold: float) -> AnomalyAnswer:
         if window_ms <= 0 or window_ms > MAX_ANOMALY_WINDOW_MS:
             raise InvalidArgument(
                 f"window must be positive and at most 7 days, got {window_ms / 1000:g}s")
         if not (math.isfinite(threshold) and threshold > 0):
             raise InvalidArgument(f"threshold must be a positive number, got {threshold:g}")
-        key, result = await self.forecast(selector_text, ANOMALY_HORIZON_MS, DEFAULT_LEVELS)
+        key = self.resolve(selector_text)
+        window = self._store.window(key)
+        if window is None:
+            raise NotFound(f"series {key} has no samples yet")
+
+        def compute(refresh):
+            return forecast_samples(window.timestamps_ms, window.values, ANOMALY_HORIZON_MS,
+                                    DEFAULT_LEVELS, key.is_counter, refresh)
+
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(
+                self._executor, self.cache.get_or_compute, (key, ANOMALY_HORIZON_MS, DEFAULT_LEVELS),
+                (key, ANOMALY_HORIZON_MS), window.timestamps_ms, compute)
+        except ValueError as error:
+            raise FailedPrecondition(f"cannot score {key}: {error}") from None
         grid_times = result.grid_timestamps_ms
         points = int(((grid_times > grid_times[-1] - window_ms)).sum())
         scores = robust_scores(result.grid_values, result.forecast.residuals, points, threshold)
         return AnomalyAnswer(key, result, grid_times[-points:], scores, threshold)
+
+
+def _usable(subject: Subject) -> tuple[np.ndarray, np.ndarray]:
+    """The samples a forecast is made from: finite values, counters as rates."""
+    times, values = subject.samples.timestamps_ms, subject.samples.values
+    finite = np.isfinite(values)
+    times, values = times[finite], values[finite]
+    if subject.is_counter:
+        times, values = counter_rate(times, values)
+    return times, values
+
+
+def _share_of_capacity(subject: Subject, percent: float) -> float:
+    if not math.isfinite(subject.limits.upper):
+        raise FailedPrecondition(
+            f"no capacity is known for {subject.key}: a threshold in percent needs a series with "
+            "a capacity (e.g. node_filesystem_avail_bytes with its node_filesystem_size_bytes, "
+            "node_memory_MemAvailable_bytes with node_memory_MemTotal_bytes, or a ratio)")
+    return subject.limits.upper * percent / 100.0
+
+
+def _check_threshold_question(threshold: float, node_resource: str | None, capacity_percent: float,
+                              horizon_ms: int) -> None:
+    _check_horizon(horizon_ms)
+    if not math.isfinite(threshold):
+        raise InvalidArgument("threshold must be a finite number")
+    if not (math.isfinite(capacity_percent) and 0.0 <= capacity_percent <= 100.0):
+        raise InvalidArgument(f"capacity_percent must be in [0, 100], got {capacity_percent:g}")
+    sources = (threshold != 0) + (node_resource is not None) + (capacity_percent != 0)
+    if sources > 1:
+        raise InvalidArgument(
+            "give one of a threshold, a threshold source or a capacity percentage, not several")
+
+
+def _page_offset(token: str) -> int:
+    if not token:
+        return 0
+    if not token.isdigit() or len(token) > 9:
+        raise InvalidArgument("page_token is not one this server issued; start again without it")
+    return int(token)
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """A selector for an error message, cut so an enormous one is not echoed back whole."""
+    text = text.strip()
+    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 def _parse(selector_text: str, allow_empty: bool):

@@ -302,14 +302,16 @@ def forecast_samples(
     horizon_ms: int,
     levels: Sequence[float] = DEFAULT_LEVELS,
     is_counter: bool = False,
-    value_range: tuple[float, float] = (-math.inf, math.inf),
     refresh: np.ndarray | None = None,
+    step_ms: int | None = None,
 ) -> SeriesForecast:
     """Forecast a series given as raw samples (sorted times in ms, float values).
 
     NaN samples are gaps. Counters are forecast as their per-second rate. Samples go
-    on a regular grid (see grid_step_ms); weekly, then daily seasons are tried.
-    Forecasts and bounds are clipped to value_range (e.g. 0..1 for a ratio, >= 0 for bytes).
+    on a regular grid of step_ms (by default one sized for the horizon, see
+    grid_step_ms; the newest MAX_HISTORY_POINTS grid points are used); weekly, then
+    daily seasons are tried. Nothing is clipped: physical limits belong to the answer
+    (infracast.server.answers), which needs the unclipped distribution for probabilities.
     """
     finite = np.isfinite(values)
     timestamps_ms, values = timestamps_ms[finite], values[finite]
@@ -318,7 +320,8 @@ def forecast_samples(
     if len(values) == 0:
         raise ValueError("the series has no usable samples yet")
     span_ms = int(timestamps_ms[-1] - timestamps_ms[0])
-    step_ms = grid_step_ms(native_step_ms(timestamps_ms), horizon_ms, span_ms)
+    if step_ms is None:
+        step_ms = grid_step_ms(native_step_ms(timestamps_ms), horizon_ms, span_ms)
     grid = to_grid(timestamps_ms, values, step_ms, MAX_HISTORY_POINTS)
     horizon = max(1, math.ceil(horizon_ms / step_ms))
     # Weekly, then daily; a period that does not fit the history is reported, not tried.
@@ -329,7 +332,6 @@ def forecast_samples(
         season_length = seasons[-1]  # the answer then says why the daily season was not used
     window = max(2, PREDICT_LINEAR_WINDOW_MS // step_ms)
     forecast = forecast_values(grid.values, horizon, season_length, levels, window, refresh)
-    forecast = _clipped(forecast, *value_range)
     last = int(grid.timestamps_ms[-1])
     future = last + step_ms * np.arange(1, horizon + 1, dtype=np.int64)
     return SeriesForecast(
@@ -338,17 +340,3 @@ def forecast_samples(
         grid_timestamps_ms=grid.timestamps_ms, grid_values=grid.values,
     )
 
-
-def _clipped(forecast: Forecast, low: float, high: float) -> Forecast:
-    if low == -math.inf and high == math.inf:
-        return forecast
-    return Forecast(
-        mean=np.clip(forecast.mean, low, high),
-        lower={level: np.clip(bound, low, high) for level, bound in forecast.lower.items()},
-        upper={level: np.clip(bound, low, high) for level, bound in forecast.upper.items()},
-        model=forecast.model,
-        probabilities=forecast.probabilities,
-        error_quantiles=forecast.error_quantiles,
-        residuals=forecast.residuals,
-        fit=forecast.fit,
-    )

@@ -6,6 +6,7 @@ import math
 
 from google.protobuf.duration_pb2 import Duration
 
+from infracast.server.answers.limits import Limits
 from infracast.server.forecast.engine import ModelDescription
 from infracast.server.series import SeriesKey
 from infracast.v1 import forecast_pb2, series_pb2
@@ -40,4 +41,13 @@ def _finite_or_zero(value: float) -> float:
 def duration_message(milliseconds: int) -> Duration:
     message = Duration()
     message.FromMilliseconds(milliseconds)
+    return message
+
+
+def limits_message(limits: Limits, applied: bool) -> forecast_pb2.PhysicalLimits:
+    message = forecast_pb2.PhysicalLimits(reason=limits.why, applied=applied)
+    if math.isfinite(limits.lower):
+        message.lower = limits.lower
+    if math.isfinite(limits.upper):
+        message.upper = limits.upper
     return message

@@ -6,13 +6,20 @@ from google.protobuf.duration_pb2 import Duration
 from grpc import aio
 
 from infracast.server.errors import InvalidArgument
-from infracast.server.predictions import Predictor
-from infracast.server.services.codec import duration_message, model_message, series_key_message
+from infracast.server.predictions import Predictor, ThresholdAnswer
+from infracast.server.services.codec import (
+    duration_message,
+    limits_message,
+    model_message,
+    series_key_message,
+)
 from infracast.v1 import forecast_pb2, forecast_pb2_grpc
 
 DEFAULT_FORECAST_HORIZON_MS = 3600 * 1000
 DEFAULT_THRESHOLD_HORIZON_MS = 7 * 86400 * 1000
 DEFAULT_THRESHOLD_LEVEL = 80.0
+DEFAULT_WITHIN_MS = 86400 * 1000
+DEFAULT_MIN_PROBABILITY = 0.5
 DEFAULT_ANOMALY_WINDOW_MS = 3600 * 1000
 DEFAULT_ANOMALY_THRESHOLD = 4.0
 
@@ -32,24 +39,25 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         horizon_ms = _horizon_ms(
             request.horizon, request.HasField("horizon"), DEFAULT_FORECAST_HORIZON_MS
         )
-        key, result = await self._predictor.forecast(request.selector, horizon_ms, request.levels)
-        forecast = result.forecast
+        key, outlook = await self._predictor.forecast(
+            request.selector, horizon_ms, request.levels, _aggregation(request.aggregation))
         return forecast_pb2.ForecastResponse(
             series=series_key_message(key),
-            timestamps_ms=result.timestamps_ms.tolist(),
-            mean=forecast.mean.tolist(),
+            timestamps_ms=outlook.timestamps_ms.tolist(),
+            mean=outlook.mean.tolist(),
             intervals=[
                 forecast_pb2.PredictionInterval(
                     level=level,
-                    lower=forecast.lower[level].tolist(),
-                    upper=forecast.upper[level].tolist(),
+                    lower=outlook.lower[level].tolist(),
+                    upper=outlook.upper[level].tolist(),
                 )
-                for level in sorted(forecast.lower)
+                for level in sorted(outlook.lower)
             ],
-            model=model_message(forecast.model, result.rate_of_counter, result.step_ms),
-            step=duration_message(result.step_ms),
-            last_timestamp_ms=result.last_timestamp_ms,
-            last_value=result.last_value,
+            model=model_message(outlook.model, outlook.rate_of_counter, outlook.step_ms),
+            step=duration_message(outlook.step_ms),
+            last_timestamp_ms=outlook.last_timestamp_ms,
+            last_value=outlook.last_value,
+            limits=limits_message(outlook.limits, outlook.limits_applied),
         )
 
     async def TimeToThreshold(
@@ -61,31 +69,30 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         answer = await self._predictor.time_to_threshold(
             request.selector,
             request.threshold,
-            rising=request.direction != forecast_pb2.DIRECTION_FALLING,
+            rising=_rising(request.direction),
             horizon_ms=horizon_ms,
             level=request.level or DEFAULT_THRESHOLD_LEVEL,
             node_resource=_node_resource(request.threshold_source),
+            capacity_percent=request.capacity_percent,
+            aggregation=_aggregation(request.aggregation),
         )
-        crossing, result = answer.crossing, answer.forecast
-        response = forecast_pb2.TimeToThresholdResponse(
-            series=series_key_message(answer.key),
-            will_cross=crossing.expected_ms is not None,
-            crossing_timestamp_ms=crossing.expected_ms or 0,
-            earliest_timestamp_ms=crossing.earliest_ms or 0,
-            latest_timestamp_ms=crossing.latest_ms or 0,
-            already_crossed=crossing.already_crossed,
-            last_value=result.last_value,
-            horizon=duration_message(answer.horizon_ms),
-            level=answer.level,
-            model=model_message(result.forecast.model, result.rate_of_counter, result.step_ms),
-            probability=crossing.probability,
-            threshold=answer.threshold,
+        return _crossing_message(answer)
+
+    async def ListThresholdCrossings(
+        self, request: forecast_pb2.ListThresholdCrossingsRequest, context: aio.ServicerContext
+    ) -> forecast_pb2.ListThresholdCrossingsResponse:
+        within_ms = _horizon_ms(request.within, request.HasField("within"), DEFAULT_WITHIN_MS)
+        found = await self._predictor.at_risk(
+            request.selector, request.threshold, _rising(request.direction), within_ms,
+            request.level or DEFAULT_THRESHOLD_LEVEL, request.capacity_percent,
+            request.min_probability or DEFAULT_MIN_PROBABILITY, request.page_size, request.page_token)
+        return forecast_pb2.ListThresholdCrossingsResponse(
+            crossings=[_crossing_message(answer) for answer in found.answers],
+            examined=found.examined,
+            skipped=[forecast_pb2.SkippedSeries(series=series_key_message(key), reason=why)
+                     for key, why in found.lacking_history],
+            next_page_token=found.next_page_token,
         )
-        if crossing.expected_ms is not None:
-            response.time_remaining.CopyFrom(
-                duration_message(crossing.expected_ms - result.last_timestamp_ms)
-            )
-        return response
 
     async def ListSeries(
         self, request: forecast_pb2.ListSeriesRequest, context: aio.ServicerContext
@@ -125,6 +132,49 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
             model=model_message(result.forecast.model, result.rate_of_counter, result.step_ms),
             step=duration_message(result.step_ms),
         )
+
+
+def _crossing_message(answer: ThresholdAnswer) -> forecast_pb2.TimeToThresholdResponse:
+    crossing, outlook = answer.crossing, answer.outlook
+    response = forecast_pb2.TimeToThresholdResponse(
+        series=series_key_message(answer.key),
+        will_cross=crossing.expected_ms is not None,
+        crossing_timestamp_ms=crossing.expected_ms or 0,
+        earliest_timestamp_ms=crossing.earliest_ms or 0,
+        latest_timestamp_ms=crossing.latest_ms or 0,
+        already_crossed=crossing.already_crossed,
+        last_value=outlook.last_value,
+        horizon=duration_message(answer.horizon_ms),
+        level=answer.level,
+        model=model_message(outlook.model, outlook.rate_of_counter, outlook.step_ms),
+        probability=crossing.probability,
+        threshold=answer.threshold,
+        searched=duration_message(outlook.plan.searched_ms),
+        reach_limited=outlook.plan.reach_limited,
+        limits=limits_message(outlook.limits, outlook.limits_applied),
+    )
+    if crossing.expected_ms is not None:
+        response.time_remaining.CopyFrom(duration_message(crossing.expected_ms - outlook.last_timestamp_ms))
+    return response
+
+
+def _rising(direction: int) -> bool:
+    if direction == forecast_pb2.DIRECTION_RISING:
+        return True
+    if direction == forecast_pb2.DIRECTION_FALLING:
+        return False
+    raise InvalidArgument(
+        f"direction must be DIRECTION_RISING or DIRECTION_FALLING, got {direction}: say which way "
+        "the series has to move to cross the threshold")
+
+
+def _aggregation(value: int) -> str:
+    names = {forecast_pb2.AGGREGATION_UNSPECIFIED: "", forecast_pb2.AGGREGATION_SUM: "sum",
+             forecast_pb2.AGGREGATION_AVG: "avg", forecast_pb2.AGGREGATION_MAX: "max",
+             forecast_pb2.AGGREGATION_MIN: "min"}
+    if value not in names:
+        raise InvalidArgument(f"unknown aggregation {value}")
+    return names[value]
 
 
 def _node_resource(source: int) -> str | None:

@@ -26,7 +26,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from infracast.v1 import series_pb2 as infracast_dot_v1_dot_series__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1binfracast/v1/forecast.proto\x12\x0cinfracast.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x19infracast/v1/series.proto\"_\n\x0f\x46orecastRequest\x12\x10\n\x08selector\x18\x01 \x01(\t\x12*\n\x07horizon\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06levels\x18\x03 \x03(\x01\"\x95\x02\n\x10\x46orecastResponse\x12\'\n\x06series\x18\x01 \x01(\x0b\x32\x17.infracast.v1.SeriesKey\x12\x15\n\rtimestamps_ms\x18\x02 \x03(\x03\x12\x0c\n\x04mean\x18\x03 \x03(\x01\x12\x33\n\tintervals\x18\x04 \x03(\x0b\x32 .infracast.v1.PredictionInterval\x12&\n\x05model\x18\x05 \x01(\x0b\x32\x17.infracast.v1.ModelInfo\x12\'\n\x04step\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x19\n\x11last_timestamp_ms\x18\x07 \x01(\x03\x12\x12\n\nlast_value\x18\x08 \x01(\x01\"A\n\x12PredictionInterval\x12\r\n\x05level\x18\x01 \x01(\x01\x12\r\n\x05lower\x18\x02 \x03(\x01\x12\r\n\x05upper\x18\x03 \x03(\x01\"\xd4\x02\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12;\n\nparameters\x18\x03 \x03(\x0b\x32\'.infracast.v1.ModelInfo.ParametersEntry\x12\x14\n\x0cobservations\x18\x04 \x01(\r\x12\x14\n\x0cresidual_std\x18\x05 \x01(\x01\x12\x17\n\x0frate_of_counter\x18\x06 \x01(\x08\x12\x15\n\rseason_length\x18\x07 \x01(\r\x12\x30\n\rseason_period\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x14\n\x0c\x62\x61\x63ktest_mae\x18\t \x01(\x01\x12\x15\n\rbacktest_mase\x18\n \x01(\x01\x1a\x31\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xdd\x01\n\x16TimeToThresholdRequest\x12\x10\n\x08selector\x18\x01 \x01(\t\x12\x11\n\tthreshold\x18\x02 \x01(\x01\x12*\n\tdirection\x18\x03 \x01(\x0e\x32\x17.infracast.v1.Direction\x12*\n\x07horizon\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05level\x18\x05 \x01(\x01\x12\x37\n\x10threshold_source\x18\x06 \x01(\x0e\x32\x1d.infracast.v1.ThresholdSource\"\x9c\x03\n\x17TimeToThresholdResponse\x12\'\n\x06series\x18\x01 \x01(\x0b\x32\x17.infracast.v1.SeriesKey\x12\x12\n\nwill_cross\x18\x02 \x01(\x08\x12\x1d\n\x15\x63rossing_timestamp_ms\x18\x03 \x01(\x03\x12\x1d\n\x15\x65\x61rliest_timestamp_ms\x18\x04 \x01(\x03\x12\x1b\n\x13latest_timestamp_ms\x18\x05 \x01(\x03\x12\x31\n\x0etime_remaining\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x17\n\x0f\x61lready_crossed\x18\x07 \x01(\x08\x12\x12\n\nlast_value\x18\x08 \x01(\x01\x12*\n\x07horizon\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05level\x18\n \x01(\x01\x12&\n\x05model\x18\x0b \x01(\x0b\x32\x17.infracast.v1.ModelInfo\x12\x13\n\x0bprobability\x18\x0c \x01(\x01\x12\x11\n\tthreshold\x18\r \x01(\x01\"4\n\x11ListSeriesRequest\x12\x10\n\x08selector\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\r\"Q\n\x12ListSeriesResponse\x12(\n\x06series\x18\x01 \x03(\x0b\x32\x18.infracast.v1.SeriesInfo\x12\x11\n\ttruncated\x18\x02 \x01(\x08\"\x93\x01\n\nSeriesInfo\x12$\n\x03key\x18\x01 \x01(\x0b\x32\x17.infracast.v1.SeriesKey\x12\x14\n\x0csample_count\x18\x02 \x01(\x04\x12\x1a\n\x12\x66irst_timestamp_ms\x18\x03 \x01(\x03\x12\x19\n\x11last_timestamp_ms\x18\x04 \x01(\x03\x12\x12\n\nlast_value\x18\x05 \x01(\x01\"h\n\x16\x44\x65tectAnomaliesRequest\x12\x10\n\x08selector\x18\x01 \x01(\t\x12)\n\x06window\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x11\n\tthreshold\x18\x03 \x01(\x01\"\xeb\x01\n\x17\x44\x65tectAnomaliesResponse\x12\'\n\x06series\x18\x01 \x01(\x0b\x32\x17.infracast.v1.SeriesKey\x12*\n\x06scores\x18\x02 \x03(\x0b\x32\x1a.infracast.v1.AnomalyScore\x12\x11\n\tthreshold\x18\x03 \x01(\x01\x12\x17\n\x0f\x61nomalous_count\x18\x04 \x01(\r\x12&\n\x05model\x18\x05 \x01(\x0b\x32\x17.infracast.v1.ModelInfo\x12\'\n\x04step\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\"g\n\x0c\x41nomalyScore\x12\x14\n\x0ctimestamp_ms\x18\x01 \x01(\x03\x12\r\n\x05value\x18\x02 \x01(\x01\x12\x10\n\x08\x65xpected\x18\x03 \x01(\x01\x12\r\n\x05score\x18\x04 \x01(\x01\x12\x11\n\tanomalous\x18\x05 \x01(\x08*S\n\tDirection\x12\x19\n\x15\x44IRECTION_UNSPECIFIED\x10\x00\x12\x14\n\x10\x44IRECTION_RISING\x10\x01\x12\x15\n\x11\x44IRECTION_FALLING\x10\x02*\x8c\x01\n\x0fThresholdSource\x12 \n\x1cTHRESHOLD_SOURCE_UNSPECIFIED\x10\x00\x12,\n(THRESHOLD_SOURCE_NODE_ALLOCATABLE_MEMORY\x10\x01\x12)\n%THRESHOLD_SOURCE_NODE_ALLOCATABLE_CPU\x10\x02\x32\xed\x02\n\x0f\x46orecastService\x12I\n\x08\x46orecast\x12\x1d.infracast.v1.ForecastRequest\x1a\x1e.infracast.v1.ForecastResponse\x12^\n\x0fTimeToThreshold\x12$.infracast.v1.TimeToThresholdRequest\x1a%.infracast.v1.TimeToThresholdResponse\x12O\n\nListSeries\x12\x1f.infracast.v1.ListSeriesRequest\x1a .infracast.v1.ListSeriesResponse\x12^\n\x0f\x44\x65tectAnomalies\x12$.infracast.v1.DetectAnomaliesRequest\x1a%.infracast.v1.DetectAnomaliesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1binfracast/v1/forecast.proto\x12\x0cinfracast.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x19infracast/v1/series.proto\"\x8f\x01\n\x0f\x46orecastRequest\x12\x10\n\x08selector\x18\x01 \x01(\t\x12*\n\x07horizon\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06levels\x18\x03 \x03(\x01\x12.\n\x0b\x61ggregation\x18\x04 \x01(\x0e\x32\x19.infracast.v1.Aggregation\"m\n\x0ePhysicalLimits\x12\x12\n\x05lower\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x12\n\x05upper\x18\x02 \x01(\x01H\x01\x88\x01\x01\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0f\n\x07\x61pplied\x18\x04 \x01(\x08\x42\x08\n\x06_lowerB\x08\n\x06_upper\"\xc3\x02\n\x10\x46orecastResponse\x12\'\n\x06series\x18\x01 \x01(\x0b\x32\x17.infracast.v1.SeriesKey\x12\x15\n\rtimestamps_ms\x18\x02 \x03(\x03\x12\x0c\n\x04mean\x18\x03 \x03(\x01\x12\x33\n\tintervals\x18\x04 \x03(\x0b\x32 .infracast.v1.PredictionInterval\x12&\n\x05model\x18\x05 \x01(\x0b\x32\x17.infracast.v1.ModelInfo\x12\'\n\x04step\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x19\n\x11last_timestamp_ms\x18\x07 \x01(\x03\x12\x12\n\nlast_value\x18\x08 \x01(\x01\x12,\n\x06limits\x18\t \x01(\x0b\x32\x1c.infracast.v1.PhysicalLimits\"A\n\x12PredictionInterval\x12\r\n\x05level\x18\x01 \x01(\x01\x12\r\n\x05lower\x18\x02 \x03(\x01\x12\r\n\x05upper\x18\x03 \x03(\x01\"\xd4\x02\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12;\n\nparameters\x18\x03 \x03(\x0b\x32\'.infracast.v1.ModelInfo.ParametersEntry\x12\x14\n\x0cobservations\x18\x04 \x01(\r\x12\x14\n\x0cresidual_std\x18\x05 \x01(\x01\x12\x17\n\x0frate_of_counter\x18\x06 \x01(\x08\x12\x15\n\rseason_length\x18\x07 \x01(\r\x12\x30\n\rseason_period\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x14\n\x0c\x62\x61\x63ktest_mae\x18\t \x01(\x01\x12\x15\n\rbacktest_mase\x18\n \x01(\x01\x1a\x31\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xa7\x02\n\x16TimeToThresholdRequest\x12\x10\n\x08selector\x18\x01 \x01(\t\x12\x11\n\tthreshold\x18\x02 \x01(\x01\x12*\n\tdirection\x18\x03 \x01(\x0e\x32\x17.infracast.v1.Direction\x12*\n\x07horizon\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05level\x18\x05 \x01(\x01\x12\x37\n\x10threshold_source\x18\x06 \x01(\x0e\x32\x1d.infracast.v1.ThresholdSource\x12\x18\n\x10\x63\x61pacity_percent\x18\x07 \x01(\x01\x12.\n\x0b\x61ggregation\x18\x08 \x01(\x0e\x32\x19.infracast.v1.Aggregation\"\x8e\x04\n\x17TimeToThresholdResponse\x12\'\n\x06series\x18\x01 \x01(\x0b\x32\x17.infracast.v1.SeriesKey\x12\x12\n\nwill_cross\x18\x02 \x01(\x08\x12\x1d\n\x15\x63rossing_timestamp_ms\x18\x03 \x01(\x03\x12\x1d\n\x15\x65\x61rliest_timestamp_ms\x18\x04 \x01(\x03\x12\x1b\n\x13latest_timestamp_ms\x18\x05 \x01(\x03\x12\x31\n\x0etime_remaining\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x17\n\x0f\x61lready_crossed\x18\x07 \x01(\x08\x12\x12\n\nlast_value\x18\x08 \x01(\x01\x12*\n\x07horizon\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05level\x18\n \x01(\x01\x12&\n\x05model\x18\x0b \x01(\x0b\x32\x17.infracast.v1.ModelInfo\x12\x13\n\x0bprobability\x18\x0c \x01(\x01\x12\x11\n\tthreshold\x18\r \x01(\x01\x12+\n\x08searched\x18\x0e \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x15\n\rreach_limited\x18\x0f \x01(\x08\x12,\n\x06limits\x18\x10 \x01(\x0b\x32\x1c.infracast.v1.PhysicalLimits\"\x84\x02\n\x1dListThresholdCrossingsRequest\x12\x10\n\x08selector\x18\x01 \x01(\t\x12\x11\n\tthreshold\x18\x02 \x01(\x01\x12*\n\tdirection\x18\x03 \x01(\x0e\x32\x17.infracast.v1.Direction\x12)\n\x06within\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05level\x18\x05 \x01(\x01\x12\x18\n\x10\x63\x61pacity_percent\x18\x06 \x01(\x01\x12\x17\n\x0fmin_probability\x18\x07 \x01(\x01\x12\x11\n\tpage_size\x18\x08 \x01(\r\x12\x12\n\npage_token\x18\t \x01(\t\"\xb3\x01\n\x1eListThresholdCrossingsResponse\x12\x38\n\tcrossings\x18\x01 \x03(\x0b\x32%.infracast.v1.TimeToThresholdResponse\x12\x10\n\x08\x65xamined\x18\x02 \x01(\r\x12,\n\x07skipped\x18\x03 \x03(\x0b\x32\x1b.infracast.v1.SkippedSeries\x12\x17\n\x0fnext_page_token\x18\x04 \x01(\t\"H\n\rSkippedSeries\x12\'\n\x06series\x18\x01 \x01(\x0b\x32\x17.infracast.v1.SeriesKey\x12\x0e\n\x06reason\x18\x02 \x01(\t\"4\n\x11ListSeriesRequest\x12\x10\n\x08selector\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\r\"Q\n\x12ListSeriesResponse\x12(\n\x06series\x18\x01 \x03(\x0b\x32\x18.infracast.v1.SeriesInfo\x12\x11\n\ttruncated\x18\x02 \x01(\x08\"\x93\x01\n\nSeriesInfo\x12$\n\x03key\x18\x01 \x01(\x0b\x32\x17.infracast.v1.SeriesKey\x12\x14\n\x0csample_count\x18\x02 \x01(\x04\x12\x1a\n\x12\x66irst_timestamp_ms\x18\x03 \x01(\x03\x12\x19\n\x11last_timestamp_ms\x18\x04 \x01(\x03\x12\x12\n\nlast_value\x18\x05 \x01(\x01\"h\n\x16\x44\x65tectAnomaliesRequest\x12\x10\n\x08selector\x18\x01 \x01(\t\x12)\n\x06window\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x11\n\tthreshold\x18\x03 \x01(\x01\"\xeb\x01\n\x17\x44\x65tectAnomaliesResponse\x12\'\n\x06series\x18\x01 \x01(\x0b\x32\x17.infracast.v1.SeriesKey\x12*\n\x06scores\x18\x02 \x03(\x0b\x32\x1a.infracast.v1.AnomalyScore\x12\x11\n\tthreshold\x18\x03 \x01(\x01\x12\x17\n\x0f\x61nomalous_count\x18\x04 \x01(\r\x12&\n\x05model\x18\x05 \x01(\x0b\x32\x17.infracast.v1.ModelInfo\x12\'\n\x04step\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\"g\n\x0c\x41nomalyScore\x12\x14\n\x0ctimestamp_ms\x18\x01 \x01(\x03\x12\r\n\x05value\x18\x02 \x01(\x01\x12\x10\n\x08\x65xpected\x18\x03 \x01(\x01\x12\r\n\x05score\x18\x04 \x01(\x01\x12\x11\n\tanomalous\x18\x05 \x01(\x08*~\n\x0b\x41ggregation\x12\x1b\n\x17\x41GGREGATION_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x41GGREGATION_SUM\x10\x01\x12\x13\n\x0f\x41GGREGATION_AVG\x10\x02\x12\x13\n\x0f\x41GGREGATION_MAX\x10\x03\x12\x13\n\x0f\x41GGREGATION_MIN\x10\x04*S\n\tDirection\x12\x19\n\x15\x44IRECTION_UNSPECIFIED\x10\x00\x12\x14\n\x10\x44IRECTION_RISING\x10\x01\x12\x15\n\x11\x44IRECTION_FALLING\x10\x02*\x8c\x01\n\x0fThresholdSource\x12 \n\x1cTHRESHOLD_SOURCE_UNSPECIFIED\x10\x00\x12,\n(THRESHOLD_SOURCE_NODE_ALLOCATABLE_MEMORY\x10\x01\x12)\n%THRESHOLD_SOURCE_NODE_ALLOCATABLE_CPU\x10\x02\x32\xe2\x03\n\x0f\x46orecastService\x12I\n\x08\x46orecast\x12\x1d.infracast.v1.ForecastRequest\x1a\x1e.infracast.v1.ForecastResponse\x12^\n\x0fTimeToThreshold\x12$.infracast.v1.TimeToThresholdRequest\x1a%.infracast.v1.TimeToThresholdResponse\x12s\n\x16ListThresholdCrossings\x12+.infracast.v1.ListThresholdCrossingsRequest\x1a,.infracast.v1.ListThresholdCrossingsResponse\x12O\n\nListSeries\x12\x1f.infracast.v1.ListSeriesRequest\x1a .infracast.v1.ListSeriesResponse\x12^\n\x0f\x44\x65tectAnomalies\x12$.infracast.v1.DetectAnomaliesRequest\x1a%.infracast.v1.DetectAnomaliesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,36 +35,46 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_MODELINFO_PARAMETERSENTRY']._loaded_options = None
   _globals['_MODELINFO_PARAMETERSENTRY']._serialized_options = b'8\001'
-  _globals['_DIRECTION']._serialized_start=2266
-  _globals['_DIRECTION']._serialized_end=2349
-  _globals['_THRESHOLDSOURCE']._serialized_start=2352
-  _globals['_THRESHOLDSOURCE']._serialized_end=2492
-  _globals['_FORECASTREQUEST']._serialized_start=104
-  _globals['_FORECASTREQUEST']._serialized_end=199
-  _globals['_FORECASTRESPONSE']._serialized_start=202
-  _globals['_FORECASTRESPONSE']._serialized_end=479
-  _globals['_PREDICTIONINTERVAL']._serialized_start=481
-  _globals['_PREDICTIONINTERVAL']._serialized_end=546
-  _globals['_MODELINFO']._serialized_start=549
-  _globals['_MODELINFO']._serialized_end=889
-  _globals['_MODELINFO_PARAMETERSENTRY']._serialized_start=840
-  _globals['_MODELINFO_PARAMETERSENTRY']._serialized_end=889
-  _globals['_TIMETOTHRESHOLDREQUEST']._serialized_start=892
-  _globals['_TIMETOTHRESHOLDREQUEST']._serialized_end=1113
-  _globals['_TIMETOTHRESHOLDRESPONSE']._serialized_start=1116
-  _globals['_TIMETOTHRESHOLDRESPONSE']._serialized_end=1528
-  _globals['_LISTSERIESREQUEST']._serialized_start=1530
-  _globals['_LISTSERIESREQUEST']._serialized_end=1582
-  _globals['_LISTSERIESRESPONSE']._serialized_start=1584
-  _globals['_LISTSERIESRESPONSE']._serialized_end=1665
-  _globals['_SERIESINFO']._serialized_start=1668
-  _globals['_SERIESINFO']._serialized_end=1815
-  _globals['_DETECTANOMALIESREQUEST']._serialized_start=1817
-  _globals['_DETECTANOMALIESREQUEST']._serialized_end=1921
-  _globals['_DETECTANOMALIESRESPONSE']._serialized_start=1924
-  _globals['_DETECTANOMALIESRESPONSE']._serialized_end=2159
-  _globals['_ANOMALYSCORE']._serialized_start=2161
-  _globals['_ANOMALYSCORE']._serialized_end=2264
-  _globals['_FORECASTSERVICE']._serialized_start=2495
-  _globals['_FORECASTSERVICE']._serialized_end=2860
+  _globals['_AGGREGATION']._serialized_start=3179
+  _globals['_AGGREGATION']._serialized_end=3305
+  _globals['_DIRECTION']._serialized_start=3307
+  _globals['_DIRECTION']._serialized_end=3390
+  _globals['_THRESHOLDSOURCE']._serialized_start=3393
+  _globals['_THRESHOLDSOURCE']._serialized_end=3533
+  _globals['_FORECASTREQUEST']._serialized_start=105
+  _globals['_FORECASTREQUEST']._serialized_end=248
+  _globals['_PHYSICALLIMITS']._serialized_start=250
+  _globals['_PHYSICALLIMITS']._serialized_end=359
+  _globals['_FORECASTRESPONSE']._serialized_start=362
+  _globals['_FORECASTRESPONSE']._serialized_end=685
+  _globals['_PREDICTIONINTERVAL']._serialized_start=687
+  _globals['_PREDICTIONINTERVAL']._serialized_end=752
+  _globals['_MODELINFO']._serialized_start=755
+  _globals['_MODELINFO']._serialized_end=1095
+  _globals['_MODELINFO_PARAMETERSENTRY']._serialized_start=1046
+  _globals['_MODELINFO_PARAMETERSENTRY']._serialized_end=1095
+  _globals['_TIMETOTHRESHOLDREQUEST']._serialized_start=1098
+  _globals['_TIMETOTHRESHOLDREQUEST']._serialized_end=1393
+  _globals['_TIMETOTHRESHOLDRESPONSE']._serialized_start=1396
+  _globals['_TIMETOTHRESHOLDRESPONSE']._serialized_end=1922
+  _globals['_LISTTHRESHOLDCROSSINGSREQUEST']._serialized_start=1925
+  _globals['_LISTTHRESHOLDCROSSINGSREQUEST']._serialized_end=2185
+  _globals['_LISTTHRESHOLDCROSSINGSRESPONSE']._serialized_start=2188
+  _globals['_LISTTHRESHOLDCROSSINGSRESPONSE']._serialized_end=2367
+  _globals['_SKIPPEDSERIES']._serialized_start=2369
+  _globals['_SKIPPEDSERIES']._serialized_end=2441
+  _globals['_LISTSERIESREQUEST']._serialized_start=2443
+  _globals['_LISTSERIESREQUEST']._serialized_end=2495
+  _globals['_LISTSERIESRESPONSE']._serialized_start=2497
+  _globals['_LISTSERIESRESPONSE']._serialized_end=2578
+  _globals['_SERIESINFO']._serialized_start=2581
+  _globals['_SERIESINFO']._serialized_end=2728
+  _globals['_DETECTANOMALIESREQUEST']._serialized_start=2730
+  _globals['_DETECTANOMALIESREQUEST']._serialized_end=2834
+  _globals['_DETECTANOMALIESRESPONSE']._serialized_start=2837
+  _globals['_DETECTANOMALIESRESPONSE']._serialized_end=3072
+  _globals['_ANOMALYSCORE']._serialized_start=3074
+  _globals['_ANOMALYSCORE']._serialized_end=3177
+  _globals['_FORECASTSERVICE']._serialized_start=3536
+  _globals['_FORECASTSERVICE']._serialized_end=4018
 # @@protoc_insertion_point(module_scope)

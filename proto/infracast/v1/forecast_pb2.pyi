@@ -11,6 +11,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class Aggregation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    AGGREGATION_UNSPECIFIED: _ClassVar[Aggregation]
+    AGGREGATION_SUM: _ClassVar[Aggregation]
+    AGGREGATION_AVG: _ClassVar[Aggregation]
+    AGGREGATION_MAX: _ClassVar[Aggregation]
+    AGGREGATION_MIN: _ClassVar[Aggregation]
+
 class Direction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     DIRECTION_UNSPECIFIED: _ClassVar[Direction]
@@ -22,6 +30,11 @@ class ThresholdSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     THRESHOLD_SOURCE_UNSPECIFIED: _ClassVar[ThresholdSource]
     THRESHOLD_SOURCE_NODE_ALLOCATABLE_MEMORY: _ClassVar[ThresholdSource]
     THRESHOLD_SOURCE_NODE_ALLOCATABLE_CPU: _ClassVar[ThresholdSource]
+AGGREGATION_UNSPECIFIED: Aggregation
+AGGREGATION_SUM: Aggregation
+AGGREGATION_AVG: Aggregation
+AGGREGATION_MAX: Aggregation
+AGGREGATION_MIN: Aggregation
 DIRECTION_UNSPECIFIED: Direction
 DIRECTION_RISING: Direction
 DIRECTION_FALLING: Direction
@@ -30,17 +43,31 @@ THRESHOLD_SOURCE_NODE_ALLOCATABLE_MEMORY: ThresholdSource
 THRESHOLD_SOURCE_NODE_ALLOCATABLE_CPU: ThresholdSource
 
 class ForecastRequest(_message.Message):
-    __slots__ = ("selector", "horizon", "levels")
+    __slots__ = ("selector", "horizon", "levels", "aggregation")
     SELECTOR_FIELD_NUMBER: _ClassVar[int]
     HORIZON_FIELD_NUMBER: _ClassVar[int]
     LEVELS_FIELD_NUMBER: _ClassVar[int]
+    AGGREGATION_FIELD_NUMBER: _ClassVar[int]
     selector: str
     horizon: _duration_pb2.Duration
     levels: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, selector: _Optional[str] = ..., horizon: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., levels: _Optional[_Iterable[float]] = ...) -> None: ...
+    aggregation: Aggregation
+    def __init__(self, selector: _Optional[str] = ..., horizon: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., levels: _Optional[_Iterable[float]] = ..., aggregation: _Optional[_Union[Aggregation, str]] = ...) -> None: ...
+
+class PhysicalLimits(_message.Message):
+    __slots__ = ("lower", "upper", "reason", "applied")
+    LOWER_FIELD_NUMBER: _ClassVar[int]
+    UPPER_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
+    lower: float
+    upper: float
+    reason: str
+    applied: bool
+    def __init__(self, lower: _Optional[float] = ..., upper: _Optional[float] = ..., reason: _Optional[str] = ..., applied: _Optional[bool] = ...) -> None: ...
 
 class ForecastResponse(_message.Message):
-    __slots__ = ("series", "timestamps_ms", "mean", "intervals", "model", "step", "last_timestamp_ms", "last_value")
+    __slots__ = ("series", "timestamps_ms", "mean", "intervals", "model", "step", "last_timestamp_ms", "last_value", "limits")
     SERIES_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMPS_MS_FIELD_NUMBER: _ClassVar[int]
     MEAN_FIELD_NUMBER: _ClassVar[int]
@@ -49,6 +76,7 @@ class ForecastResponse(_message.Message):
     STEP_FIELD_NUMBER: _ClassVar[int]
     LAST_TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
     LAST_VALUE_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
     series: _series_pb2.SeriesKey
     timestamps_ms: _containers.RepeatedScalarFieldContainer[int]
     mean: _containers.RepeatedScalarFieldContainer[float]
@@ -57,7 +85,8 @@ class ForecastResponse(_message.Message):
     step: _duration_pb2.Duration
     last_timestamp_ms: int
     last_value: float
-    def __init__(self, series: _Optional[_Union[_series_pb2.SeriesKey, _Mapping]] = ..., timestamps_ms: _Optional[_Iterable[int]] = ..., mean: _Optional[_Iterable[float]] = ..., intervals: _Optional[_Iterable[_Union[PredictionInterval, _Mapping]]] = ..., model: _Optional[_Union[ModelInfo, _Mapping]] = ..., step: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., last_timestamp_ms: _Optional[int] = ..., last_value: _Optional[float] = ...) -> None: ...
+    limits: PhysicalLimits
+    def __init__(self, series: _Optional[_Union[_series_pb2.SeriesKey, _Mapping]] = ..., timestamps_ms: _Optional[_Iterable[int]] = ..., mean: _Optional[_Iterable[float]] = ..., intervals: _Optional[_Iterable[_Union[PredictionInterval, _Mapping]]] = ..., model: _Optional[_Union[ModelInfo, _Mapping]] = ..., step: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., last_timestamp_ms: _Optional[int] = ..., last_value: _Optional[float] = ..., limits: _Optional[_Union[PhysicalLimits, _Mapping]] = ...) -> None: ...
 
 class PredictionInterval(_message.Message):
     __slots__ = ("level", "lower", "upper")
@@ -101,23 +130,27 @@ class ModelInfo(_message.Message):
     def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ..., parameters: _Optional[_Mapping[str, float]] = ..., observations: _Optional[int] = ..., residual_std: _Optional[float] = ..., rate_of_counter: _Optional[bool] = ..., season_length: _Optional[int] = ..., season_period: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., backtest_mae: _Optional[float] = ..., backtest_mase: _Optional[float] = ...) -> None: ...
 
 class TimeToThresholdRequest(_message.Message):
-    __slots__ = ("selector", "threshold", "direction", "horizon", "level", "threshold_source")
+    __slots__ = ("selector", "threshold", "direction", "horizon", "level", "threshold_source", "capacity_percent", "aggregation")
     SELECTOR_FIELD_NUMBER: _ClassVar[int]
     THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     DIRECTION_FIELD_NUMBER: _ClassVar[int]
     HORIZON_FIELD_NUMBER: _ClassVar[int]
     LEVEL_FIELD_NUMBER: _ClassVar[int]
     THRESHOLD_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    AGGREGATION_FIELD_NUMBER: _ClassVar[int]
     selector: str
     threshold: float
     direction: Direction
     horizon: _duration_pb2.Duration
     level: float
     threshold_source: ThresholdSource
-    def __init__(self, selector: _Optional[str] = ..., threshold: _Optional[float] = ..., direction: _Optional[_Union[Direction, str]] = ..., horizon: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., level: _Optional[float] = ..., threshold_source: _Optional[_Union[ThresholdSource, str]] = ...) -> None: ...
+    capacity_percent: float
+    aggregation: Aggregation
+    def __init__(self, selector: _Optional[str] = ..., threshold: _Optional[float] = ..., direction: _Optional[_Union[Direction, str]] = ..., horizon: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., level: _Optional[float] = ..., threshold_source: _Optional[_Union[ThresholdSource, str]] = ..., capacity_percent: _Optional[float] = ..., aggregation: _Optional[_Union[Aggregation, str]] = ...) -> None: ...
 
 class TimeToThresholdResponse(_message.Message):
-    __slots__ = ("series", "will_cross", "crossing_timestamp_ms", "earliest_timestamp_ms", "latest_timestamp_ms", "time_remaining", "already_crossed", "last_value", "horizon", "level", "model", "probability", "threshold")
+    __slots__ = ("series", "will_cross", "crossing_timestamp_ms", "earliest_timestamp_ms", "latest_timestamp_ms", "time_remaining", "already_crossed", "last_value", "horizon", "level", "model", "probability", "threshold", "searched", "reach_limited", "limits")
     SERIES_FIELD_NUMBER: _ClassVar[int]
     WILL_CROSS_FIELD_NUMBER: _ClassVar[int]
     CROSSING_TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
@@ -131,6 +164,9 @@ class TimeToThresholdResponse(_message.Message):
     MODEL_FIELD_NUMBER: _ClassVar[int]
     PROBABILITY_FIELD_NUMBER: _ClassVar[int]
     THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    SEARCHED_FIELD_NUMBER: _ClassVar[int]
+    REACH_LIMITED_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
     series: _series_pb2.SeriesKey
     will_cross: bool
     crossing_timestamp_ms: int
@@ -144,7 +180,52 @@ class TimeToThresholdResponse(_message.Message):
     model: ModelInfo
     probability: float
     threshold: float
-    def __init__(self, series: _Optional[_Union[_series_pb2.SeriesKey, _Mapping]] = ..., will_cross: _Optional[bool] = ..., crossing_timestamp_ms: _Optional[int] = ..., earliest_timestamp_ms: _Optional[int] = ..., latest_timestamp_ms: _Optional[int] = ..., time_remaining: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., already_crossed: _Optional[bool] = ..., last_value: _Optional[float] = ..., horizon: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., level: _Optional[float] = ..., model: _Optional[_Union[ModelInfo, _Mapping]] = ..., probability: _Optional[float] = ..., threshold: _Optional[float] = ...) -> None: ...
+    searched: _duration_pb2.Duration
+    reach_limited: bool
+    limits: PhysicalLimits
+    def __init__(self, series: _Optional[_Union[_series_pb2.SeriesKey, _Mapping]] = ..., will_cross: _Optional[bool] = ..., crossing_timestamp_ms: _Optional[int] = ..., earliest_timestamp_ms: _Optional[int] = ..., latest_timestamp_ms: _Optional[int] = ..., time_remaining: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., already_crossed: _Optional[bool] = ..., last_value: _Optional[float] = ..., horizon: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., level: _Optional[float] = ..., model: _Optional[_Union[ModelInfo, _Mapping]] = ..., probability: _Optional[float] = ..., threshold: _Optional[float] = ..., searched: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., reach_limited: _Optional[bool] = ..., limits: _Optional[_Union[PhysicalLimits, _Mapping]] = ...) -> None: ...
+
+class ListThresholdCrossingsRequest(_message.Message):
+    __slots__ = ("selector", "threshold", "direction", "within", "level", "capacity_percent", "min_probability", "page_size", "page_token")
+    SELECTOR_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    DIRECTION_FIELD_NUMBER: _ClassVar[int]
+    WITHIN_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    MIN_PROBABILITY_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    selector: str
+    threshold: float
+    direction: Direction
+    within: _duration_pb2.Duration
+    level: float
+    capacity_percent: float
+    min_probability: float
+    page_size: int
+    page_token: str
+    def __init__(self, selector: _Optional[str] = ..., threshold: _Optional[float] = ..., direction: _Optional[_Union[Direction, str]] = ..., within: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., level: _Optional[float] = ..., capacity_percent: _Optional[float] = ..., min_probability: _Optional[float] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListThresholdCrossingsResponse(_message.Message):
+    __slots__ = ("crossings", "examined", "skipped", "next_page_token")
+    CROSSINGS_FIELD_NUMBER: _ClassVar[int]
+    EXAMINED_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    crossings: _containers.RepeatedCompositeFieldContainer[TimeToThresholdResponse]
+    examined: int
+    skipped: _containers.RepeatedCompositeFieldContainer[SkippedSeries]
+    next_page_token: str
+    def __init__(self, crossings: _Optional[_Iterable[_Union[TimeToThresholdResponse, _Mapping]]] = ..., examined: _Optional[int] = ..., skipped: _Optional[_Iterable[_Union[SkippedSeries, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class SkippedSeries(_message.Message):
+    __slots__ = ("series", "reason")
+    SERIES_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    series: _series_pb2.SeriesKey
+    reason: str
+    def __init__(self, series: _Optional[_Union[_series_pb2.SeriesKey, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ListSeriesRequest(_message.Message):
     __slots__ = ("selector", "limit")

@@ -45,6 +45,11 @@ class ForecastServiceStub:
                 request_serializer=infracast_dot_v1_dot_forecast__pb2.TimeToThresholdRequest.SerializeToString,
                 response_deserializer=infracast_dot_v1_dot_forecast__pb2.TimeToThresholdResponse.FromString,
                 _registered_method=True)
+        self.ListThresholdCrossings = channel.unary_unary(
+                '/infracast.v1.ForecastService/ListThresholdCrossings',
+                request_serializer=infracast_dot_v1_dot_forecast__pb2.ListThresholdCrossingsRequest.SerializeToString,
+                response_deserializer=infracast_dot_v1_dot_forecast__pb2.ListThresholdCrossingsResponse.FromString,
+                _registered_method=True)
         self.ListSeries = channel.unary_unary(
                 '/infracast.v1.ForecastService/ListSeries',
                 request_serializer=infracast_dot_v1_dot_forecast__pb2.ListSeriesRequest.SerializeToString,
@@ -69,7 +74,16 @@ class ForecastServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def TimeToThreshold(self, request, context):
-        """When will one series cross a threshold (for example: when is this disk full)?
+        """When will one series (or an aggregate of several) cross a threshold (for example:
+        when is this disk full)?
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListThresholdCrossings(self, request, context):
+        """Which of many series cross a threshold soon (for example: which file systems fill
+        within 24 hours), soonest first, paged.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -101,6 +115,11 @@ def add_ForecastServiceServicer_to_server(servicer, server):
                     servicer.TimeToThreshold,
                     request_deserializer=infracast_dot_v1_dot_forecast__pb2.TimeToThresholdRequest.FromString,
                     response_serializer=infracast_dot_v1_dot_forecast__pb2.TimeToThresholdResponse.SerializeToString,
+            ),
+            'ListThresholdCrossings': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListThresholdCrossings,
+                    request_deserializer=infracast_dot_v1_dot_forecast__pb2.ListThresholdCrossingsRequest.FromString,
+                    response_serializer=infracast_dot_v1_dot_forecast__pb2.ListThresholdCrossingsResponse.SerializeToString,
             ),
             'ListSeries': grpc.unary_unary_rpc_method_handler(
                     servicer.ListSeries,
@@ -168,6 +187,33 @@ class ForecastService:
             '/infracast.v1.ForecastService/TimeToThreshold',
             infracast_dot_v1_dot_forecast__pb2.TimeToThresholdRequest.SerializeToString,
             infracast_dot_v1_dot_forecast__pb2.TimeToThresholdResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListThresholdCrossings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/infracast.v1.ForecastService/ListThresholdCrossings',
+            infracast_dot_v1_dot_forecast__pb2.ListThresholdCrossingsRequest.SerializeToString,
+            infracast_dot_v1_dot_forecast__pb2.ListThresholdCrossingsResponse.FromString,
             options,
             channel_credentials,
             insecure,

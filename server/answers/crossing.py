@@ -1,4 +1,4 @@
-"""When a forecast crosses a threshold, read off the point forecast and its bounds."""
+"""When an outlook reaches a threshold, and how likely that is."""
 
 from __future__ import annotations
 
@@ -6,20 +6,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from infracast.server.forecast.engine import SeriesForecast
+from infracast.server.answers.outlook import Outlook
 
 
 @dataclass(frozen=True)
 class Crossing:
-    """Times in ms since the epoch; None means no crossing within the horizon."""
+    """Times in ms since the epoch; None means no crossing within the searched horizon."""
 
     expected_ms: int | None
     earliest_ms: int | None
     latest_ms: int | None
     already_crossed: bool
-    # Probability that the series is at or beyond the threshold at some step within the
-    # horizon: the largest per-step probability (a lower bound for the chance of any crossing,
-    # exact for series that move one way, such as a filling disk).
+    # Probability that the series is at or beyond the threshold at some point within the
+    # searched horizon, read from the unclipped predictive distribution: the largest
+    # per-point probability (a lower bound for the chance of any crossing, exact for a
+    # series that moves one way, such as a filling disk).
     probability: float
 
 
@@ -45,25 +46,23 @@ def first_crossing_ms(
     return round(times[i - 1] + fraction * (times[i] - times[i - 1]))
 
 
-def time_to_threshold(
-    result: SeriesForecast, threshold: float, rising: bool, level: float
-) -> Crossing:
-    """Expected, earliest and latest crossing of the threshold at the given interval level.
+def find_crossing(outlook: Outlook, threshold: float, rising: bool, level: float) -> Crossing:
+    """Expected, earliest and latest crossing at the given interval level, and its probability.
 
-    Rising: the upper bound crosses first (earliest) and the lower bound last
-    (latest); falling: the other way round.
+    Rising: the upper bound crosses first (earliest) and the lower bound last (latest);
+    falling: the other way round. All from unclipped paths: a bound clipped at 0 bytes
+    would otherwise 'reach' 0 the moment it is clipped.
     """
-    forecast = result.forecast
-    start_ms, start = result.last_timestamp_ms, result.last_value
+    start_ms, start = outlook.last_timestamp_ms, outlook.last_value
     already = start >= threshold if rising else start <= threshold
-    near, far = (forecast.upper, forecast.lower) if rising else (forecast.lower, forecast.upper)
+    near, far = (outlook.raw_upper, outlook.raw_lower) if rising else (outlook.raw_lower, outlook.raw_upper)
 
     def cross(path: np.ndarray) -> int | None:
-        return first_crossing_ms(start_ms, start, result.timestamps_ms, path, threshold, rising)
+        return first_crossing_ms(start_ms, start, outlook.timestamps_ms, path, threshold, rising)
 
-    probability = 1.0 if already else float(forecast.exceedance(threshold, rising).max())
+    probability = 1.0 if already else float(outlook.exceedance(threshold, rising).max())
     return Crossing(
-        expected_ms=cross(forecast.mean),
+        expected_ms=cross(outlook.raw_mean),
         earliest_ms=cross(near[level]),
         latest_ms=cross(far[level]),
         already_crossed=bool(already),
