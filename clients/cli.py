@@ -54,7 +54,7 @@ def cmd_series(client: InfracastClient, args: argparse.Namespace) -> int:
             for s in series], "truncated": truncated}, indent=2))
         return 0
     rows = [[str(s.series), str(s.sample_count), _when(s.last),
-             format_value(s.series.metric, s.last_value)] for s in series]
+             format_value(s.series.metric, s.last_value, counter_rate=False)] for s in series]
     print(render_table(["SERIES", "SAMPLES", "LAST SAMPLE", "LAST VALUE"], rows,
                        [False, True, False, True]))
     if truncated:
@@ -73,11 +73,12 @@ def _forecast_json(f: Forecast) -> dict:
         "step_seconds": f.step_s,
         "last_timestamp": _iso(f.last_timestamp),
         "last_value": f.last_value,
+        "limits": vars(f.limits),
     }
 
 
 def cmd_forecast(client: InfracastClient, args: argparse.Namespace) -> int:
-    f = client.forecast(args.selector, args.horizon, args.level or (80.0, 95.0))
+    f = client.forecast(args.selector, args.horizon, args.level or (80.0, 95.0), args.aggregate)
     if args.json:
         print(json.dumps(_forecast_json(f), indent=2))
         return 0
@@ -89,13 +90,15 @@ def cmd_forecast(client: InfracastClient, args: argparse.Namespace) -> int:
         print(f"backtest: mean absolute error {format_value(metric, f.model.backtest_mae)}, "
               f"MASE {f.model.backtest_mase:.2f}")
     print(f"last: {format_value(metric, f.last_value)} at {_when(f.last_timestamp)}; "
-          f"step {format_duration(f.step_s)}")
+          f"step {format_duration(f.step_s)} near now, wider further out")
+    if f.limits.applied:
+        print(f"kept within physical limits: {f.limits.reason}")
     shown = np.unique(np.linspace(0, len(f.mean) - 1, min(args.points, len(f.mean))).round().astype(int))
     levels = sorted(f.lower)
     headers = ["TIME", "AHEAD", "FORECAST", *(f"{level:g}% INTERVAL" for level in levels)]
     rows = []
     for i in shown:
-        ahead = (i + 1) * f.step_s
+        ahead = (f.timestamps[i].astype("int64") / 1000) - f.last_timestamp.timestamp()
         stamp = datetime.fromtimestamp(f.timestamps[i].astype("int64") / 1000, tz=UTC)
         rows.append([_when(stamp), format_duration(ahead), format_value(metric, f.mean[i]), *(
             f"{format_value(metric, f.lower[lv][i])} … {format_value(metric, f.upper[lv][i])}"
@@ -111,45 +114,109 @@ def _crossing_json(c: ThresholdCrossing) -> dict:
         "expected": _iso(c.expected), "earliest": _iso(c.earliest), "latest": _iso(c.latest),
         "time_remaining_seconds": c.time_remaining_s, "last_value": c.last_value,
         "level": c.level, "horizon_seconds": c.horizon_s, "probability": c.probability,
-        "threshold": c.threshold, "model": vars(c.model),
+        "threshold": c.threshold, "searched_seconds": c.searched_s, "reach_limited": c.reach_limited,
+        "limits": vars(c.limits), "model": vars(c.model),
     }
 
 
 def _threshold(text: str) -> float | str:
+    """A number in the series' unit, a share of its capacity ("10%"), or a node-reported amount."""
     if text in THRESHOLD_SOURCES:
         return text
     try:
+        if text.endswith("%"):
+            float(text[:-1])
+            return text
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a number or one of {', '.join(THRESHOLD_SOURCES)}") from None
+            f"{text!r} is not a number, a percentage of capacity such as 10%, or one of "
+            f"{', '.join(THRESHOLD_SOURCES)}") from None
+
+
+def _threshold_question(args: argparse.Namespace) -> tuple[float | str, bool]:
+    """(threshold, falling) from --threshold/--below/--above."""
+    given = [v for v in (args.threshold, args.below, args.above) if v not in (None, True)]
+    if len(given) != 1:
+        raise ValueError("give the threshold once: --below VALUE, --above VALUE, or --threshold VALUE "
+                         "[--below]; VALUE is a number, a percentage of capacity (10%) or "
+                         f"{' / '.join(THRESHOLD_SOURCES)}")
+    return given[0], args.below is not None
+
+
+def _target(metric: str, c: ThresholdCrossing, asked: float | str) -> str:
+    target = format_value(metric, c.threshold)
+    if isinstance(asked, str):
+        target += f" ({asked} of capacity)" if asked.endswith("%") else f" (the node's {asked})"
+    return target
 
 
 def cmd_when(client: InfracastClient, args: argparse.Namespace) -> int:
-    c = client.time_to_threshold(args.selector, args.threshold, falling=args.below,
-                                 horizon=args.horizon, level=args.level)
+    threshold, falling = _threshold_question(args)
+    if args.within is not None:
+        return _when_fleet(client, args, threshold, falling)
+    c = client.time_to_threshold(args.selector, threshold, falling=falling,
+                                 horizon=args.horizon, level=args.level, aggregate=args.aggregate)
     if args.json:
         print(json.dumps(_crossing_json(c), indent=2))
         return 0
     metric = c.series.metric
-    way = "falls to" if args.below else "reaches"
-    target = format_value(metric, c.threshold)
-    if isinstance(args.threshold, str):
-        target += f" (the node's {args.threshold})"
+    way = "falls to" if falling else "reaches"
+    target = _target(metric, c, threshold)
+    searched = format_duration(c.searched_s)
     print(f"{c.series}: now {format_value(metric, c.last_value)}")
     if c.already_crossed:
         print(f"already past {target}")
     elif c.will_cross:
         print(f"{way} {target} in {format_duration(c.time_remaining_s or 0)}, at {_when(c.expected)}")
-        latest = _when(c.latest) if c.latest else f"not within {format_duration(c.horizon_s)}"
+        latest = _when(c.latest) if c.latest else f"not within {searched}"
         print(f"{c.level:g}% range: earliest {_when(c.earliest)}, latest {latest}; "
-              f"probability within {format_duration(c.horizon_s)}: {c.probability:.0%}")
+              f"probability within {searched}: {c.probability:.0%}")
     else:
-        verb = "fall to" if args.below else "reach"
-        print(f"does not {verb} {target} within {format_duration(c.horizon_s)}"
+        verb = "fall to" if falling else "reach"
+        print(f"does not {verb} {target} within {searched}"
               + (f" (possible from {_when(c.earliest)} at {c.level:g}%)" if c.earliest else "")
               + f"; probability {c.probability:.0%}")
+    if c.reach_limited:
+        print(f"looked {searched} ahead, not {format_duration(c.horizon_s)}: the history is too short "
+              "to see further (a forecast reaches at most 5 times its history)")
     print(f"model: {c.model.name} — {c.model.reason}")
+    return 0
+
+
+def _when_fleet(client: InfracastClient, args: argparse.Namespace, threshold: float | str,
+                falling: bool) -> int:
+    crossings, token, examined, skipped = [], "", 0, []
+    while True:
+        page = client.threshold_crossings(args.selector, threshold, falling=falling, within=args.within,
+                                          level=args.level, min_probability=args.min_probability,
+                                          page_token=token)
+        crossings += page.crossings
+        examined, skipped, token = page.examined, page.skipped, page.next_page_token
+        if not token:
+            break
+    if args.json:
+        print(json.dumps({"crossings": [_crossing_json(c) for c in crossings], "examined": examined,
+                          "skipped": [{"series": str(s), "reason": why} for s, why in skipped]},
+                         indent=2))
+        return 0
+    way = "fall to" if falling else "reach"
+    metric = crossings[0].series.metric if crossings else args.selector.split("{")[0]
+    target = threshold if isinstance(threshold, str) else format_value(metric, threshold)
+    print(f"{len(crossings)} of {examined} series {way} {target} within {format_duration(args.within)}")
+    rows = []
+    for c in crossings:
+        metric = c.series.metric
+        eta = ("now" if c.already_crossed else format_duration(c.time_remaining_s)
+               if c.time_remaining_s is not None else "-")
+        rows.append([str(c.series), format_value(metric, c.last_value), format_value(metric, c.threshold),
+                     eta, _when(c.expected) if c.expected else "-", f"{c.probability:.0%}",
+                     "" if not c.reach_limited else f"looked {format_duration(c.searched_s)}"])
+    if rows:
+        print(render_table(["SERIES", "NOW", "THRESHOLD", "IN", "AT", "PROBABILITY", "NOTE"], rows,
+                           [False, True, True, True, False, True, False]))
+    if skipped:
+        print(f"{len(skipped)} series not judged (e.g. {skipped[0][0]}: {skipped[0][1]})")
     return 0
 
 
@@ -260,19 +327,32 @@ def build_parser(env: dict[str, str] | os._Environ) -> argparse.ArgumentParser:
                           help="how far ahead, e.g. 30m, 6h, 2d (default 1h)")
     forecast.add_argument("--level", type=float, action="append",
                           help="interval level in percent; repeat for several (default 80 and 95)")
+    forecast.add_argument("--aggregate", choices=("sum", "avg", "max", "min"), default="",
+                          help="combine every matching series into one before forecasting")
     forecast.add_argument("--points", type=int, default=12,
                           help="rows to show in the table (--json has every point)")
     forecast.set_defaults(handler=cmd_forecast)
 
     when = commands.add_parser("when", help="when a series will cross a threshold")
     when.add_argument("selector", help='e.g. node_filesystem_avail_bytes{node="n1",mountpoint="/"}')
-    when.add_argument("--threshold", type=_threshold, required=True,
-                      help="the level, in the series' unit, or allocatable-memory / allocatable-cpu: "
-                           "what the series' Kubernetes node reported")
-    when.add_argument("--below", action="store_true",
-                      help="the series must fall to the threshold (default: rise to it)")
+    when.add_argument("--threshold", type=_threshold,
+                      help="the level: a number in the series' unit, a percentage of its capacity "
+                           "(10%% of its file system's size, its node's memory), or allocatable-memory "
+                           "/ allocatable-cpu: what the series' Kubernetes node reported")
+    when.add_argument("--below", nargs="?", const=True, type=_threshold, metavar="VALUE",
+                      help="the series must fall to the threshold; --below VALUE gives it too, "
+                           "e.g. --below 0 or --below 10%%")
+    when.add_argument("--above", type=_threshold, metavar="VALUE",
+                      help="the series must rise to VALUE")
     when.add_argument("--horizon", type=_duration_arg, default=7 * 86400.0,
-                      help="how far ahead to look (default 7d)")
+                      help="how far ahead to look for one series (default 7d)")
+    when.add_argument("--within", type=_duration_arg, default=None,
+                      help="fleet-wide: every matching series that crosses within this long, "
+                           "soonest first, e.g. --within 24h")
+    when.add_argument("--min-probability", type=float, default=0.5,
+                      help="with --within: also list series this likely to cross (default 0.5)")
+    when.add_argument("--aggregate", choices=("sum", "avg", "max", "min"), default="",
+                      help="combine every matching series into one first")
     when.add_argument("--level", type=float, default=80.0,
                       help="interval level for the earliest/latest range (default 80)")
     when.set_defaults(handler=cmd_when)

@@ -61,9 +61,31 @@ class Model:
     backtest_mase: float
 
 
+AGGREGATIONS = {
+    "": forecast_pb2.AGGREGATION_UNSPECIFIED,
+    "sum": forecast_pb2.AGGREGATION_SUM,
+    "avg": forecast_pb2.AGGREGATION_AVG,
+    "max": forecast_pb2.AGGREGATION_MAX,
+    "min": forecast_pb2.AGGREGATION_MIN,
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the series can physically be; None where there is no limit."""
+
+    lower: float | None
+    upper: float | None
+    reason: str
+    applied: bool  # a forecast value or bound was moved inside the limits
+
+
 @dataclass(frozen=True)
 class Forecast:
-    """Point forecast and bounds; `lower[80.0]` and `upper[80.0]` bound the 80 % interval."""
+    """Point forecast and bounds; `lower[80.0]` and `upper[80.0]` bound the 80 % interval.
+
+    Points are spaced at the series' own interval near now and wider further out.
+    """
 
     series: Series
     timestamps: np.ndarray  # datetime64[ms], UTC
@@ -71,9 +93,10 @@ class Forecast:
     lower: dict[float, np.ndarray]
     upper: dict[float, np.ndarray]
     model: Model
-    step_s: float
+    step_s: float  # spacing of the nearest points
     last_timestamp: datetime
     last_value: float
+    limits: Limits
 
 
 @dataclass(frozen=True)
@@ -89,8 +112,21 @@ class ThresholdCrossing:
     level: float
     horizon_s: float
     model: Model
-    probability: float  # of reaching the threshold within the horizon
-    threshold: float  # the level used: as given, or the node's allocatable amount
+    probability: float  # of reaching the threshold within the searched horizon
+    threshold: float  # the level used: as given, the node's allocatable amount, or % of capacity
+    searched_s: float  # how far ahead it looked: the horizon, or less for lack of history
+    reach_limited: bool
+    limits: Limits
+
+
+@dataclass(frozen=True)
+class CrossingList:
+    """Series at risk, soonest first; `skipped` are (series, why) that could not be judged."""
+
+    crossings: list[ThresholdCrossing]
+    examined: int
+    skipped: list[tuple[Series, str]]
+    next_page_token: str
 
 
 @dataclass(frozen=True)
@@ -150,6 +186,55 @@ def _series(message: series_pb2.SeriesKey) -> Series:
     return Series(message.metric, dict(message.labels))
 
 
+def _limits(message: forecast_pb2.PhysicalLimits) -> Limits:
+    return Limits(message.lower if message.HasField("lower") else None,
+                  message.upper if message.HasField("upper") else None,
+                  message.reason, message.applied)
+
+
+def _crossing(response: forecast_pb2.TimeToThresholdResponse) -> ThresholdCrossing:
+    return ThresholdCrossing(
+        series=_series(response.series),
+        will_cross=response.will_cross,
+        expected=_time(response.crossing_timestamp_ms),
+        earliest=_time(response.earliest_timestamp_ms),
+        latest=_time(response.latest_timestamp_ms),
+        time_remaining_s=(response.time_remaining.ToMilliseconds() / 1000
+                          if response.HasField("time_remaining") else None),
+        already_crossed=response.already_crossed,
+        last_value=response.last_value,
+        level=response.level,
+        horizon_s=response.horizon.ToMilliseconds() / 1000,
+        model=_model(response.model),
+        probability=response.probability,
+        threshold=response.threshold,
+        searched_s=response.searched.ToMilliseconds() / 1000,
+        reach_limited=response.reach_limited,
+        limits=_limits(response.limits),
+    )
+
+
+def _threshold_fields(threshold: float | str) -> dict:
+    """Request fields for a threshold: a number, "10%" of capacity, or a node-reported amount."""
+    if isinstance(threshold, str):
+        if threshold in THRESHOLD_SOURCES:
+            return {"threshold_source": THRESHOLD_SOURCES[threshold]}
+        if threshold.endswith("%"):
+            try:
+                return {"capacity_percent": float(threshold[:-1])}
+            except ValueError:
+                pass
+        raise ValueError(f"threshold {threshold!r} is not a number, a percentage of capacity "
+                         f"such as 10%, or one of {', '.join(THRESHOLD_SOURCES)}")
+    return {"threshold": float(threshold)}
+
+
+def _aggregation(name: str) -> int:
+    if name not in AGGREGATIONS:
+        raise ValueError(f"aggregation {name!r} is not one of {', '.join(a for a in AGGREGATIONS if a)}")
+    return AGGREGATIONS[name]
+
+
 def _model(message: forecast_pb2.ModelInfo) -> Model:
     period = message.season_period.ToMilliseconds() / 1000 if message.HasField("season_period") else None
     return Model(message.name, message.reason, dict(message.parameters), message.observations,
@@ -197,10 +282,12 @@ class InfracastClient:
         ], response.truncated
 
     def forecast(self, selector: str, horizon: float | str = "1h",
-                 levels: Sequence[float] = (80.0, 95.0)) -> Forecast:
-        """Forecast one series; horizon in seconds or as a duration such as '6h'."""
+                 levels: Sequence[float] = (80.0, 95.0), aggregate: str = "") -> Forecast:
+        """Forecast one series (or, with aggregate "sum", "avg", "max" or "min", every
+        series the selector matches combined); horizon in seconds or a duration like '6h'."""
         request = forecast_pb2.ForecastRequest(
-            selector=selector, horizon=_duration(_seconds(horizon)), levels=list(levels)
+            selector=selector, horizon=_duration(_seconds(horizon)), levels=list(levels),
+            aggregation=_aggregation(aggregate),
         )
         response = self._call(self._forecasts.Forecast, request)
         return Forecast(
@@ -213,47 +300,47 @@ class InfracastClient:
             step_s=response.step.ToMilliseconds() / 1000,
             last_timestamp=_time(response.last_timestamp_ms),
             last_value=response.last_value,
+            limits=_limits(response.limits),
         )
 
     def time_to_threshold(self, selector: str, threshold: float | str, *, falling: bool = False,
-                          horizon: float | str = "7d", level: float = 80.0) -> ThresholdCrossing:
+                          horizon: float | str = "7d", level: float = 80.0,
+                          aggregate: str = "") -> ThresholdCrossing:
         """When the series crosses the threshold (rising by default) within the horizon.
 
-        `threshold` is a level in the series' unit, or "allocatable-memory" /
+        `threshold` is a level in the series' unit, a share of its capacity such as "10%"
+        (of its file system's size, its node's memory), or "allocatable-memory" /
         "allocatable-cpu": the amount the series' Kubernetes node reported.
         """
-        if isinstance(threshold, str):
-            if threshold not in THRESHOLD_SOURCES:
-                raise ValueError(f"threshold {threshold!r} is not a number or one of "
-                                 f"{', '.join(THRESHOLD_SOURCES)}")
-            source, threshold = THRESHOLD_SOURCES[threshold], 0.0
-        else:
-            source = forecast_pb2.THRESHOLD_SOURCE_UNSPECIFIED
         request = forecast_pb2.TimeToThresholdRequest(
             selector=selector,
-            threshold=threshold,
-            threshold_source=source,
             direction=forecast_pb2.DIRECTION_FALLING if falling else forecast_pb2.DIRECTION_RISING,
             horizon=_duration(_seconds(horizon)),
             level=level,
+            aggregation=_aggregation(aggregate),
+            **_threshold_fields(threshold),
         )
-        response = self._call(self._forecasts.TimeToThreshold, request)
-        return ThresholdCrossing(
-            series=_series(response.series),
-            will_cross=response.will_cross,
-            expected=_time(response.crossing_timestamp_ms),
-            earliest=_time(response.earliest_timestamp_ms),
-            latest=_time(response.latest_timestamp_ms),
-            time_remaining_s=(response.time_remaining.ToMilliseconds() / 1000
-                              if response.HasField("time_remaining") else None),
-            already_crossed=response.already_crossed,
-            last_value=response.last_value,
-            level=response.level,
-            horizon_s=response.horizon.ToMilliseconds() / 1000,
-            model=_model(response.model),
-            probability=response.probability,
-            threshold=response.threshold,
+        return _crossing(self._call(self._forecasts.TimeToThreshold, request))
+
+    def threshold_crossings(self, selector: str, threshold: float | str, *, falling: bool = False,
+                            within: float | str = "24h", level: float = 80.0,
+                            min_probability: float = 0.5, page_size: int = 0,
+                            page_token: str = "") -> CrossingList:
+        """Every series the selector matches that crosses the threshold within `within`
+        (expected, or with at least min_probability), soonest first; one page of them."""
+        fields = _threshold_fields(threshold)
+        if "threshold_source" in fields:
+            raise ValueError("a fleet-wide question takes a number or a percentage of capacity")
+        request = forecast_pb2.ListThresholdCrossingsRequest(
+            selector=selector,
+            direction=forecast_pb2.DIRECTION_FALLING if falling else forecast_pb2.DIRECTION_RISING,
+            within=_duration(_seconds(within)), level=level, min_probability=min_probability,
+            page_size=page_size, page_token=page_token, **fields,
         )
+        response = self._call(self._forecasts.ListThresholdCrossings, request)
+        return CrossingList([_crossing(c) for c in response.crossings], response.examined,
+                            [(_series(s.series), s.reason) for s in response.skipped],
+                            response.next_page_token)
 
     def detect_anomalies(self, selector: str, window: float | str = "1h",
                          threshold: float = 4.0) -> Anomalies:

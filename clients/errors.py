@@ -4,6 +4,7 @@
     ├── ServerUnavailable   the server cannot be reached (or is shutting down)
     ├── InvalidRequest      the server refused the arguments (INVALID_ARGUMENT)
     ├── SeriesNotFound      no series matches the selector (NOT_FOUND)
+    ├── FailedPrecondition  the question cannot be answered yet, e.g. too little history
     ├── NotAuthorized       no valid token, or one without the permission needed
     └── ServerError         anything else the server answered
 """
@@ -29,6 +30,10 @@ class SeriesNotFound(ClientError):
     pass
 
 
+class FailedPrecondition(ClientError):
+    pass
+
+
 class NotAuthorized(ClientError):
     pass
 
@@ -46,6 +51,8 @@ def translate(error: grpc.RpcError, target: str) -> ClientError:
         return InvalidRequest(details)
     if code == grpc.StatusCode.NOT_FOUND:
         return SeriesNotFound(details)
+    if code == grpc.StatusCode.FAILED_PRECONDITION:
+        return FailedPrecondition(details)
     if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
         return NotAuthorized(f"{code.name.lower().replace('_', ' ')}: {details}")
     name = code.name if code is not None else "UNKNOWN"

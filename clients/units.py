@@ -17,13 +17,16 @@ def format_bytes(value: float) -> str:
     raise AssertionError("unreachable")
 
 
-def format_value(metric: str, value: float) -> str:
+def format_value(metric: str, value: float, counter_rate: bool = True) -> str:
+    """The value in the metric's unit. Counters (_total) are forecast as per-second rates,
+    so they get "/s"; pass counter_rate=False for a counter's raw value."""
     if not math.isfinite(value):
         return str(value)
+    if metric.endswith("_total"):
+        raw = format_value(metric.removesuffix("_total"), value)
+        return raw + "/s" if counter_rate else raw
     if metric.endswith("_bytes"):
         return format_bytes(value)
     if metric.endswith("_ratio"):
         return f"{value * 100:.1f}%"
-    if metric.endswith("_total"):
-        return f"{value:.4g}/s"  # counters are forecast as per-second rates
     return f"{value:.4g}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 import sys
 from collections.abc import Mapping
@@ -55,15 +54,6 @@ class SeriesKey:
     def is_counter(self) -> bool:
         """Counters are sent raw; their forecasts describe the per-second rate."""
         return self.metric.endswith("_total")
-
-    @property
-    def value_range(self) -> tuple[float, float]:
-        """Values the unit allows, so a forecast never predicts -3 bytes or 140 %."""
-        if self.metric.endswith("_ratio"):
-            return 0.0, 1.0
-        if self.is_counter or self.metric.endswith(("_bytes", "_seconds", "_count")):
-            return 0.0, math.inf
-        return -math.inf, math.inf
 
     def __str__(self) -> str:
         if not self.labels:

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 from infracast.clients.client import InfracastClient
 from infracast.clients.durations import format_duration
-from infracast.clients.errors import ClientError, SeriesNotFound
+from infracast.clients.errors import ClientError, FailedPrecondition, SeriesNotFound
 from infracast.clients.table import render_table
 
 CPU = "infracast_node_cpu_utilization_ratio"
 MEMORY_AVAILABLE = "node_memory_MemAvailable_bytes"
 MEMORY_TOTAL = "node_memory_MemTotal_bytes"
 DISK_AVAILABLE = "node_filesystem_avail_bytes"
+CPU_PEAK_HORIZON = "15m"
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class NodeRow:
     memory_used: float | None
     exhaustion: str | None  # "disk /" or "memory"
     exhaustion_in_s: float | None
+    probability: float = 0.0  # of the soonest exhaustion within the time looked at
+    looked_s: float = 0.0  # how far ahead the exhaustion question could look (history allowing)
 
 
 def _nodes(client: InfracastClient) -> list[str]:
@@ -31,23 +34,29 @@ def _nodes(client: InfracastClient) -> list[str]:
     return sorted({s.series.labels.get("node", "") for s in series} - {""})
 
 
-def _exhaustion(client: InfracastClient, selector: str) -> float | None:
+@dataclass(frozen=True)
+class Exhaustion:
+    in_s: float | None  # None: not expected within looked_s
+    probability: float
+    looked_s: float
+
+
+def _exhaustion(client: InfracastClient, selector: str) -> Exhaustion | None:
     try:
         crossing = client.time_to_threshold(selector, 0.0, falling=True, horizon="7d")
-    except SeriesNotFound:
+    except (SeriesNotFound, FailedPrecondition):  # unknown yet, or too little history
         return None
-    if crossing.already_crossed:
-        return 0.0
-    return crossing.time_remaining_s
+    in_s = 0.0 if crossing.already_crossed else crossing.time_remaining_s
+    return Exhaustion(in_s, crossing.probability, crossing.searched_s)
 
 
 def node_row(client: InfracastClient, node: str) -> NodeRow:
     cpu_now = cpu_peak = memory_used = None
     try:
-        cpu = client.forecast(f'{CPU}{{node="{node}"}}', horizon="1h", levels=[80.0])
+        cpu = client.forecast(f'{CPU}{{node="{node}"}}', horizon=CPU_PEAK_HORIZON, levels=[80.0])
         cpu_now, cpu_peak = cpu.last_value, float(min(max(cpu.mean.max(), 0.0), 1.0))
     except ClientError:
-        pass  # the real agent needs two samples before it can report utilisation
+        pass  # too little history yet to look that far ahead
     memory, _ = client.list_series(f'{{__name__=~"{MEMORY_AVAILABLE}|{MEMORY_TOTAL}",node="{node}"}}')
     last = {s.series.metric: s.last_value for s in memory}
     if last.get(MEMORY_TOTAL):
@@ -56,10 +65,14 @@ def node_row(client: InfracastClient, node: str) -> NodeRow:
         "memory": _exhaustion(client, f'{MEMORY_AVAILABLE}{{node="{node}"}}'),
         "disk /": _exhaustion(client, f'{DISK_AVAILABLE}{{node="{node}",mountpoint="/"}}'),
     }
-    known = {name: s for name, s in candidates.items() if s is not None}
-    soonest = min(known, key=known.__getitem__) if known else None
-    return NodeRow(node, cpu_now, cpu_peak, memory_used, soonest,
-                   known[soonest] if soonest else None)
+    known = {name: e for name, e in candidates.items() if e is not None}
+    expected = {name: e for name, e in known.items() if e.in_s is not None}
+    looked = min((e.looked_s for e in known.values()), default=0.0)
+    if not expected:
+        return NodeRow(node, cpu_now, cpu_peak, memory_used, None, None, 0.0, looked)
+    soonest = min(expected, key=lambda name: expected[name].in_s or 0.0)
+    return NodeRow(node, cpu_now, cpu_peak, memory_used, soonest, expected[soonest].in_s,
+                   expected[soonest].probability, looked)
 
 
 def snapshot(client: InfracastClient) -> list[NodeRow]:
@@ -78,8 +91,10 @@ def render(rows: list[NodeRow]) -> str:
         _percent(row.cpu_now),
         _percent(row.cpu_peak),
         _percent(row.memory_used),
-        f"{row.exhaustion} in {format_duration(row.exhaustion_in_s)}"
-        if row.exhaustion and row.exhaustion_in_s is not None else "none within 7d",
+        f"{row.exhaustion} in {format_duration(row.exhaustion_in_s)} (p {row.probability:.0%})"
+        if row.exhaustion and row.exhaustion_in_s is not None
+        else f"none within {format_duration(row.looked_s)}" if row.looked_s else "too little history",
     ] for row in rows]
-    return render_table(["NODE", "CPU NOW", "CPU PEAK (1h)", "MEMORY USED", "SOONEST EXHAUSTION"],
+    return render_table(["NODE", "CPU NOW", f"CPU PEAK NEXT {CPU_PEAK_HORIZON} (FORECAST)", "MEMORY USED",
+                         "SOONEST EXHAUSTION (PROBABILITY)"],
                         table, [False, True, True, True, False])

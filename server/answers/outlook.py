@@ -18,10 +18,17 @@ import numpy as np
 
 from infracast.clients.durations import format_duration
 from infracast.server.answers.limits import Limits
-from infracast.server.answers.resolution import Plan
-from infracast.server.forecast.engine import ModelDescription, SeriesForecast
+from infracast.server.answers.resolution import Plan, plan
+from infracast.server.forecast.engine import (
+    DEFAULT_LEVELS,
+    ModelDescription,
+    SeriesForecast,
+    forecast_samples,
+)
+from infracast.server.forecast.grid import counter_rate
 
 # fit(step_ms, horizon_ms) -> the engine's (unclipped) forecast of the series on that grid
+UNLIMITED = Limits()
 TierFit = Callable[[int, int], SeriesForecast]
 
 
@@ -147,3 +154,18 @@ def build_outlook(plan: Plan, fit: TierFit, limits: Limits) -> Outlook:
         last_timestamp_ms=first_result.last_timestamp_ms, last_value=first_result.last_value,
         rate_of_counter=first_result.rate_of_counter)
 
+
+
+def outlook_of_samples(
+    timestamps_ms: np.ndarray, values: np.ndarray, horizon_ms: int,
+    levels: tuple[float, ...] = DEFAULT_LEVELS, limits: Limits = UNLIMITED, is_counter: bool = False,
+) -> Outlook:
+    """An outlook straight from raw samples, without a server's caches (tests, benchmarks).
+
+    timestamps_ms sorted; at least MIN_SAMPLES usable samples (counters: rates)."""
+    times = counter_rate(timestamps_ms, values)[0] if is_counter else timestamps_ms
+
+    def fit(step_ms: int, until_ms: int) -> SeriesForecast:
+        return forecast_samples(timestamps_ms, values, until_ms, levels, is_counter, None, step_ms)
+
+    return build_outlook(plan(times, horizon_ms), fit, limits)

@@ -1,6 +1,7 @@
 """The infracast CLI as a user runs it: a real process against a real server."""
 
 import json
+import re
 import subprocess
 import time
 
@@ -110,8 +111,14 @@ def test_when_reports_the_probability_and_the_model_explains_itself(fed):
     selector = 'node_filesystem_avail_bytes{node="cli-node",mountpoint="/"}'
     answer = json.loads(cli("when", selector, "--threshold", "0", "--below", "--json", server=fed).stdout)
     assert answer["probability"] > 0.9
-    assert answer["model"]["name"] == "linear_trend" and "only 12 points" in answer["model"]["reason"]
-    assert "probability within 7d" in cli("when", selector, "--threshold", "0", "--below", server=fed).stdout
+    # 3 hours of history reach 15 hours ahead, not the 7 days asked: the answer says so.
+    assert answer["reach_limited"] and answer["searched_seconds"] == pytest.approx(5 * 179 * 60, rel=0.05)
+    reason = answer["model"]["reason"]
+    assert "looks 14h" in reason and "of history lets a forecast see" in reason
+    assert abs(answer["time_remaining_seconds"] - 320 * 60) < 120
+    text = cli("when", selector, "--below", "0", server=fed).stdout
+    assert re.search(r"falls to 0 B in 5h 2[01]m", text) and "probability within 14h" in text
+    assert "history is too short to see further" in text
 
 
 def test_status_reports_components_counts_and_configuration(fed):

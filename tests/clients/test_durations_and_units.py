@@ -27,4 +27,6 @@ def test_format_duration():
 def test_format_value_by_unit():
     assert format_value("node_memory_MemAvailable_bytes", 3 * 1024**3) == "3.0 GiB"
     assert format_value("infracast_node_cpu_utilization_ratio", 0.25) == "25.0%"
-    assert format_value("node_network_receive_bytes_total", 12.0) == "12/s"
+    assert format_value("node_network_receive_bytes_total", 12.0) == "12 B/s"
+    assert format_value("node_network_receive_bytes_total", 2048.0, counter_rate=False) == "2.0 KiB"
+    assert format_value("node_cpu_seconds_total", 264.7, counter_rate=False) == "264.7"

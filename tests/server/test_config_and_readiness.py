@@ -1,5 +1,4 @@
 import asyncio
-import math
 from pathlib import Path
 
 import pytest
@@ -8,7 +7,6 @@ from grpc_health.v1 import health_pb2
 from infracast.clients.settings import env_example
 from infracast.server.config import SETTINGS, load_config
 from infracast.server.readiness import READINESS_SERVICES, Readiness
-from infracast.server.series import SeriesKey
 
 
 def test_flags_win_over_environment_over_defaults():
@@ -88,9 +86,3 @@ def test_readiness_follows_the_lifecycle():
     assert set(ready.values()) == {serving}
     assert set(stopping.values()) == {not_serving}
 
-
-def test_value_ranges_follow_the_unit():
-    assert SeriesKey.of("infracast_node_cpu_utilization_ratio").value_range == (0.0, 1.0)
-    assert SeriesKey.of("node_memory_MemAvailable_bytes").value_range == (0.0, math.inf)
-    assert SeriesKey.of("node_network_receive_bytes_total").value_range == (0.0, math.inf)
-    assert SeriesKey.of("node_load1").value_range == (-math.inf, math.inf)

@@ -6,7 +6,6 @@ from hypothesis.extra.numpy import arrays
 
 from infracast.server.forecast.engine import forecast_samples, forecast_values
 from infracast.server.forecast.grid import counter_rate, to_grid
-from infracast.server.forecast.threshold import time_to_threshold
 
 
 def test_exact_linear_trend_is_continued():
@@ -91,30 +90,6 @@ def test_counters_are_forecast_as_rates():
     assert result.rate_of_counter
 
 
-def test_threshold_time_agrees_with_the_forecast():
-    timestamps = np.arange(0, 3_600_000, 60_000, dtype=np.int64)
-    values = 1000.0 - 0.5 * timestamps / 60_000  # falls 0.5 per minute from 1000
-    result = forecast_samples(timestamps, values, 48 * 3_600_000)
-    crossing = time_to_threshold(result, 900.0, rising=False, level=80.0)
-    # 970.5 at the last sample: 70.5 / 0.5 = 141 minutes more.
-    expected = timestamps[-1] + 141 * 60_000
-    assert abs(crossing.expected_ms - expected) <= 60_000
-    assert crossing.earliest_ms <= crossing.expected_ms
-    assert crossing.latest_ms is None or crossing.latest_ms >= crossing.expected_ms
-    index = np.searchsorted(result.timestamps_ms, crossing.expected_ms)
-    assert result.forecast.mean[index] <= 900.0 + 1e-6
-    assert not crossing.already_crossed
-
-
-def test_already_past_the_threshold():
-    timestamps = np.arange(0, 600_000, 60_000, dtype=np.int64)
-    result = forecast_samples(timestamps, np.full(10, 5.0), 3_600_000)
-    crossing = time_to_threshold(result, 4.0, rising=True, level=80.0)
-    assert crossing.already_crossed and crossing.expected_ms == timestamps[-1]
-    crossing = time_to_threshold(result, 6.0, rising=True, level=80.0)
-    assert crossing.expected_ms is None and not crossing.already_crossed
-
-
 def test_short_noisy_history_without_a_trend_is_not_extrapolated():
     y = np.array([0.05, 0.02, 0.07, 0.03, 0.06, 0.02, 0.08, 0.04])
     f = forecast_values(y, 720)
@@ -126,15 +101,6 @@ def test_two_points_carry_the_last_value_forward():
     f = forecast_values(np.array([1.0, 2.0]), 5)
     assert f.model.name == "naive"
     np.testing.assert_allclose(f.mean, 2.0)
-
-
-def test_forecasts_stay_within_what_the_unit_allows():
-    timestamps = np.arange(0, 3_600_000, 60_000, dtype=np.int64)
-    ratio = np.linspace(0.5, 0.98, len(timestamps))
-    result = forecast_samples(timestamps, ratio, 6 * 3_600_000, value_range=(0.0, 1.0))
-    for bound in (result.forecast.mean, *result.forecast.lower.values(), *result.forecast.upper.values()):
-        assert bound.min() >= 0.0 and bound.max() <= 1.0
-    assert result.forecast.mean[-1] == 1.0
 
 
 def test_a_daily_pattern_is_detected_and_continued():
