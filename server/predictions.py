@@ -28,6 +28,7 @@ from infracast.server.answers.aggregate import (
 from infracast.server.answers.crossing import Crossing, find_crossing
 from infracast.server.answers.limits import CPU_COUNT, Limits, physical_limits
 from infracast.server.answers.outlook import Outlook, build_outlook
+from infracast.server.answers.regime import current_regime
 from infracast.server.answers.resolution import MIN_SAMPLES, REACH_FACTOR, plan
 from infracast.server.errors import FailedPrecondition, InvalidArgument, NotFound
 from infracast.server.forecast.anomalies import AnomalyScores, robust_scores
@@ -191,21 +192,26 @@ class Predictor:
             raise FailedPrecondition(
                 f"not enough history for {subject.key}: {len(times)} usable samples, forecasts "
                 f"need at least {MIN_SAMPLES}; ask again after a few more sampling intervals")
-        tiers = plan(times, horizon_ms)
+        kept_times, kept_values, note = current_regime(
+            subject.samples.timestamps_ms, subject.samples.values, subject.is_counter)
+        samples = Samples(kept_times, kept_values)
+        tiers = plan(_usable(Subject(subject.key, samples, subject.is_counter, subject.limits))[0],
+                     horizon_ms)
         key = subject.key
 
         def fit(step_ms: int, until_ms: int) -> SeriesForecast:
             def compute(refresh):
-                return forecast_samples(subject.samples.timestamps_ms, subject.samples.values,
+                return forecast_samples(samples.timestamps_ms, samples.values,
                                         until_ms, levels, subject.is_counter, refresh, step_ms)
             return self.cache.get_or_compute(
-                (key, step_ms, until_ms, levels), (key, step_ms), subject.samples.timestamps_ms, compute)
+                (key, step_ms, until_ms, levels, len(samples.timestamps_ms) != len(times)),
+                (key, step_ms), samples.timestamps_ms, compute)
 
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
         try:
             result = await loop.run_in_executor(
-                self._executor, build_outlook, tiers, fit, subject.limits)
+                self._executor, build_outlook, tiers, fit, subject.limits, note)
         except ValueError as error:  # too little data, e.g. one sample of a counter
             raise FailedPrecondition(f"cannot forecast {key}: {error}") from None
         self.stats.record_forecast(result.model.name, time.perf_counter() - started)

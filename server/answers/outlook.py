@@ -18,6 +18,7 @@ import numpy as np
 
 from infracast.clients.durations import format_duration
 from infracast.server.answers.limits import Limits
+from infracast.server.answers.regime import current_regime
 from infracast.server.answers.resolution import Plan, plan
 from infracast.server.forecast.engine import (
     DEFAULT_LEVELS,
@@ -60,6 +61,7 @@ class Outlook:
     last_timestamp_ms: int
     last_value: float  # for counters the last per-second rate
     rate_of_counter: bool
+    history_note: str = ""  # what of the history was used, when not all of it
 
     @property
     def model(self) -> ModelDescription:
@@ -93,7 +95,7 @@ class Outlook:
         return 1.0 - below if rising else below
 
     def _reason_suffix(self) -> str:
-        parts = []
+        parts = [self.history_note] if self.history_note else []
         if len(self.tiers) > 1:
             further = "; ".join(
                 f"beyond {format_duration(t.from_ms / 1000)}: {format_duration(t.step_ms / 1000)} steps, "
@@ -110,7 +112,7 @@ class Outlook:
         return "".join(f"; {part}" for part in parts)
 
 
-def build_outlook(plan: Plan, fit: TierFit, limits: Limits) -> Outlook:
+def build_outlook(plan: Plan, fit: TierFit, limits: Limits, history_note: str = "") -> Outlook:
     """Run each tier of the plan and join them into one outlook."""
     times, means, quantiles, lows, highs, models = [], [], [], {}, {}, []
     first_result: SeriesForecast | None = None
@@ -152,7 +154,7 @@ def build_outlook(plan: Plan, fit: TierFit, limits: Limits) -> Outlook:
         probabilities=probabilities, error_quantiles=np.concatenate(quantiles),
         limits=limits, limits_applied=applied, plan=plan, tiers=tuple(models),
         last_timestamp_ms=first_result.last_timestamp_ms, last_value=first_result.last_value,
-        rate_of_counter=first_result.rate_of_counter)
+        rate_of_counter=first_result.rate_of_counter, history_note=history_note)
 
 
 
@@ -163,9 +165,10 @@ def outlook_of_samples(
     """An outlook straight from raw samples, without a server's caches (tests, benchmarks).
 
     timestamps_ms sorted; at least MIN_SAMPLES usable samples (counters: rates)."""
+    timestamps_ms, values, note = current_regime(timestamps_ms, values, is_counter)
     times = counter_rate(timestamps_ms, values)[0] if is_counter else timestamps_ms
 
     def fit(step_ms: int, until_ms: int) -> SeriesForecast:
         return forecast_samples(timestamps_ms, values, until_ms, levels, is_counter, None, step_ms)
 
-    return build_outlook(plan(times, horizon_ms), fit, limits)
+    return build_outlook(plan(times, horizon_ms), fit, limits, note)

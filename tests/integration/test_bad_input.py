@@ -38,6 +38,9 @@ def assert_still_serving(forecasts):
     assert len(answer.mean) == 10
 
 
+RISING = forecast_pb2.DIRECTION_RISING
+
+
 @pytest.mark.parametrize(("request_", "code", "says"), [
     (forecast_pb2.ForecastRequest(selector='node_load1{node="nope"}'),
      grpc.StatusCode.NOT_FOUND, "no series matches"),
@@ -51,6 +54,9 @@ def assert_still_serving(forecasts):
      grpc.StatusCode.INVALID_ARGUMENT, "at most 30 days"),
     (forecast_pb2.ForecastRequest(selector="node_load1", horizon=seconds(60)),
      grpc.StatusCode.INVALID_ARGUMENT, "matches 2 series"),
+    # 59 minutes of history reach 4h 55m: 6 hours ahead is refused, naming what it needs.
+    (forecast_pb2.ForecastRequest(selector='node_load1{node="a"}', horizon=seconds(6 * 3600)),
+     grpc.StatusCode.FAILED_PRECONDITION, "6h ahead needs at least 1h 12m"),
     (forecast_pb2.ForecastRequest(selector='node_load1{node="a"', horizon=seconds(60)),
      grpc.StatusCode.INVALID_ARGUMENT, "cannot parse selector"),
     (forecast_pb2.ForecastRequest(selector='node_load1{node="a"}', levels=[100]),
@@ -66,12 +72,21 @@ def test_forecast_refuses_bad_requests(stubs, request_, code, says):
 
 
 @pytest.mark.parametrize(("request_", "code", "says"), [
-    (forecast_pb2.TimeToThresholdRequest(selector='node_load1{node="a"}', threshold=float("inf")),
+    (forecast_pb2.TimeToThresholdRequest(selector='node_load1{node="a"}', threshold=float("inf"),
+                                         direction=RISING),
      grpc.StatusCode.INVALID_ARGUMENT, "finite"),
-    (forecast_pb2.TimeToThresholdRequest(selector='node_load1{node="a"}', threshold=1, level=-3),
+    (forecast_pb2.TimeToThresholdRequest(selector='node_load1{node="a"}', threshold=1, level=-3,
+                                         direction=RISING),
      grpc.StatusCode.INVALID_ARGUMENT, "levels are percentages"),
-    (forecast_pb2.TimeToThresholdRequest(selector="missing_metric", threshold=1),
+    (forecast_pb2.TimeToThresholdRequest(selector="missing_metric", threshold=1, direction=RISING),
      grpc.StatusCode.NOT_FOUND, "no series matches"),
+    (forecast_pb2.TimeToThresholdRequest(selector='node_load1{node="a"}', threshold=1),
+     grpc.StatusCode.INVALID_ARGUMENT, "direction must be DIRECTION_RISING or DIRECTION_FALLING"),
+    (forecast_pb2.TimeToThresholdRequest(selector='node_load1{node="a"}', threshold=1, direction=7),
+     grpc.StatusCode.INVALID_ARGUMENT, "direction must be"),
+    (forecast_pb2.TimeToThresholdRequest(selector='node_load1{node="a"}', capacity_percent=10,
+                                         direction=forecast_pb2.DIRECTION_FALLING),
+     grpc.StatusCode.FAILED_PRECONDITION, "no capacity is known"),
 ])
 def test_time_to_threshold_refuses_bad_requests(stubs, request_, code, says):
     forecasts, _ = stubs

@@ -108,3 +108,26 @@ def test_time_to_full_does_not_flap_with_bursts_and_cleanups():
     spread = lambda moments: np.std(moments[np.isfinite(moments)]) / np.median(etas)  # noqa: E731
     assert spread(ours) < 0.1
     assert spread(ours) < spread(theirs) / 2 or not np.isfinite(theirs).all()
+
+
+def test_a_level_step_is_not_read_as_a_trend():
+    """A big file written 1-5 hours ago, then flat: not 'full tomorrow'; the answer says why."""
+    rng = np.random.default_rng(5)
+    size = 50 * 2.0**30
+    for _ in range(4):
+        n = 6 * 360 + 1
+        times = np.arange(n) * 10 * SECOND
+        step_at = n - 1 - rng.integers(360, 1800)
+        drop = np.where(np.arange(n) >= step_at, rng.uniform(0.1, 0.25) * size, 0)
+        avail = rng.uniform(0.3, 0.9) * size - drop + rng.normal(0, 0.002 * size, n)
+        outlook = outlook_of_samples(times, avail, 7 * DAY, (80.0,), Limits(0.0, size, "size"))
+        crossing = find_crossing(outlook, 0.0, rising=False, level=80.0)
+        assert crossing.expected_ms is None and crossing.probability < 0.05
+        assert "level shift" in outlook.model.reason
+
+
+def test_a_steady_fill_is_not_mistaken_for_a_level_shift():
+    times = np.arange(2000) * 10 * SECOND
+    avail = 1e9 - 1e3 * np.arange(2000) + np.random.default_rng(6).normal(0, 1e4, 2000)
+    outlook = outlook_of_samples(times, avail, DAY, (80.0,), BYTES)
+    assert "level shift" not in outlook.model.reason
