@@ -85,9 +85,9 @@ def plan(timestamps_ms: np.ndarray, horizon_ms: int) -> Plan:
         coarser = nice_step(FACTOR * step)
         if span / coarser < MIN_TIER_HISTORY:
             # No coarser grid has enough history: this step carries on as far as it may.
-            tiers.append(Tier(step, min(wanted, max(covered + step, MAX_TIER_POINTS * step))))
+            tiers.append(Tier(step, max(covered + step, min(wanted, MAX_TIER_POINTS * step))))
             break
-        end = min(wanted, TIER_POINTS * step)
+        end = max(min(wanted, TIER_POINTS * step), covered + step)  # at least one point of its own
         if end > covered:
             tiers.append(Tier(step, end))
             covered = end

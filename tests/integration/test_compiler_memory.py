@@ -39,11 +39,13 @@ def test_compiler_code_is_released_after_warm_up_and_stays_out(tmp_path):
                     times, np.cumsum(rng.uniform(0, 1e6, len(times))))
         feed_series(server.address, "n1", "node_filesystem_avail_bytes", {"mountpoint": "/"},
                     times, np.linspace(5e10, 1e10, len(times)))
-        feed_series(server.address, "n2", "node_load1", {}, times[-3:], [1.0, 1.5, 1.2])
+        feed_series(server.address, "n2", "node_load1", {}, times[-12:], 1 + 0.1 * np.arange(12))
         with InfracastClient(server.address, timeout_s=60) as client:
             for selector in ('node_load1{node="n1"}', 'node_network_receive_bytes_total{node="n1"}',
-                             'node_filesystem_avail_bytes{node="n1"}', 'node_load1{node="n2"}'):
+                             'node_filesystem_avail_bytes{node="n1"}'):
                 assert np.isfinite(client.forecast(selector, "6h").mean).all()
+            # A short history (12 points: the short-history kernels) seen as far as it reaches.
+            assert np.isfinite(client.forecast('node_load1{node="n2"}', "1h").mean).all()
             when = client.time_to_threshold('node_filesystem_avail_bytes{node="n1"}', 0, falling=True)
             assert when.will_cross
             client.detect_anomalies('node_load1{node="n1"}', "1h")

@@ -26,14 +26,15 @@ def test_agent_streams_and_the_server_forecasts(server_process):
             (memory,) = wait_until(enough_samples, timeout_s=60, message="30 memory samples")
             assert memory.series.labels == {"node": "e2e-node"}
 
-            forecast = client.forecast('node_memory_MemAvailable_bytes{node="e2e-node"}', "1m")
+            # 30 samples at 200 ms: 6 s of history see at most 30 s ahead.
+            forecast = client.forecast('node_memory_MemAvailable_bytes{node="e2e-node"}', "20s")
             assert len(forecast.mean) >= 1 and forecast.model.name
             assert (forecast.lower[80.0] <= forecast.upper[80.0]).all()
             last_ms = int(forecast.last_timestamp.timestamp() * 1000)
             assert forecast.timestamps[0].astype("int64") > last_ms
 
             # Counters come back as rates: bytes received per second is never negative here.
-            rate = client.forecast('node_network_receive_bytes_total{node="e2e-node",device="lo"}', "30s")
+            rate = client.forecast('node_network_receive_bytes_total{node="e2e-node",device="lo"}', "10s")
             assert rate.model.rate_of_counter and rate.last_value >= 0
 
             root = client.list_series('node_filesystem_size_bytes{node="e2e-node"}')[0][0]
@@ -42,6 +43,7 @@ def test_agent_streams_and_the_server_forecasts(server_process):
             crossing = client.time_to_threshold(selector, 0.0, falling=True, horizon="1d")
             assert crossing.series.labels["node"] == "e2e-node"
             assert crossing.horizon_s == 86400
+            assert crossing.reach_limited and crossing.searched_s < 600  # seconds of history, not a day
             if crossing.will_cross:
                 assert crossing.time_remaining_s > 0
             full = client.time_to_threshold(selector, root.last_value * 2, falling=True)

@@ -117,8 +117,8 @@ def test_when_a_node_runs_out_of_allocatable_memory(tmp_path):
     try:
         server.wait_ready()
         now = int(time.time() * 1000)
-        times = now - 3_600_000 + np.arange(360) * 10_000
-        used = 8e9 + np.arange(360) * 2e5  # +72 MB an hour
+        times = now - 3 * 3_600_000 + np.arange(1080) * 10_000
+        used = 8e9 + np.arange(1080) * 2e5  # +72 MB an hour, for 3 hours: seen 15 hours ahead
         allocatable = 9e9
         hello = ingest_pb2.Hello(node="node-a", agent_id="feed-node-a", allocatable_memory_bytes=allocatable,
                                  allocatable_cpu_cores=3.92)
@@ -137,8 +137,8 @@ def test_when_a_node_runs_out_of_allocatable_memory(tmp_path):
     finally:
         server.stop()
     assert crossing.threshold == allocatable
-    # (9e9 - 8.0718e9) / 72e6 per hour ≈ 12.9 h after the last sample.
-    assert crossing.will_cross and 10 * 3600 < crossing.time_remaining_s < 16 * 3600
+    # (9e9 - 8.216e9) / 72e6 per hour ≈ 10.9 h after the last sample.
+    assert crossing.will_cross and 9 * 3600 < crossing.time_remaining_s < 13 * 3600
     assert "FAILED_PRECONDITION" in str(unknown.value)
     assert "no allocatable memory is known for node 'node-z'" in str(unknown.value)
     assert cli.returncode == 0, cli.stderr
