@@ -19,7 +19,7 @@ from infracast.agent.kubernetes_node import read_node_metadata
 from infracast.agent.main import build_hello, first_node_metadata, refresh_node_metadata
 from infracast.agent.shipper import Shipper
 from infracast.clients.client import InfracastClient, ServerStatus
-from infracast.clients.errors import ClientError
+from infracast.clients.errors import ClientError, FailedPrecondition
 from infracast.clients.kubernetes_api import connect
 from infracast.server.cluster_nodes import ClusterNodeLister
 from infracast.server.nodes import NodeRegistry
@@ -139,7 +139,7 @@ def test_when_a_node_runs_out_of_allocatable_memory(tmp_path):
     assert crossing.threshold == allocatable
     # (9e9 - 8.216e9) / 72e6 per hour ≈ 10.9 h after the last sample.
     assert crossing.will_cross and 9 * 3600 < crossing.time_remaining_s < 13 * 3600
-    assert "FAILED_PRECONDITION" in str(unknown.value)
+    assert isinstance(unknown.value, FailedPrecondition)
     assert "no allocatable memory is known for node 'node-z'" in str(unknown.value)
     assert cli.returncode == 0, cli.stderr
     assert "the node's allocatable-memory" in cli.stdout
