@@ -27,6 +27,7 @@ from infracast.server.answers.aggregate import (
 )
 from infracast.server.answers.crossing import Crossing, find_crossing
 from infracast.server.answers.limits import CPU_COUNT, Limits, physical_limits
+from infracast.server.answers.noise import transient_noise_sd
 from infracast.server.answers.outlook import Outlook, build_outlook
 from infracast.server.answers.regime import current_regime
 from infracast.server.answers.resolution import MIN_SAMPLES, REACH_FACTOR, plan
@@ -195,8 +196,10 @@ class Predictor:
         kept_times, kept_values, note = current_regime(
             subject.samples.timestamps_ms, subject.samples.values, subject.is_counter)
         samples = Samples(kept_times, kept_values)
-        tiers = plan(_usable(Subject(subject.key, samples, subject.is_counter, subject.limits))[0],
-                     horizon_ms)
+        usable_times, usable_values = _usable(Subject(subject.key, samples, subject.is_counter,
+                                                      subject.limits))
+        tiers = plan(usable_times, horizon_ms)
+        noise = transient_noise_sd(usable_values)
         key = subject.key
 
         def fit(step_ms: int, until_ms: int) -> SeriesForecast:
@@ -211,7 +214,7 @@ class Predictor:
         started = time.perf_counter()
         try:
             result = await loop.run_in_executor(
-                self._executor, build_outlook, tiers, fit, subject.limits, note)
+                self._executor, build_outlook, tiers, fit, subject.limits, note, noise)
         except ValueError as error:  # too little data, e.g. one sample of a counter
             raise FailedPrecondition(f"cannot forecast {key}: {error}") from None
         self.stats.record_forecast(result.model.name, time.perf_counter() - started)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from infracast.server.answers.outlook import Outlook
+from infracast.server.forecast.crossing_kernels import reach_probability as reach_probability_kernel
 
 
 @dataclass(frozen=True)
@@ -17,10 +18,8 @@ class Crossing:
     earliest_ms: int | None
     latest_ms: int | None
     already_crossed: bool
-    # Probability that the series is at or beyond the threshold at some point within the
-    # searched horizon, read from the unclipped predictive distribution: the largest
-    # per-point probability (a lower bound for the chance of any crossing, exact for a
-    # series that moves one way, such as a filling disk).
+    # Probability that some sample within the searched horizon is at or beyond the
+    # threshold, read from the unclipped predictive distribution (see crossing_kernels).
     probability: float
 
 
@@ -60,7 +59,7 @@ def find_crossing(outlook: Outlook, threshold: float, rising: bool, level: float
     def cross(path: np.ndarray) -> int | None:
         return first_crossing_ms(start_ms, start, outlook.timestamps_ms, path, threshold, rising)
 
-    probability = 1.0 if already else float(outlook.exceedance(threshold, rising).max())
+    probability = 1.0 if already else reach_probability(outlook, threshold, rising)
     return Crossing(
         expected_ms=cross(outlook.raw_mean),
         earliest_ms=cross(near[level]),
@@ -68,3 +67,15 @@ def find_crossing(outlook: Outlook, threshold: float, rising: bool, level: float
         already_crossed=bool(already),
         probability=probability,
     )
+
+
+def reach_probability(outlook: Outlook, threshold: float, rising: bool) -> float:
+    """P(some sample reaches the threshold within the outlook): at least the largest
+    per-point probability, more when sample noise gives the series many tries."""
+    most_likely_point = float(outlook.exceedance(threshold, rising).max())
+    previous = np.concatenate([[outlook.last_timestamp_ms], outlook.timestamps_ms[:-1]])
+    samples = (outlook.timestamps_ms - previous) / max(outlook.plan.sample_interval_ms, 1)
+    any_sample = reach_probability_kernel(
+        threshold - outlook.raw_mean, np.ascontiguousarray(outlook.error_quantiles),
+        outlook.probabilities, samples.astype(np.float64), outlook.noise_sd, rising)
+    return min(1.0, max(most_likely_point, float(any_sample)))

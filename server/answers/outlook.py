@@ -18,6 +18,7 @@ import numpy as np
 
 from infracast.clients.durations import format_duration
 from infracast.server.answers.limits import Limits
+from infracast.server.answers.noise import transient_noise_sd
 from infracast.server.answers.regime import current_regime
 from infracast.server.answers.resolution import Plan, plan
 from infracast.server.forecast.engine import (
@@ -62,6 +63,7 @@ class Outlook:
     last_value: float  # for counters the last per-second rate
     rate_of_counter: bool
     history_note: str = ""  # what of the history was used, when not all of it
+    noise_sd: float = 0.0  # sd of the series' independent per-sample noise (see noise.py)
 
     @property
     def model(self) -> ModelDescription:
@@ -112,7 +114,8 @@ class Outlook:
         return "".join(f"; {part}" for part in parts)
 
 
-def build_outlook(plan: Plan, fit: TierFit, limits: Limits, history_note: str = "") -> Outlook:
+def build_outlook(plan: Plan, fit: TierFit, limits: Limits, history_note: str = "",
+                  noise_sd: float = 0.0) -> Outlook:
     """Run each tier of the plan and join them into one outlook."""
     times, means, quantiles, lows, highs, models = [], [], [], {}, {}, []
     first_result: SeriesForecast | None = None
@@ -154,7 +157,7 @@ def build_outlook(plan: Plan, fit: TierFit, limits: Limits, history_note: str = 
         probabilities=probabilities, error_quantiles=np.concatenate(quantiles),
         limits=limits, limits_applied=applied, plan=plan, tiers=tuple(models),
         last_timestamp_ms=first_result.last_timestamp_ms, last_value=first_result.last_value,
-        rate_of_counter=first_result.rate_of_counter, history_note=history_note)
+        rate_of_counter=first_result.rate_of_counter, history_note=history_note, noise_sd=noise_sd)
 
 
 
@@ -166,9 +169,10 @@ def outlook_of_samples(
 
     timestamps_ms sorted; at least MIN_SAMPLES usable samples (counters: rates)."""
     timestamps_ms, values, note = current_regime(timestamps_ms, values, is_counter)
-    times = counter_rate(timestamps_ms, values)[0] if is_counter else timestamps_ms
+    times, usable = counter_rate(timestamps_ms, values) if is_counter else (timestamps_ms, values)
 
     def fit(step_ms: int, until_ms: int) -> SeriesForecast:
         return forecast_samples(timestamps_ms, values, until_ms, levels, is_counter, None, step_ms)
 
-    return build_outlook(plan(times, horizon_ms), fit, limits, note)
+    return build_outlook(plan(times, horizon_ms), fit, limits, note,
+                         transient_noise_sd(usable[np.isfinite(usable)]))

@@ -42,6 +42,7 @@ class Plan:
     span_ms: int
     reach_ms: int  # how far the history lets the answer see
     horizon_ms: int  # what was asked
+    sample_interval_ms: int = 1000  # the series' own sampling interval now
 
     @property
     def searched_ms(self) -> int:
@@ -78,7 +79,8 @@ def plan(timestamps_ms: np.ndarray, horizon_ms: int) -> Plan:
     span = int(timestamps_ms[-1] - timestamps_ms[0])
     reach = reach_ms(span)
     wanted = min(horizon_ms, reach)
-    step = nice_step(recent_step_ms(timestamps_ms))
+    interval = recent_step_ms(timestamps_ms)
+    step = nice_step(interval)
     tiers: list[Tier] = []
     covered = 0
     while covered < wanted:
@@ -94,4 +96,4 @@ def plan(timestamps_ms: np.ndarray, horizon_ms: int) -> Plan:
         step = coarser
     if not tiers:  # the reach is shorter than one step: one step is still answered
         tiers.append(Tier(step, step))
-    return Plan(tuple(tiers), span, reach, horizon_ms)
+    return Plan(tuple(tiers), span, reach, horizon_ms, interval)
