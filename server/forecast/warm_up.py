@@ -5,14 +5,15 @@ real request makes that request wait (50 ms for a cache load, seconds for a comp
 and pulls the compiler's code back into memory after it was released. The inputs
 below take every path the prediction RPCs take: a daily season found and one
 rejected, a counter, a series too short for backtests, and the engine's own season
-search. tests/integration/test_compiler_memory.py checks that requests load nothing more.
+search, and the probability of reaching a threshold. tests/integration/test_compiler_memory.py checks that requests load nothing more.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from infracast.server.forecast.engine import DAY_MS, forecast_samples, forecast_values
+from infracast.server.forecast.crossing_kernels import reach_probability
+from infracast.server.forecast.engine import DAY_MS, PROBABILITY_GRID, forecast_samples, forecast_values
 
 STEP_MS = 300_000
 
@@ -27,3 +28,6 @@ def warm_up_kernels() -> None:
     forecast_samples(timestamps, np.cumsum(rng.uniform(0, 10, points)), 3_600_000, is_counter=True)
     forecast_samples(timestamps[:3], np.array([1.0, 2.0, 3.0]), 600_000)
     forecast_values(np.cumsum(rng.normal(size=64)), 8, season_length=None)
+    quantiles = np.tile(np.linspace(-1.0, 1.0, len(PROBABILITY_GRID)), (4, 1))
+    for rising in (True, False):
+        reach_probability(np.ones(4), quantiles, PROBABILITY_GRID, np.ones(4), 0.1, rising)
