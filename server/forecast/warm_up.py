@@ -5,7 +5,8 @@ real request makes that request wait (50 ms for a cache load, seconds for a comp
 and pulls the compiler's code back into memory after it was released. The inputs
 below take every path the prediction RPCs take: a daily season found and one
 rejected, a counter, a series too short for backtests, and the engine's own season
-search, and the probability of reaching a threshold. tests/integration/test_compiler_memory.py checks that requests load nothing more.
+search, and the probability of reaching a threshold.
+tests/integration/test_compiler_memory.py checks that requests load nothing more.
 """
 
 from __future__ import annotations
