@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +21,8 @@ from infracast.clients.channels import TlsOptions, open_channel
 from infracast.clients.durations import parse_duration
 from infracast.clients.errors import translate
 from infracast.v1 import forecast_pb2, forecast_pb2_grpc, series_pb2, status_pb2, status_pb2_grpc
+
+MAX_HINTED_RETRIES = 3  # retries of a call the server refused with a retry hint
 
 # Thresholds a node reports, by the names time_to_threshold and `infracast when` accept.
 THRESHOLD_SOURCES = {
@@ -265,10 +268,22 @@ class InfracastClient:
         self._channel.close()
 
     def _call(self, method, request):
-        try:
-            return method(request, timeout=self.timeout_s, metadata=self._metadata)
-        except grpc.RpcError as error:
-            raise translate(error, self.target) from None
+        """One RPC within timeout_s; a refusal carrying the server's retry hint (RetryInfo:
+        rate limited, shutting down) is retried after that delay while the deadline allows."""
+        deadline = time.monotonic() + self.timeout_s
+        for attempt in range(MAX_HINTED_RETRIES + 1):
+            try:
+                return method(request, timeout=max(deadline - time.monotonic(), 0.001),
+                              metadata=self._metadata)
+            except grpc.RpcError as error:
+                failure = translate(error, self.target, self.timeout_s)
+            delay = failure.retry_after_s
+            retryable = failure.code in (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE)
+            if (not retryable or delay is None or attempt == MAX_HINTED_RETRIES
+                    or time.monotonic() + delay >= deadline):
+                raise failure from None
+            time.sleep(delay)
+        raise AssertionError("unreachable")
 
     def list_series(self, selector: str = "", limit: int = 0) -> tuple[list[SeriesInfo], bool]:
         """Series matching the selector (all when empty) and whether the list was truncated."""
@@ -384,5 +399,5 @@ class InfracastClient:
         except grpc.RpcError as error:
             if error.code() == grpc.StatusCode.NOT_FOUND:
                 return "SERVICE_UNKNOWN"
-            raise translate(error, self.target) from None
+            raise translate(error, self.target, self.timeout_s) from None
         return health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
