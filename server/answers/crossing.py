@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from infracast.server.answers.outlook import Outlook
-from infracast.server.forecast.crossing_kernels import reach_probability as reach_probability_kernel
+from infracast.server.forecast.crossing_kernels import reach_cdf
 
 
 @dataclass(frozen=True)
@@ -19,63 +19,53 @@ class Crossing:
     latest_ms: int | None
     already_crossed: bool
     # Probability that some sample within the searched horizon is at or beyond the
-    # threshold, read from the unclipped predictive distribution (see crossing_kernels).
+    # threshold, read from the unclipped predictive distribution with sample noise
+    # taken into account (see crossing_kernels).
     probability: float
 
 
-def first_crossing_ms(
-    start_ms: int, start_value: float, times_ms: np.ndarray, path: np.ndarray,
-    threshold: float, rising: bool,
-) -> int | None:
-    """First time the path (starting at start_value at start_ms) reaches the threshold.
-
-    Linear interpolation between points, so the answer does not jump by a whole step.
-    """
-    times = np.concatenate([[start_ms], times_ms]).astype(np.float64)
-    values = np.concatenate([[start_value], path])
-    beyond = values >= threshold if rising else values <= threshold
-    hits = np.flatnonzero(beyond)
-    if len(hits) == 0:
-        return None
-    i = int(hits[0])
-    if i == 0:
-        return int(start_ms)
-    v0, v1 = values[i - 1], values[i]
-    fraction = (threshold - v0) / (v1 - v0) if v1 != v0 else 1.0
-    return round(times[i - 1] + fraction * (times[i] - times[i - 1]))
-
-
 def find_crossing(outlook: Outlook, threshold: float, rising: bool, level: float) -> Crossing:
-    """Expected, earliest and latest crossing at the given interval level, and its probability.
+    """When the series first reaches the threshold: the median of the first-crossing time
+    (expected) and its (1 -+ level) / 2 quantiles (earliest, latest), and the probability of
+    reaching it within the outlook.
 
-    Rising: the upper bound crosses first (earliest) and the lower bound last (latest);
-    falling: the other way round. All from unclipped paths: a bound clipped at 0 bytes
-    would otherwise 'reach' 0 the moment it is clipped.
+    The first-crossing distribution comes from the unclipped predictive distribution with
+    sample noise taken into account (crossing_kernels); for a series moving one way it is
+    where the point forecast and its bounds cross, for a noisy one it comes earlier, as
+    the first touch does.
     """
-    start_ms, start = outlook.last_timestamp_ms, outlook.last_value
-    already = start >= threshold if rising else start <= threshold
-    near, far = (outlook.raw_upper, outlook.raw_lower) if rising else (outlook.raw_lower, outlook.raw_upper)
+    start_ms = outlook.last_timestamp_ms
+    already = outlook.last_value >= threshold if rising else outlook.last_value <= threshold
+    if already:
+        return Crossing(int(start_ms), int(start_ms), int(start_ms), True, 1.0)
+    cdf = first_crossing_cdf(outlook, threshold, rising)
+    tail = (1.0 - level / 100.0) / 2.0
 
-    def cross(path: np.ndarray) -> int | None:
-        return first_crossing_ms(start_ms, start, outlook.timestamps_ms, path, threshold, rising)
+    def when(share: float) -> int | None:
+        return _time_at(start_ms, outlook.timestamps_ms, cdf, share)
 
-    probability = 1.0 if already else reach_probability(outlook, threshold, rising)
-    return Crossing(
-        expected_ms=cross(outlook.raw_mean),
-        earliest_ms=cross(near[level]),
-        latest_ms=cross(far[level]),
-        already_crossed=bool(already),
-        probability=probability,
-    )
+    return Crossing(expected_ms=when(0.5), earliest_ms=when(tail), latest_ms=when(1.0 - tail),
+                    already_crossed=False, probability=float(cdf[-1]))
 
 
-def reach_probability(outlook: Outlook, threshold: float, rising: bool) -> float:
-    """P(some sample reaches the threshold within the outlook): at least the largest
-    per-point probability, more when sample noise gives the series many tries."""
-    most_likely_point = float(outlook.exceedance(threshold, rising).max())
+def first_crossing_cdf(outlook: Outlook, threshold: float, rising: bool) -> np.ndarray:
+    """P(the threshold is reached by each point of the outlook) (k,), non-decreasing; at
+    least each point's own probability of being beyond it."""
     previous = np.concatenate([[outlook.last_timestamp_ms], outlook.timestamps_ms[:-1]])
     samples = (outlook.timestamps_ms - previous) / max(outlook.plan.sample_interval_ms, 1)
-    any_sample = reach_probability_kernel(
-        threshold - outlook.raw_mean, np.ascontiguousarray(outlook.error_quantiles),
-        outlook.probabilities, samples.astype(np.float64), outlook.noise_sd, rising)
-    return min(1.0, max(most_likely_point, float(any_sample)))
+    cdf = reach_cdf(threshold - outlook.raw_mean, np.ascontiguousarray(outlook.error_quantiles),
+                    outlook.probabilities, samples.astype(np.float64), outlook.noise_sd, rising)
+    cdf = np.maximum(cdf, outlook.exceedance(threshold, rising))
+    return np.minimum(np.maximum.accumulate(cdf), 1.0)
+
+
+def _time_at(start_ms: int, times_ms: np.ndarray, cdf: np.ndarray, share: float) -> int | None:
+    """The first time the cdf reaches share, interpolated between points; None if it does not."""
+    reached = np.flatnonzero(cdf >= share)
+    if len(reached) == 0:
+        return None
+    i = int(reached[0])
+    t0, c0 = (start_ms, 0.0) if i == 0 else (int(times_ms[i - 1]), float(cdf[i - 1]))
+    t1, c1 = int(times_ms[i]), float(cdf[i])
+    fraction = (share - c0) / (c1 - c0) if c1 > c0 else 1.0
+    return round(t0 + fraction * (t1 - t0))

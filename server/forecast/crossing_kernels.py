@@ -40,10 +40,11 @@ def _sample_reach(needed, noise_sd):
 
 
 @kernel
-def reach_probability(gaps, quantiles, probs, samples, noise_sd, rising):
-    """P(some sample reaches the threshold) given gaps (k,) = threshold - point forecast,
-    error quantiles (k, p) at probs (p,), the samples (k,) each point stands for (the native
-    samples between it and the previous point) and the sd of per-sample noise."""
+def reach_cdf(gaps, quantiles, probs, samples, noise_sd, rising):
+    """P(some sample up to point k reaches the threshold), for every point k (k,): the
+    distribution of the first crossing time. gaps (k,) = threshold - point forecast, error
+    quantiles (k, p) at probs (p,), the samples (k,) each point stands for (the native
+    samples since the previous point) and the sd of per-sample noise."""
     k_points = len(gaps)
     low = np.searchsorted(probs, 0.1)
     high = np.searchsorted(probs, 0.9)
@@ -54,19 +55,17 @@ def reach_probability(gaps, quantiles, probs, samples, noise_sd, rising):
             shrink[k] = 0.0
         else:
             shrink[k] = math.sqrt(1.0 - (noise_sd / spread) ** 2)
-    total = 0.0
+    cdf = np.zeros(k_points)
     for i in range(PERSISTENT_QUANTILES):
         u = (i + 0.5) / PERSISTENT_QUANTILES
         log_none = 0.0
         for k in range(k_points):
-            persistent = np.interp(u, probs, quantiles[k]) * shrink[k]
-            # Rising: the noise must be at least gap - persistent; falling: at most that,
-            # which for symmetric noise is the same chance as at least its negative.
-            needed = gaps[k] - persistent if rising else persistent - gaps[k]
-            each = _sample_reach(needed, noise_sd)
-            if each >= 1.0:
-                log_none = -np.inf
-                break
-            log_none += samples[k] * math.log1p(-each)
-        total += 1.0 - math.exp(log_none)
-    return total / PERSISTENT_QUANTILES
+            if log_none > -np.inf:
+                persistent = np.interp(u, probs, quantiles[k]) * shrink[k]
+                # Rising: the noise must be at least gap - persistent; falling: at most that,
+                # which for symmetric noise is the same chance as at least its negative.
+                needed = gaps[k] - persistent if rising else persistent - gaps[k]
+                each = _sample_reach(needed, noise_sd)
+                log_none = -np.inf if each >= 1.0 else log_none + samples[k] * math.log1p(-each)
+            cdf[k] += 1.0 - math.exp(log_none)
+    return cdf / PERSISTENT_QUANTILES

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from infracast.server.forecast.crossing_kernels import reach_probability
+from infracast.server.forecast.crossing_kernels import reach_cdf
 from infracast.server.forecast.engine import DAY_MS, PROBABILITY_GRID, forecast_samples, forecast_values
 
 STEP_MS = 300_000
@@ -31,4 +31,4 @@ def warm_up_kernels() -> None:
     forecast_values(np.cumsum(rng.normal(size=64)), 8, season_length=None)
     quantiles = np.tile(np.linspace(-1.0, 1.0, len(PROBABILITY_GRID)), (4, 1))
     for rising in (True, False):
-        reach_probability(np.ones(4), quantiles, PROBABILITY_GRID, np.ones(4), 0.1, rising)
+        reach_cdf(np.ones(4), quantiles, PROBABILITY_GRID, np.ones(4), 0.1, rising)
