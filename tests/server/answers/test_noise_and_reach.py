@@ -31,3 +31,20 @@ def test_a_noisy_series_near_a_threshold_is_likely_to_touch_it():
     given, happened = np.array(given), np.array(happened)
     assert np.mean((given - happened) ** 2) < 0.5 * np.mean((happened.mean() - happened) ** 2)
     assert abs(given.mean() - happened.mean()) < 0.15
+
+
+def test_the_expected_crossing_is_the_first_touch_of_a_noisy_series():
+    """A leak with noisy samples touches the threshold before its mean does: the answer's
+    expected time is the median first touch, close to what the series then does."""
+    rng = np.random.default_rng(3)
+    errors = []
+    for _ in range(10):
+        times = np.arange(2160 + 8640) * 10_000
+        leak = rng.uniform(0.3, 1.0) / 3_600_000
+        values = 10.0 - leak * times + rng.normal(0, 0.3, len(times))
+        outlook = outlook_of_samples(times[:2160], values[:2160], 86_400_000, (80.0,))
+        crossing = find_crossing(outlook, 1.0, rising=False, level=80.0)
+        assert crossing.earliest_ms <= crossing.expected_ms <= (crossing.latest_ms or np.inf)
+        first_touch = times[2160:][values[2160:] <= 1.0][0]
+        errors.append(abs(crossing.expected_ms - first_touch) / (first_touch - times[2159]))
+    assert np.median(errors) < 0.1, errors
