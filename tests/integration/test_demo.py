@@ -20,8 +20,8 @@ def test_demo_runs_for_its_duration_and_exits_zero():
     assert "NODE" in out and "SOONEST EXHAUSTION" in out
     assert len(re.findall(r"^sim-node-\d\d ", out, re.MULTILINE)) >= 10
     # The misbehaving nodes show up with the exhaustion they are heading for.
-    assert re.search(r"^sim-node-06 .* memory in (\d+d )?\d+h", out, re.MULTILINE), out
-    assert re.search(r"^sim-node-03 .* disk / in (\d+d )?\d+h", out, re.MULTILINE), out
+    assert re.search(r"^sim-node-06 .* memory in \d+[dh]( \d+[hm])? \(p \d+%\)", out, re.MULTILINE), out
+    assert re.search(r"^sim-node-03 .* disk / in \d+[dh]( \d+[hm])? \(p \d+%\)", out, re.MULTILINE), out
     burst = re.search(r"^sim-node-10\s+(\d+)%", out, re.MULTILINE)
     assert burst and int(burst.group(1)) >= 80, out
     stopped = re.search(r"demo stopped: (\d+) agents delivered (\d+) samples", out)
