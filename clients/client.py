@@ -23,6 +23,7 @@ from infracast.clients.errors import translate
 from infracast.v1 import forecast_pb2, forecast_pb2_grpc, series_pb2, status_pb2, status_pb2_grpc
 
 MAX_HINTED_RETRIES = 3  # retries of a call the server refused with a retry hint
+FLEET_TIMEOUT_S = 300.0  # default deadline of a question over many series
 
 # Thresholds a node reports, by the names time_to_threshold and `infracast when` accept.
 THRESHOLD_SOURCES = {
@@ -267,16 +268,18 @@ class InfracastClient:
     def close(self) -> None:
         self._channel.close()
 
-    def _call(self, method, request):
-        """One RPC within timeout_s; a refusal carrying the server's retry hint (RetryInfo:
-        rate limited, shutting down) is retried after that delay while the deadline allows."""
-        deadline = time.monotonic() + self.timeout_s
+    def _call(self, method, request, timeout_s: float | None = None):
+        """One RPC within timeout_s (the client's by default); a refusal carrying the server's
+        retry hint (RetryInfo: rate limited, shutting down) is retried after that delay while
+        the deadline allows."""
+        timeout_s = timeout_s or self.timeout_s
+        deadline = time.monotonic() + timeout_s
         for attempt in range(MAX_HINTED_RETRIES + 1):
             try:
                 return method(request, timeout=max(deadline - time.monotonic(), 0.001),
                               metadata=self._metadata)
             except grpc.RpcError as error:
-                failure = translate(error, self.target, self.timeout_s)
+                failure = translate(error, self.target, timeout_s)
             delay = failure.retry_after_s
             retryable = failure.code in (grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNAVAILABLE)
             if (not retryable or delay is None or attempt == MAX_HINTED_RETRIES
@@ -340,9 +343,12 @@ class InfracastClient:
     def threshold_crossings(self, selector: str, threshold: float | str, *, falling: bool = False,
                             within: float | str = "24h", level: float = 80.0,
                             min_probability: float = 0.5, page_size: int = 0,
-                            page_token: str = "") -> CrossingList:
+                            page_token: str = "", timeout_s: float | None = None) -> CrossingList:
         """Every series the selector matches that crosses the threshold within `within`
-        (expected, or with at least min_probability), soonest first; one page of them."""
+        (expected, or with at least min_probability), soonest first; one page of them.
+
+        A fleet-wide question forecasts every matching series (tens of milliseconds each the
+        first time, cached after), so its deadline is at least FLEET_TIMEOUT_S by default."""
         fields = _threshold_fields(threshold)
         if "threshold_source" in fields:
             raise ValueError("a fleet-wide question takes a number or a percentage of capacity")
@@ -352,7 +358,8 @@ class InfracastClient:
             within=_duration(_seconds(within)), level=level, min_probability=min_probability,
             page_size=page_size, page_token=page_token, **fields,
         )
-        response = self._call(self._forecasts.ListThresholdCrossings, request)
+        response = self._call(self._forecasts.ListThresholdCrossings, request,
+                              timeout_s or max(self.timeout_s, FLEET_TIMEOUT_S))
         return CrossingList([_crossing(c) for c in response.crossings], response.examined,
                             [(_series(s.series), s.reason) for s in response.skipped],
                             response.next_page_token)

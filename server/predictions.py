@@ -260,7 +260,8 @@ class Predictor:
         elif capacity_percent:
             threshold = _share_of_capacity(subject, capacity_percent)
         result = await self.outlook(subject, horizon_ms, [level])
-        crossing = find_crossing(result, threshold, rising, level)
+        crossing = await asyncio.get_running_loop().run_in_executor(
+            self._executor, find_crossing, result, threshold, rising, level)
         return ThresholdAnswer(subject.key, result, crossing, level, horizon_ms, threshold)
 
     async def at_risk(

@@ -21,6 +21,7 @@ from infracast.server.answers.limits import Limits
 from infracast.server.answers.noise import transient_noise_sd
 from infracast.server.answers.regime import current_regime
 from infracast.server.answers.resolution import Plan, plan
+from infracast.server.forecast.crossing_kernels import exceedance as point_exceedance
 from infracast.server.forecast.engine import (
     DEFAULT_LEVELS,
     ModelDescription,
@@ -89,12 +90,8 @@ class Outlook:
     def exceedance(self, threshold: float, rising: bool) -> np.ndarray:
         """Probability (k,) that the value at each point is at or beyond the threshold,
         from the unclipped distribution."""
-        gaps = threshold - self.raw_mean
-        below = np.array([
-            np.interp(gap, quantiles, self.probabilities, left=0.0, right=1.0)
-            for gap, quantiles in zip(gaps, self.error_quantiles, strict=True)
-        ])
-        return 1.0 - below if rising else below
+        return point_exceedance(threshold - self.raw_mean, np.ascontiguousarray(self.error_quantiles),
+                                self.probabilities, rising)
 
     def _reason_suffix(self) -> str:
         parts = [self.history_note] if self.history_note else []

@@ -22,6 +22,7 @@ import numpy as np
 from infracast.server.forecast.jit import kernel
 
 PERSISTENT_QUANTILES = 100  # u grid for the persistent part
+NEGLIGIBLE_Z = 9.0  # noise this many sds away: a chance below 1e-19 per sample
 SPREAD_80 = 2.5631031310892007  # width of a standard normal's central 80 % interval
 
 
@@ -40,6 +41,23 @@ def _sample_reach(needed, noise_sd):
 
 
 @kernel
+def exceedance(gaps, quantiles, probs, rising):
+    """P(the value at each point is at or beyond the threshold) (k,), from the error
+    quantiles (k, p) at probs (p,) and gaps (k,) = threshold - point forecast."""
+    out = np.empty(len(gaps))
+    for k in range(len(gaps)):
+        row = quantiles[k]
+        if gaps[k] <= row[0]:
+            below = 0.0
+        elif gaps[k] >= row[-1]:
+            below = 1.0
+        else:
+            below = np.interp(gaps[k], row, probs)
+        out[k] = 1.0 - below if rising else below
+    return out
+
+
+@kernel
 def reach_cdf(gaps, quantiles, probs, samples, noise_sd, rising):
     """P(some sample up to point k reaches the threshold), for every point k (k,): the
     distribution of the first crossing time. gaps (k,) = threshold - point forecast, error
@@ -49,18 +67,25 @@ def reach_cdf(gaps, quantiles, probs, samples, noise_sd, rising):
     low = np.searchsorted(probs, 0.1)
     high = np.searchsorted(probs, 0.9)
     shrink = np.empty(k_points)
+    reachable = np.zeros(k_points, dtype=np.bool_)
     for k in range(k_points):
         spread = (quantiles[k, high] - quantiles[k, low]) / SPREAD_80
         if spread <= 0.0 or spread <= noise_sd:
             shrink[k] = 0.0
         else:
             shrink[k] = math.sqrt(1.0 - (noise_sd / spread) ** 2)
+        # The most favourable persistent error (the last u of the grid): if even that leaves
+        # the threshold out of the noise's reach, no u gets there at this point.
+        u_end = (PERSISTENT_QUANTILES - 0.5) / PERSISTENT_QUANTILES
+        best = np.interp(u_end if rising else 1.0 - u_end, probs, quantiles[k]) * shrink[k]
+        needed = gaps[k] - best if rising else best - gaps[k]
+        reachable[k] = needed <= NEGLIGIBLE_Z * noise_sd
     cdf = np.zeros(k_points)
     for i in range(PERSISTENT_QUANTILES):
         u = (i + 0.5) / PERSISTENT_QUANTILES
         log_none = 0.0
         for k in range(k_points):
-            if log_none > -np.inf:
+            if reachable[k] and log_none > -np.inf:
                 persistent = np.interp(u, probs, quantiles[k]) * shrink[k]
                 # Rising: the noise must be at least gap - persistent; falling: at most that,
                 # which for symmetric noise is the same chance as at least its negative.
