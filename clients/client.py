@@ -65,7 +65,7 @@ class Model:
     backtest_mase: float
 
 
-AGGREGATIONS = {
+AGGREGATIONS: dict[str, forecast_pb2.Aggregation] = {
     "": forecast_pb2.AGGREGATION_UNSPECIFIED,
     "sum": forecast_pb2.AGGREGATION_SUM,
     "avg": forecast_pb2.AGGREGATION_AVG,
@@ -233,7 +233,7 @@ def _threshold_fields(threshold: float | str) -> dict:
     return {"threshold": float(threshold)}
 
 
-def _aggregation(name: str) -> int:
+def _aggregation(name: str) -> forecast_pb2.Aggregation:
     if name not in AGGREGATIONS:
         raise ValueError(f"aggregation {name!r} is not one of {', '.join(a for a in AGGREGATIONS if a)}")
     return AGGREGATIONS[name]

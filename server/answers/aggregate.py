@@ -9,7 +9,7 @@ rates is the rate of the sum, the sum of raw counters is not (each resets on its
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +19,8 @@ from infracast.server.answers.resolution import recent_step_ms
 from infracast.server.forecast.grid import counter_rate
 
 AGGREGATIONS = ("sum", "avg", "max", "min")
-_COMBINE = {"sum": np.sum, "avg": np.mean, "max": np.max, "min": np.min}
+_COMBINE: dict[str, Callable[..., np.ndarray]] = {"sum": np.sum, "avg": np.mean, "max": np.max,
+                                                  "min": np.min}
 
 
 class AggregationError(ValueError):

@@ -114,7 +114,9 @@ class Outlook:
 def build_outlook(plan: Plan, fit: TierFit, limits: Limits, history_note: str = "",
                   noise_sd: float = 0.0) -> Outlook:
     """Run each tier of the plan and join them into one outlook."""
-    times, means, quantiles, lows, highs, models = [], [], [], {}, {}, []
+    times, means, quantiles, models = [], [], [], []
+    lows: dict[float, list[np.ndarray]] = {}
+    highs: dict[float, list[np.ndarray]] = {}
     first_result: SeriesForecast | None = None
     probabilities = None
     covered = 0

@@ -169,7 +169,7 @@ def _rising(direction: int) -> bool:
 
 
 def _aggregation(value: int) -> str:
-    names = {forecast_pb2.AGGREGATION_UNSPECIFIED: "", forecast_pb2.AGGREGATION_SUM: "sum",
+    names: dict[int, str] = {forecast_pb2.AGGREGATION_UNSPECIFIED: "", forecast_pb2.AGGREGATION_SUM: "sum",
              forecast_pb2.AGGREGATION_AVG: "avg", forecast_pb2.AGGREGATION_MAX: "max",
              forecast_pb2.AGGREGATION_MIN: "min"}
     if value not in names:
