@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from infracast.server.errors import FailedPrecondition, InvalidArgument, NotFound
+from infracast.server.errors import FailedPrecondition, InvalidArgument, NotFound, quoted
 from infracast.server.forecast.anomalies import AnomalyScores, robust_scores
 from infracast.server.forecast.engine import (
     DEFAULT_LEVELS,
@@ -78,14 +78,14 @@ class Predictor:
         keys = self._store.select(_parse(selector_text, allow_empty=False))
         if not keys:
             raise NotFound(
-                f"no series matches {selector_text.strip()!r}; list known series with "
+                f"no series matches {quoted(selector_text.strip())}; list known series with "
                 "`infracast series` or ForecastService/ListSeries"
             )
         if len(keys) > 1:
             shown = ", ".join(str(key) for key in keys[:3])
             more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
             raise InvalidArgument(
-                f"selector {selector_text.strip()!r} matches {len(keys)} series ({shown}{more}); "
+                f"selector {quoted(selector_text.strip())} matches {len(keys)} series ({shown}{more}); "
                 "add label matchers so it names exactly one"
             )
         return keys[0]
@@ -95,7 +95,7 @@ class Predictor:
     ) -> tuple[SeriesKey, SeriesForecast]:
         _check_horizon(horizon_ms)
         levels = _check_levels(levels)
-        key = self.resolve(selector_text)
+        key = await asyncio.to_thread(self.resolve, selector_text)  # matching is off the loop
         window = self._store.window(key)
         if window is None:
             raise NotFound(f"series {key} has no samples yet")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from google.protobuf.duration_pb2 import Duration
 from grpc import aio
 
@@ -90,7 +92,10 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
     async def ListSeries(
         self, request: forecast_pb2.ListSeriesRequest, context: aio.ServicerContext
     ) -> forecast_pb2.ListSeriesResponse:
-        summaries, truncated = self._predictor.list_series(request.selector, request.limit)
+        # Matching every series against the selector takes a while on a big server: off
+        # the event loop, so health and ingest are answered meanwhile.
+        summaries, truncated = await asyncio.to_thread(
+            self._predictor.list_series, request.selector, request.limit)
         return forecast_pb2.ListSeriesResponse(
             series=[
                 forecast_pb2.SeriesInfo(

@@ -176,3 +176,12 @@ def test_series_cardinality_is_capped_per_agent():
         assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         assert "would have 4 series; at most 3 per agent" in raised.value.details()
         assert len(push(ingest, HELLO, batch(5, metric="m0"))) == 1  # known series still flow
+
+
+def test_a_megabyte_selector_is_answered_not_found_with_its_echo_cut(stubs):
+    forecasts, _ = stubs
+    selector = 'node_load1{node="' + "x" * 1_000_000 + '"}'
+    code, details = status_of(forecasts.Forecast, forecast_pb2.ForecastRequest(selector=selector))
+    assert code == grpc.StatusCode.NOT_FOUND and "no series matches" in details
+    assert "(1000019 characters)" in details and len(details) < 1000
+    assert_still_serving(forecasts)
