@@ -5,7 +5,10 @@
     ├── NotFound              NOT_FOUND
     ├── FailedPrecondition    FAILED_PRECONDITION
     ├── PermissionDenied      PERMISSION_DENIED
+    ├── Unauthenticated       UNAUTHENTICATED
     ├── ResourceExhausted     RESOURCE_EXHAUSTED
+    ├── Aborted               ABORTED
+    ├── DeadlineExceeded      DEADLINE_EXCEEDED
     └── Unavailable           UNAVAILABLE
 
 Servicers raise these; ErrorMappingInterceptor turns them into statuses, so a
@@ -72,6 +75,18 @@ class FailedPrecondition(InfracastError):
 
 class PermissionDenied(InfracastError):
     code = grpc.StatusCode.PERMISSION_DENIED
+
+
+class Unauthenticated(InfracastError):
+    code = grpc.StatusCode.UNAUTHENTICATED
+
+
+class Aborted(InfracastError):
+    code = grpc.StatusCode.ABORTED
+
+
+class DeadlineExceeded(InfracastError):
+    code = grpc.StatusCode.DEADLINE_EXCEEDED
 
 
 class ResourceExhausted(InfracastError):

@@ -121,6 +121,9 @@ HELLO = ingest_pb2.PushRequest(hello=ingest_pb2.Hello(node="c", agent_id="test-a
     ([HELLO, batch(1, timestamps=(NOW_MS, NOW_MS + 1), values=(1.0,))], "2 timestamps but 1 values"),
     ([HELLO, batch(1, values=(float("inf"),))], "values must be finite"),
     ([HELLO, batch(1, timestamps=(-5,))], "timestamps must be positive"),
+    ([HELLO, batch(0)], "batch.sequence must be 1 or more"),
+    ([ingest_pb2.PushRequest(hello=ingest_pb2.Hello(node="c", agent_id="x" * 300))],
+     "hello.agent_id must be at most 253 printable characters"),
 ])
 def test_push_refuses_bad_streams_and_stores_nothing_of_them(stubs, requests, says):
     forecasts, ingest = stubs
@@ -150,6 +153,10 @@ def test_push_acks_each_batch_skips_nan_gaps_and_is_idempotent(stubs):
 @pytest.mark.parametrize(("requests", "says"), [
     ([HELLO, batch(1, labels={f"l{i}": "v" for i in range(33)})], "33 labels; at most 32 are allowed"),
     ([HELLO, batch(1, labels={"path": "x" * 2000})], "2000 characters long; at most 1024"),
+    ([HELLO, batch(1, metric="m" * 3_000_000)],
+     "the metric name is 3000000 characters long; at most 256 are allowed (max_metric_name_length)"),
+    ([HELLO, batch(1, labels={"l" * 300: "v"})],
+     "is 300 characters long; at most 256 are allowed (max_label_name_length)"),
     ([HELLO, batch(1, timestamps=(NOW_MS + 3_600_000,))], "in the future; at most 600s is allowed"),
     ([HELLO, batch(1, timestamps=(NOW_MS - 30 * 86_400_000,))], "older than the retention of 14 days"),
 ])
@@ -159,6 +166,7 @@ def test_push_enforces_label_and_time_limits_naming_them(stubs, requests, says):
         push(ingest, *requests)
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert says in raised.value.details()
+    assert len(raised.value.details()) < 1000  # the 3 MB name is not echoed
     assert_still_serving(forecasts)
 
 
