@@ -17,6 +17,10 @@ DEFAULT_THRESHOLD_HORIZON_MS = 7 * 86400 * 1000
 DEFAULT_THRESHOLD_LEVEL = 80.0
 DEFAULT_ANOMALY_WINDOW_MS = 3600 * 1000
 DEFAULT_ANOMALY_THRESHOLD = 4.0
+# Each level adds two bounds per step to an answer: 1,000 levels made a 5.8 MB answer,
+# over a client's default receive limit.
+MAX_LEVELS = 10
+DIRECTIONS = {forecast_pb2.DIRECTION_RISING: True, forecast_pb2.DIRECTION_FALLING: False}
 
 
 def _horizon_ms(message: Duration, has_field: bool, default_ms: int) -> int:
@@ -34,6 +38,9 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         horizon_ms = _horizon_ms(
             request.horizon, request.HasField("horizon"), DEFAULT_FORECAST_HORIZON_MS
         )
+        if len(set(request.levels)) > MAX_LEVELS:
+            raise InvalidArgument(f"{len(set(request.levels))} interval levels; at most {MAX_LEVELS} "
+                                  "are allowed")
         key, result = await self._predictor.forecast(request.selector, horizon_ms, request.levels)
         forecast = result.forecast
         return forecast_pb2.ForecastResponse(
@@ -60,10 +67,14 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         horizon_ms = _horizon_ms(
             request.horizon, request.HasField("horizon"), DEFAULT_THRESHOLD_HORIZON_MS
         )
+        if request.direction not in DIRECTIONS:
+            raise InvalidArgument(
+                f"direction must be DIRECTION_RISING or DIRECTION_FALLING, got {request.direction} "
+                "(a threshold means nothing without the way the series must cross it)")
         answer = await self._predictor.time_to_threshold(
             request.selector,
             request.threshold,
-            rising=request.direction != forecast_pb2.DIRECTION_FALLING,
+            rising=DIRECTIONS[request.direction],
             horizon_ms=horizon_ms,
             level=request.level or DEFAULT_THRESHOLD_LEVEL,
             node_resource=_node_resource(request.threshold_source),

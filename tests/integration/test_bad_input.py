@@ -11,6 +11,7 @@ from infracast.v1 import forecast_pb2, forecast_pb2_grpc, ingest_pb2, ingest_pb2
 from tests.integration.feed import feed_series
 
 NOW_MS = int(time.time() * 1000)
+RISING = forecast_pb2.DIRECTION_RISING
 
 
 @pytest.fixture
@@ -57,6 +58,8 @@ def assert_still_serving(forecasts):
      grpc.StatusCode.INVALID_ARGUMENT, "levels are percentages"),
     (forecast_pb2.ForecastRequest(selector='node_load1{node="a"}', levels=[float("nan")]),
      grpc.StatusCode.INVALID_ARGUMENT, "levels are percentages"),
+    (forecast_pb2.ForecastRequest(selector='node_load1{node="a"}', levels=[i / 10 for i in range(1, 1000)]),
+     grpc.StatusCode.INVALID_ARGUMENT, "999 interval levels; at most 10 are allowed"),
 ])
 def test_forecast_refuses_bad_requests(stubs, request_, code, says):
     forecasts, _ = stubs
@@ -66,12 +69,18 @@ def test_forecast_refuses_bad_requests(stubs, request_, code, says):
 
 
 @pytest.mark.parametrize(("request_", "code", "says"), [
-    (forecast_pb2.TimeToThresholdRequest(selector='node_load1{node="a"}', threshold=float("inf")),
+    (forecast_pb2.TimeToThresholdRequest(selector='node_load1{node="a"}', threshold=float("inf"),
+                                         direction=RISING),
      grpc.StatusCode.INVALID_ARGUMENT, "finite"),
-    (forecast_pb2.TimeToThresholdRequest(selector='node_load1{node="a"}', threshold=1, level=-3),
+    (forecast_pb2.TimeToThresholdRequest(selector='node_load1{node="a"}', threshold=1, level=-3,
+                                         direction=RISING),
      grpc.StatusCode.INVALID_ARGUMENT, "levels are percentages"),
-    (forecast_pb2.TimeToThresholdRequest(selector="missing_metric", threshold=1),
+    (forecast_pb2.TimeToThresholdRequest(selector="missing_metric", threshold=1, direction=RISING),
      grpc.StatusCode.NOT_FOUND, "no series matches"),
+    (forecast_pb2.TimeToThresholdRequest(selector='node_load1{node="a"}', threshold=1),
+     grpc.StatusCode.INVALID_ARGUMENT, "direction must be DIRECTION_RISING or DIRECTION_FALLING, got 0"),
+    (forecast_pb2.TimeToThresholdRequest(selector='node_load1{node="a"}', threshold=1, direction=7),
+     grpc.StatusCode.INVALID_ARGUMENT, "direction must be DIRECTION_RISING or DIRECTION_FALLING, got 7"),
 ])
 def test_time_to_threshold_refuses_bad_requests(stubs, request_, code, says):
     forecasts, _ = stubs
