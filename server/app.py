@@ -296,9 +296,13 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
         raise OSError(f"cannot listen on {config.listen}")
     health_server = None
     if config.health_listen:
-        # kubelet's gRPC probes dial plaintext and call only Check: a port with nothing else.
+        # kubelet's gRPC probes dial plaintext and call only Check: a port with nothing else
+        # but reflection of the health service, so grpcurl works there too.
         health_server = aio.server()
         health_pb2_grpc.add_HealthServicer_to_server(readiness.servicer, health_server)
+        reflection.enable_server_reflection(
+            (health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+            health_server)
         if health_server.add_insecure_port(config.health_listen) == 0:
             raise OSError(f"cannot listen on {config.health_listen}")
     app = App(config, server, port, store, readiness, ingest, predictor, executor, stats, nodes=nodes)
