@@ -174,5 +174,6 @@ def test_the_agent_logs_one_line_per_connection_state_change(caplog):
         "connected to", "lost the stream to", "reconnected to"], lines
     assert "retrying" in lines[1]
     assert "failed attempts" in lines[2]
-    retries = [r for r in caplog.records if r.name == "infracast.agent.shipper" and r.levelno == logging.DEBUG]
+    retries = [r for r in caplog.records
+               if r.name == "infracast.agent.shipper" and r.levelno == logging.DEBUG]
     assert len(retries) >= 5  # each retry is there for whoever asks for debug logs

@@ -133,3 +133,29 @@ def test_an_agents_new_stream_replaces_its_old_one(server):
             other.cancel()
 
     asyncio.run(scenario())
+
+
+def test_health_checks_are_answered_when_every_rpc_slot_is_taken():
+    from infracast.clients.testing import running_server
+    from infracast.server.config import ServerConfig
+
+    config = ServerConfig(listen="127.0.0.1:0", grace_period_s=0.5, max_concurrent_rpcs=1)
+
+    async def scenario(address: str):
+        async with aio.insecure_channel(address) as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            watch = health.Watch(health_pb2.HealthCheckRequest(service=""))  # holds the one slot
+            assert (await watch.read()).status == health_pb2.HealthCheckResponse.SERVING
+            listing = forecast_pb2_grpc.ForecastServiceStub(channel).ListSeries(
+                forecast_pb2.ListSeriesRequest(), timeout=10)
+            with pytest.raises(grpc.RpcError) as raised:
+                await listing
+            assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert "(INFRACAST_MAX_CONCURRENT_RPCS=1)" in raised.value.details()
+            for service in ("", "infracast.v1.ForecastService"):
+                answer = await health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+                assert answer.status == health_pb2.HealthCheckResponse.SERVING
+            watch.cancel()
+
+    with running_server(config) as server:
+        asyncio.run(scenario(server.address))
