@@ -11,7 +11,7 @@ backtracks exponentially on it).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 import re2
@@ -54,14 +54,19 @@ class Matcher:
     op: Op
     value: str
     pattern: re2._Regexp | None = None
+    # A selector lives for one request, and thousands of series share a few label values:
+    # each distinct value goes through the regex once.
+    _seen: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def matches(self, actual: str) -> bool:
         if self.op is Op.EQUAL:
             return actual == self.value
         if self.op is Op.NOT_EQUAL:
             return actual != self.value
-        assert self.pattern is not None
-        found = self.pattern.fullmatch(actual) is not None
+        found = self._seen.get(actual)
+        if found is None:
+            assert self.pattern is not None
+            found = self._seen[actual] = self.pattern.fullmatch(actual) is not None
         return found if self.op is Op.REGEX else not found
 
 
@@ -71,7 +76,8 @@ class Selector:
     text: str
 
     def matches(self, key: SeriesKey) -> bool:
-        labels = key.label_map
+        flat = key.flat_labels
+        labels = dict(zip(flat[::2], flat[1::2], strict=True))
         labels["__name__"] = key.metric
         # As in Prometheus, a missing label matches as the empty string.
         return all(m.matches(labels.get(m.name, "")) for m in self.matchers)
