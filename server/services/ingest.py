@@ -297,13 +297,15 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             done, _ = await asyncio.wait(waits, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
         finally:
             draining.cancel()
+        # An ended stream stores nothing more, even if a message arrived at the same time.
+        if live is not None and live.ended.done():
+            reading.cancel()
+            raise live.ended.result()
         if reading in done:
             return reading.result()
         reading.cancel()
         if draining in done:
             raise Unavailable("server is shutting down; reconnect", retry_after_s=0.0)
-        if live is not None and live.ended.done():
-            raise live.ended.result()
         raise DeadlineExceeded(too_late)
 
     @staticmethod
