@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,13 @@ log = logging.getLogger(__name__)
 
 # The server refused the batch itself: resending it can never succeed.
 DROP_BATCH_CODES = frozenset({grpc.StatusCode.INVALID_ARGUMENT})
+# A server that answers but refuses the stream, each a state of its own in the log; any
+# other failure is the one state UNREACHABLE (gone, restarting, a connection broken mid-
+# write, which grpc's client reports as "INTERNAL: Internal error from Core").
+REFUSALS = frozenset({grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED,
+                      grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.UNIMPLEMENTED,
+                      grpc.StatusCode.FAILED_PRECONDITION})
+UNREACHABLE = "unreachable"
 
 
 @dataclass
@@ -93,6 +101,12 @@ class Shipper:
         self._next_sequence = 1
         self._changed = asyncio.Event()
         self._closing = False
+        # The connection's state, logged once per change: (UNREACHABLE or a refusal's code,
+        # since when), or
+        # None while acks arrive (and before the first attempt).
+        self._down: tuple[str, float] | None = None
+        self._failures = 0  # attempts failed since the stream was last up
+        self._ever_up = False
         if spool is not None:
             for batch in spool.load():  # batches a previous run never got acknowledged
                 self._pending.append(batch)
@@ -150,8 +164,7 @@ class Shipper:
             except Exception as error:
                 # A broken stream surfaces in several shapes; none may stop the shipping.
                 delay = self.backoff.next_delay()
-                log.warning("stream to %s failed (%s); retrying in %.1fs", self.target,
-                            error or type(error).__name__, delay)
+                self._went_down(UNREACHABLE, str(error) or type(error).__name__, delay)
             finally:
                 self.connected = False
             if self._closing:
@@ -177,22 +190,51 @@ class Shipper:
             return 0.0
         hint = retry_hint_s(error)
         delay = self.backoff.next_delay() if hint is None else hint
-        log.warning("stream to %s broke (%s: %s); retrying in %.1fs", self.target, code.name,
-                    error.details(), delay)
+        self._went_down(code.name if code in REFUSALS else UNREACHABLE, f"{code.name}: {error.details()}",
+                        delay, hinted=hint is not None)
         return delay
+
+    def _went_down(self, state: str, reason: str, delay: float, hinted: bool = False) -> None:
+        """Log the loss of the stream once, and again only if its state changes (from
+        unreachable to refused, say); each retry alone is a debug line (a server away for
+        an hour is one warning, not 700 tracebacks)."""
+        self._failures += 1
+        how = (f"retrying in {delay:.1f}s as the server asked" if hinted else
+               f"retrying with backoff ({delay:.1f}s, growing to {self.backoff.maximum:g}s)")
+        if self._down is not None and self._down[0] == state:
+            log.debug("attempt %d to reach %s failed (%s); %s", self._failures, self.target, reason, how)
+            return
+        if self._down is not None:
+            what = "still no stream to"
+        else:
+            what = "lost the stream to" if self._ever_up else "cannot open a stream to"
+        self._down = (state, self._down[1] if self._down else time.monotonic())
+        log.warning("%s %s (%s); %s", what, self.target, reason, how)
+
+    def _came_up(self) -> None:
+        if self._down is not None:
+            log.info("%s %s after %.1fs and %d failed attempts",
+                     "reconnected to" if self._ever_up else "connected to", self.target,
+                     time.monotonic() - self._down[1], self._failures)
+        elif not self._ever_up:
+            log.info("connected to %s", self.target)
+        self._down, self._failures, self._ever_up = None, 0, True
 
     async def _session(self) -> None:
         async with open_aio_channel(self.target, self.tls, self.channel_options) as channel:
             call = ingest_pb2_grpc.IngestServiceStub(channel).Push(metadata=self._metadata())
             reader = asyncio.create_task(self._read_acks(call))
-            await self._write(call, ingest_pb2.PushRequest(hello=self.hello), reader)
             try:
+                await self._write(call, ingest_pb2.PushRequest(hello=self.hello), reader)
                 await self._write_batches(call, reader)
             finally:
                 if not reader.done():
                     reader.cancel()
                     call.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
+                # The reader's error is the stream's, raised above already (or moot once the
+                # writer failed): retrieved here so that asyncio does not log it again as
+                # "Task exception was never retrieved" with its traceback.
+                with contextlib.suppress(asyncio.CancelledError, Exception):
                     await reader
 
     async def _write_batches(self, call: aio.StreamStreamCall, reader: asyncio.Task) -> None:
@@ -226,15 +268,18 @@ class Shipper:
                      reader: asyncio.Task) -> None:
         try:
             await call.write(request)
-        except asyncio.InvalidStateError:
+        except (asyncio.InvalidStateError, aio.AioRpcError):
             # The server ended the RPC between our writes; its status (read by the
-            # reader) says why, e.g. INVALID_ARGUMENT for the batch it refused.
+            # reader) says why, e.g. INVALID_ARGUMENT for the batch it refused, where the
+            # failed write says only "INTERNAL: Internal error from Core".
             await reader
             raise ConnectionError("the server ended the stream") from None
 
     async def _read_acks(self, call: aio.StreamStreamCall) -> None:
         async for response in call:
             highest = response.ack.highest_sequence
+            if not self.connected:
+                self._came_up()
             self.connected = True
             self.backoff.reset()
             while self._pending and self._pending[0].sequence <= highest:

@@ -399,6 +399,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         token = args.token_file.read_text().strip() if args.token_file else None
         with InfracastClient(args.server, timeout_s=args.timeout, tls=tls, token=token) as client:
             code = args.handler(client, args)
+            sys.stdout.flush()  # a closed pipe shows here, not at exit
+    except BrokenPipeError:
+        # The reader is gone (`infracast ... | head`): that is how pipes end, not an error.
+        # Python would complain again when it flushes stdout at exit: point it at /dev/null.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 141  # 128 + SIGPIPE, what the shell reports for a command a pipe ended
     except (ClientError, OSError, ValueError) as error:
         print(f"infracast: error: {error}", file=sys.stderr)
         code = 1

@@ -19,6 +19,7 @@ from grpc_reflection.v1alpha import reflection
 from infracast.clients.kubernetes_api import connect
 from infracast.server.auth import AuthInterceptor, TokenStore
 from infracast.server.cluster_nodes import ClusterNodeLister
+from infracast.server.concurrency import ConcurrencyLimitInterceptor
 from infracast.server.config import ServerConfig
 from infracast.server.errors import ErrorMappingInterceptor
 from infracast.server.forecast.compiler_memory import release_compiler_pages
@@ -75,6 +76,7 @@ class App:
     started_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     store_ready: bool = False
     engine_seconds: float | None = None
+    token_watch: asyncio.Task | None = None
 
     @property
     def address(self) -> str:
@@ -90,6 +92,10 @@ class App:
             await self.health_server.start()
         await self.server.start()
         log.info("infracast server listening on %s", self.address)
+        if self.auth is not None:
+            auth = self.auth  # streams whose token a new tokens file revokes end at once
+            self.token_watch = asyncio.create_task(
+                auth.watch_tokens(lambda: self.ingest.live.end_revoked(auth.revocation)))
         if self.telemetry is not None and self.config.metrics_listen:
             self.metrics_port = self.telemetry.serve(self.config.metrics_listen)
             log.info("metrics on http://%s:%d/metrics", self.config.metrics_listen.rpartition(":")[0],
@@ -139,6 +145,8 @@ class App:
         """Graceful stop: readiness off, refuse new streams, let RPCs finish, close the store."""
         grace = self.config.grace_period_s if grace_s is None else grace_s
         await self.readiness.stopping()
+        if self.token_watch is not None:
+            self.token_watch.cancel()
         self.ingest.drain()
         await self.server.stop(grace)
         if self.health_server is not None:
@@ -229,7 +237,10 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
         store.acquire()  # before binding the port: a second server must fail, not half-start
     executor = ThreadPoolExecutor(config.forecast_workers, thread_name_prefix="forecast")
     telemetry = telemetry or Telemetry(version("infracast"), config.otlp_endpoint)
-    interceptors: list[aio.ServerInterceptor] = [telemetry.server_interceptor()]
+    # grpc's own maximum_concurrent_rpcs is not set: it would refuse health checks too.
+    interceptors: list[aio.ServerInterceptor] = [
+        telemetry.server_interceptor(),
+        ConcurrencyLimitInterceptor(config.max_streams, config.max_concurrent_rpcs)]
     auth = None
     if config.tokens_file is not None:
         auth = AuthInterceptor(TokenStore(config.tokens_file), bool(config.agent_service_account))
@@ -241,7 +252,6 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
     interceptors.append(WriteStreamsAsGenerators())  # innermost: see its docstring
     server = aio.server(
         interceptors=interceptors,
-        maximum_concurrent_rpcs=config.max_concurrent_rpcs,
         options=[
             ("grpc.max_receive_message_length", config.max_message_bytes),
             ("grpc.max_send_message_length", MAX_SEND_BYTES),
@@ -256,6 +266,9 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
     )
     limits = IngestLimits(
         max_labels=config.max_labels, max_label_length=config.max_label_length,
+        max_metric_name_length=config.max_metric_name_length,
+        max_label_name_length=config.max_label_name_length,
+        stream_idle_timeout_s=config.stream_idle_timeout_s,
         max_series_per_agent=config.max_series_per_agent, max_series=config.max_series,
         max_future_skew_ms=int(config.max_future_skew_s * 1000),
         retention_ms=int(config.retention_s * 1000))
@@ -283,9 +296,13 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
         raise OSError(f"cannot listen on {config.listen}")
     health_server = None
     if config.health_listen:
-        # kubelet's gRPC probes dial plaintext and call only Check: a port with nothing else.
+        # kubelet's gRPC probes dial plaintext and call only Check: a port with nothing else
+        # but reflection of the health service, so grpcurl works there too.
         health_server = aio.server()
         health_pb2_grpc.add_HealthServicer_to_server(readiness.servicer, health_server)
+        reflection.enable_server_reflection(
+            (health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+            health_server)
         if health_server.add_insecure_port(config.health_listen) == 0:
             raise OSError(f"cannot listen on {config.health_listen}")
     app = App(config, server, port, store, readiness, ingest, predictor, executor, stats, nodes=nodes)

@@ -6,7 +6,10 @@ Tokens live in a file (a Kubernetes Secret mounted as a file works), one per lin
 
 `ingest` allows IngestService, `query` ForecastService and StatusService; health and
 reflection need no token. A token bound to a node may only push that node's
-series. The file is re-read when it changes, so tokens rotate without a restart.
+series. The file is re-read when it changes, so tokens rotate without a restart, and an
+agent stream opened with a token the new file revokes (or takes the ingest permission or
+the node from) is ended with UNAUTHENTICATED; a stream opened with a projected token ends
+when the token expires.
 With INFRACAST_AGENT_SERVICE_ACCOUNT, an ingest token that is not in the file may be an
 agent pod's projected service-account token: server/token_review.py asks Kubernetes whose
 it is and binds it to the pod's node.
@@ -22,13 +25,13 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
 from grpc import aio
 
-from infracast.server.token_review import ReviewUnavailable, TokenReviewer
+from infracast.server.token_review import ReviewUnavailable, TokenReviewer, token_expiry
 
 audit = logging.getLogger("infracast.audit")
 
@@ -44,6 +47,11 @@ class Identity:
     name: str  # a short digest of the token, safe to log
     permissions: frozenset[str]
     node: str | None
+    # Where a stream finds its token again to re-check it: the tokens file's entry
+    # (by the token's full digest), or a reviewed projected token valid until its expiry.
+    digest: str = field(default="", repr=False)
+    reviewed: bool = False
+    expires_at: float | None = None  # epoch seconds (a projected token's "exp")
 
 
 # The caller of the RPC being served (None when authentication is off).
@@ -71,8 +79,9 @@ def parse_tokens(text: str, source: str = "tokens file") -> dict[str, Identity]:
                                  f"use {', '.join(PERMISSIONS)}")
         if len(token) < 16:
             raise TokenFileError(f"{source} line {number}: tokens must be at least 16 characters")
-        name = "token-" + hashlib.sha256(token.encode()).hexdigest()[:8]
-        tokens[token] = Identity(name, permissions, fields[2] if len(fields) == 3 else None)
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        tokens[token] = Identity("token-" + digest[:8], permissions,
+                                 fields[2] if len(fields) == 3 else None, digest)
     return tokens
 
 
@@ -82,22 +91,34 @@ class TokenStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._tokens = parse_tokens(path.read_text(), str(path))
+        self._by_digest = {identity.digest: identity for identity in self._tokens.values()}
         self._mtime = os.stat(path).st_mtime_ns
         self._checked = time.monotonic()
+        self.generation = 0  # counts the reloads, so watchers see a change however it came
 
     def lookup(self, token: str) -> Identity | None:
-        now = time.monotonic()
-        if now - self._checked >= RELOAD_EVERY_S:
-            self._checked = now
-            try:
-                mtime = os.stat(self.path).st_mtime_ns
-                if mtime != self._mtime:
-                    self._tokens = parse_tokens(self.path.read_text(), str(self.path))
-                    self._mtime = mtime
-                    audit.info("reloaded %d tokens from %s", len(self._tokens), self.path)
-            except (OSError, TokenFileError) as error:  # keep the last good tokens
-                audit.error("cannot reload tokens from %s: %s", self.path, error)
+        self.reload_if_due()
         return self._tokens.get(token)
+
+    def current(self, identity: Identity) -> Identity | None:
+        """What the file says now of the token `identity` was found for (None: revoked)."""
+        return self._by_digest.get(identity.digest)
+
+    def reload_if_due(self) -> None:
+        now = time.monotonic()
+        if now - self._checked < RELOAD_EVERY_S:
+            return
+        self._checked = now
+        try:
+            mtime = os.stat(self.path).st_mtime_ns
+            if mtime != self._mtime:
+                self._tokens = parse_tokens(self.path.read_text(), str(self.path))
+                self._by_digest = {identity.digest: identity for identity in self._tokens.values()}
+                self._mtime = mtime
+                self.generation += 1
+                audit.info("reloaded %d tokens from %s", len(self._tokens), self.path)
+        except (OSError, TokenFileError) as error:  # keep the last good tokens
+            audit.error("cannot reload tokens from %s: %s", self.path, error)
 
 
 def _refusal(handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str) -> grpc.RpcMethodHandler:
@@ -151,8 +172,12 @@ class AuthInterceptor(aio.ServerInterceptor):
                 audit.error("cannot review a token for %s: %s", method, error)
                 return _refusal(handler, grpc.StatusCode.UNAVAILABLE,
                                 f"cannot verify the token with the Kubernetes API now ({error}); retry")
+            expires_at = token_expiry(token)
+            if agent is not None and expires_at is not None and expires_at <= time.time():
+                agent, reason = None, "the token has expired"  # its review may be cached
             if agent is not None:
-                identity = Identity(agent.name, frozenset({"ingest"}), agent.node)
+                identity = Identity(agent.name, frozenset({"ingest"}), agent.node,
+                                    reviewed=True, expires_at=expires_at)
         if identity is None:
             audit.warning("refused %s: %s", method, reason)
             return _refusal(handler, grpc.StatusCode.UNAUTHENTICATED,
@@ -163,3 +188,28 @@ class AuthInterceptor(aio.ServerInterceptor):
                             f"this token lacks the {needed} permission")
         current_identity.set(identity)
         return handler
+
+    def revocation(self, identity: Identity) -> str | None:
+        """Why a stream opened as `identity` may push no more since the tokens file changed,
+        or None. Reviewed tokens are not in the file: they end at their expiry instead."""
+        if identity.reviewed:
+            return None
+        now = self._tokens.current(identity)
+        if now is None:
+            return "the token was revoked"
+        if "ingest" not in now.permissions:
+            return "the token no longer has the ingest permission"
+        if now.node != identity.node:
+            return f"the token is now bound to node {now.node!r}"
+        return None
+
+    async def watch_tokens(self, on_change: Callable[[], None]) -> None:
+        """Re-read the tokens file every RELOAD_EVERY_S and call `on_change` when it changed
+        (however the reload came about), so open streams re-check their tokens."""
+        seen = self._tokens.generation
+        while True:
+            await asyncio.sleep(RELOAD_EVERY_S)
+            self._tokens.reload_if_due()
+            if self._tokens.generation != seen:
+                seen = self._tokens.generation
+                on_change()

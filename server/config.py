@@ -87,9 +87,18 @@ SETTINGS = (
     Setting("log_file", Path, None, "write logs to this file, rotated at 10 MiB (none: stderr)"),
     Setting("max_message_size", parse_size, "4MiB", "largest gRPC message accepted"),
     Setting("max_concurrent_rpcs", bounded_int(1, 100_000), "2000",
-            "RPCs (streams included) served at once; more get RESOURCE_EXHAUSTED"),
+            "queries and other RPCs served at once, agent streams and health checks apart; more "
+            "get RESOURCE_EXHAUSTED"),
+    Setting("max_streams", bounded_int(1, 1_000_000), "5000",
+            "agent Push streams served at once: one per agent, so the nodes a replica serves plus "
+            "a margin (each costs ~73 KiB); more get RESOURCE_EXHAUSTED and retry"),
+    Setting("stream_idle_timeout", _duration, "5m",
+            "an agent stream without a batch for this long is closed (keep it well above the "
+            "agents' interval)"),
     Setting("max_labels", bounded_int(1, 256), "32", "labels per series"),
     Setting("max_label_length", bounded_int(16, 65_536), "1024", "characters per label value"),
+    Setting("max_metric_name_length", bounded_int(16, 65_536), "256", "characters per metric name"),
+    Setting("max_label_name_length", bounded_int(16, 65_536), "256", "characters per label name"),
     Setting("max_series_per_agent", bounded_int(1, 10_000_000), "20000", "series one agent may create"),
     Setting("max_series", bounded_int(1, 100_000_000), "1000000", "series the server holds in all"),
     Setting("max_future_skew", _duration, "10m", "how far ahead of the server's clock a sample may be"),
@@ -134,8 +143,12 @@ class ServerConfig:
     log_file: Path | None = None
     max_message_bytes: int = 4 * 1024 * 1024
     max_concurrent_rpcs: int = 2000
+    max_streams: int = 5000
+    stream_idle_timeout_s: float = 300.0
     max_labels: int = 32
     max_label_length: int = 1024
+    max_metric_name_length: int = 256
+    max_label_name_length: int = 256
     max_series_per_agent: int = 20_000
     max_series: int = 1_000_000
     max_future_skew_s: float = 600.0
@@ -159,7 +172,8 @@ class ServerConfig:
 
 
 _RENAMED = {"raw_window": "raw_window_s", "retention": "retention_s", "grace_period": "grace_period_s",
-            "max_message_size": "max_message_bytes", "max_future_skew": "max_future_skew_s"}
+            "max_message_size": "max_message_bytes", "max_future_skew": "max_future_skew_s",
+            "stream_idle_timeout": "stream_idle_timeout_s"}
 
 
 def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> ServerConfig:

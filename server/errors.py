@@ -5,7 +5,10 @@
     ├── NotFound              NOT_FOUND
     ├── FailedPrecondition    FAILED_PRECONDITION
     ├── PermissionDenied      PERMISSION_DENIED
+    ├── Unauthenticated       UNAUTHENTICATED
     ├── ResourceExhausted     RESOURCE_EXHAUSTED
+    ├── Aborted               ABORTED
+    ├── DeadlineExceeded      DEADLINE_EXCEEDED
     └── Unavailable           UNAVAILABLE
 
 Servicers raise these; ErrorMappingInterceptor turns them into statuses, so a
@@ -25,6 +28,28 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc import aio
 
 log = logging.getLogger(__name__)
+
+# Text a client sent is echoed in messages at most this long; a whole status message at
+# most MAX_MESSAGE_CHARS. A status travels as HTTP/2 metadata, which clients limit (8 KiB
+# by default): a megabyte selector echoed in full came back as a metadata-size error.
+ECHO_CHARS = 100
+MAX_MESSAGE_CHARS = 1000
+
+
+def quoted(text: str, limit: int = ECHO_CHARS, quotes: bool = True) -> str:
+    """Client-sent text for an error message: quoted (unless told not to), and cut to
+    `limit` characters with its full length said."""
+    if len(text) <= limit:
+        return repr(text) if quotes else text
+    cut = text[:limit]
+    return (repr(cut) if quotes else cut) + f"... ({len(text)} characters)"
+
+
+def capped(message: str) -> str:
+    """A status message no longer than MAX_MESSAGE_CHARS, whatever echoes it holds."""
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    return message[: MAX_MESSAGE_CHARS - 40] + f"... (message cut from {len(message)} characters)"
 
 
 class InfracastError(Exception):
@@ -52,6 +77,18 @@ class PermissionDenied(InfracastError):
     code = grpc.StatusCode.PERMISSION_DENIED
 
 
+class Unauthenticated(InfracastError):
+    code = grpc.StatusCode.UNAUTHENTICATED
+
+
+class Aborted(InfracastError):
+    code = grpc.StatusCode.ABORTED
+
+
+class DeadlineExceeded(InfracastError):
+    code = grpc.StatusCode.DEADLINE_EXCEEDED
+
+
 class ResourceExhausted(InfracastError):
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
 
@@ -72,9 +109,10 @@ def retry_details(code: grpc.StatusCode, message: str, retry_after_s: float) -> 
 
 async def _abort_for(error: BaseException, context: aio.ServicerContext, method: str) -> None:
     if isinstance(error, InfracastError) and type(error) is not InfracastError:
+        message = capped(str(error))
         trailing = (() if error.retry_after_s is None
-                    else retry_details(error.code, str(error), error.retry_after_s))
-        await context.abort(error.code, str(error), trailing_metadata=trailing)
+                    else retry_details(error.code, message, error.retry_after_s))
+        await context.abort(error.code, message, trailing_metadata=trailing)
     log.error("unexpected error in %s", method, exc_info=error)
     await context.abort(grpc.StatusCode.INTERNAL, "internal error; the server log has details")
 

@@ -31,7 +31,7 @@ from infracast.server.answers.noise import transient_noise_sd
 from infracast.server.answers.outlook import Outlook, build_outlook
 from infracast.server.answers.regime import current_regime
 from infracast.server.answers.resolution import MIN_SAMPLES, REACH_FACTOR, plan
-from infracast.server.errors import FailedPrecondition, InvalidArgument, NotFound
+from infracast.server.errors import FailedPrecondition, InvalidArgument, NotFound, quoted
 from infracast.server.forecast.anomalies import AnomalyScores, robust_scores
 from infracast.server.forecast.engine import (
     DEFAULT_LEVELS,
@@ -118,7 +118,7 @@ class Predictor:
         keys = self._store.select(_parse(selector_text, allow_empty=False))
         if not keys:
             raise NotFound(
-                f"no series matches {_shown(selector_text)}; list known series with "
+                f"no series matches {quoted(selector_text.strip())}; list known series with "
                 "`infracast series` or ForecastService/ListSeries"
             )
         return keys
@@ -130,7 +130,7 @@ class Predictor:
             shown = ", ".join(str(key) for key in keys[:3])
             more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
             raise InvalidArgument(
-                f"selector {_shown(selector_text)} matches {len(keys)} series ({shown}{more}); "
+                f"selector {quoted(selector_text.strip())} matches {len(keys)} series ({shown}{more}); "
                 "add label matchers so it names exactly one, or aggregate them (sum, avg, max, min)"
             )
         return keys[0]
@@ -146,17 +146,17 @@ class Predictor:
         keys = self.select(selector_text)
         if len(keys) > MAX_AT_RISK_SERIES:
             raise InvalidArgument(
-                f"selector {_shown(selector_text)} matches {len(keys)} series; an aggregate "
+                f"selector {quoted(selector_text.strip())} matches {len(keys)} series; an aggregate "
                 f"combines at most {MAX_AT_RISK_SERIES}")
         counters = {key.is_counter for key in keys}
         if len(counters) > 1:
             raise InvalidArgument(
-                f"selector {_shown(selector_text)} mixes counters and gauges; aggregate one kind")
+                f"selector {quoted(selector_text.strip())} mixes counters and gauges; aggregate one kind")
         parts = [self._series_subject(key) for key in keys]
         try:
             samples = aggregate([p.samples for p in parts], aggregation, counters.pop())
         except AggregationError as error:
-            raise FailedPrecondition(f"cannot aggregate {_shown(selector_text)}: {error}") from None
+            raise FailedPrecondition(f"cannot aggregate {quoted(selector_text.strip())}: {error}") from None
         shared = set(keys[0].labels).intersection(*(key.labels for key in keys[1:]))
         metrics = sorted({key.metric for key in keys})
         name = f"{aggregation}({metrics[0] if len(metrics) == 1 else '|'.join(metrics)})"
@@ -226,7 +226,7 @@ class Predictor:
         """A forecast over the whole horizon, or FailedPrecondition when the history is too
         short to see that far (no 90-second trend is extrapolated for 6 hours)."""
         _check_horizon(horizon_ms)
-        subject = self.subject(selector_text, aggregation)
+        subject = await asyncio.to_thread(self.subject, selector_text, aggregation)  # matching off the loop
         result = await self.outlook(subject, horizon_ms, levels)
         if result.plan.reach_limited:
             span = result.plan.span_ms
@@ -246,7 +246,7 @@ class Predictor:
         the allocatable amount its node's agent reported; or, with `capacity_percent`, that
         share of its capacity (its file system's size, its node's memory)."""
         _check_threshold_question(threshold, node_resource, capacity_percent, horizon_ms)
-        subject = self.subject(selector_text, aggregation)
+        subject = await asyncio.to_thread(self.subject, selector_text, aggregation)
         return await self._threshold_answer(subject, threshold, rising, horizon_ms, level,
                                             node_resource, capacity_percent)
 
@@ -276,10 +276,10 @@ class Predictor:
         if page_size < 0 or page_size > MAX_PAGE_SIZE:
             raise InvalidArgument(f"page_size must be between 0 and {MAX_PAGE_SIZE}, got {page_size}")
         offset = _page_offset(page_token)
-        keys = self.select(selector_text)
+        keys = await asyncio.to_thread(self.select, selector_text)
         if len(keys) > MAX_AT_RISK_SERIES:
             raise InvalidArgument(
-                f"selector {_shown(selector_text)} matches {len(keys)} series; one question may "
+                f"selector {quoted(selector_text.strip())} matches {len(keys)} series; one question may "
                 f"examine at most {MAX_AT_RISK_SERIES}: narrow it with label matchers")
         lacking: list[tuple[SeriesKey, str]] = []
 
@@ -321,7 +321,7 @@ class Predictor:
                 f"window must be positive and at most 7 days, got {window_ms / 1000:g}s")
         if not (math.isfinite(threshold) and threshold > 0):
             raise InvalidArgument(f"threshold must be a positive number, got {threshold:g}")
-        key = self.resolve(selector_text)
+        key = await asyncio.to_thread(self.resolve, selector_text)
         window = self._store.window(key)
         if window is None:
             raise NotFound(f"series {key} has no samples yet")
@@ -381,14 +381,6 @@ def _page_offset(token: str) -> int:
     if not token.isdigit() or len(token) > 9:
         raise InvalidArgument("page_token is not one this server issued; start again without it")
     return int(token)
-
-
-def _shown(text: str, limit: int = 200) -> str:
-    """A selector for an error message, cut so an enormous one is not echoed back whole."""
-    text = text.strip()
-    return repr(text if len(text) <= limit else text[:limit] + "…")
-
-
 def _parse(selector_text: str, allow_empty: bool):
     if not selector_text.strip() and not allow_empty:
         raise InvalidArgument(

@@ -8,6 +8,7 @@ of a graceful shutdown.
 
 from __future__ import annotations
 
+from grpc import aio
 from grpc_health.v1 import health, health_pb2
 
 from infracast.v1 import forecast_pb2, ingest_pb2
@@ -20,9 +21,21 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
+class HealthServicer(health.aio.HealthServicer):
+    """grpcio-health-checking's servicer, plus the List method it leaves unimplemented (its
+    base raises NotImplementedError: INTERNAL and a traceback on every call)."""
+
+    async def List(self, request: health_pb2.HealthListRequest,
+                   context: aio.ServicerContext) -> health_pb2.HealthListResponse:
+        # _server_status is the base class's table of statuses; it has no public reader.
+        return health_pb2.HealthListResponse(statuses={
+            name: health_pb2.HealthCheckResponse(status=status)
+            for name, status in self._server_status.items()})
+
+
 class Readiness:
     def __init__(self) -> None:
-        self.servicer = health.aio.HealthServicer()
+        self.servicer = HealthServicer()
 
     async def starting(self) -> None:
         await self.servicer.set("", SERVING)

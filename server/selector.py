@@ -2,15 +2,21 @@
 
 The grammar is the instant-vector selector of PromQL without offsets or ranges:
 an optional metric name followed by an optional brace list of matchers using
-=, !=, =~ or !~. Regular expressions are fully anchored, as in Prometheus.
+=, !=, =~ or !~. Regular expressions are RE2, fully anchored and with `.` matching a
+newline, as in Prometheus: RE2 matches in time linear in the label's length whatever the
+pattern, so a selector like `{x=~"(a+)+$"}` cannot stall the server (Python's `re`
+backtracks exponentially on it).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
+import re2
+
+from infracast.server.errors import quoted
 from infracast.server.series import SeriesKey
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
@@ -19,6 +25,16 @@ _MATCHER = re.compile(
     r'"(?P<value>(?:[^"\\]|\\.)*)"\s*(?P<sep>,)?'
 )
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"'}
+
+
+def _regex_options() -> re2.Options:
+    options = re2.Options()
+    options.dot_nl = True  # Prometheus compiles `^(?s:pattern)$`
+    options.log_errors = False  # a bad pattern is the client's error, answered, not logged
+    return options
+
+
+_REGEX_OPTIONS = _regex_options()
 
 
 class SelectorError(ValueError):
@@ -37,15 +53,20 @@ class Matcher:
     name: str
     op: Op
     value: str
-    pattern: re.Pattern[str] | None = None
+    pattern: re2._Regexp | None = None
+    # A selector lives for one request, and thousands of series share a few label values:
+    # each distinct value goes through the regex once.
+    _seen: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def matches(self, actual: str) -> bool:
         if self.op is Op.EQUAL:
             return actual == self.value
         if self.op is Op.NOT_EQUAL:
             return actual != self.value
-        assert self.pattern is not None
-        found = self.pattern.fullmatch(actual) is not None
+        found = self._seen.get(actual)
+        if found is None:
+            assert self.pattern is not None
+            found = self._seen[actual] = self.pattern.fullmatch(actual) is not None
         return found if self.op is Op.REGEX else not found
 
 
@@ -55,7 +76,8 @@ class Selector:
     text: str
 
     def matches(self, key: SeriesKey) -> bool:
-        labels = key.label_map
+        flat = key.flat_labels
+        labels = dict(zip(flat[::2], flat[1::2], strict=True))
         labels["__name__"] = key.metric
         # As in Prometheus, a missing label matches as the empty string.
         return all(m.matches(labels.get(m.name, "")) for m in self.matchers)
@@ -81,7 +103,7 @@ def parse_selector(text: str) -> Selector:
     if rest:
         if not (rest.startswith("{") and rest.endswith("}")):
             raise SelectorError(
-                f"cannot parse selector {text!r}: expected metric{{label=\"value\",...}}"
+                f"cannot parse selector {quoted(text)}: expected metric{{label=\"value\",...}}"
             )
         matchers.extend(_parse_matchers(rest[1:-1], text))
     return Selector(tuple(matchers), source)
@@ -95,7 +117,7 @@ def _parse_matchers(body: str, text: str) -> list[Matcher]:
         found = _MATCHER.match(body, position)
         if not found:
             raise SelectorError(
-                f"cannot parse selector {text!r} near {body[position:]!r}: "
+                f"cannot parse selector {quoted(text)} near {quoted(body[position:])}: "
                 'expected label="value" with one of = != =~ !~'
             )
         op = Op(found.group("op"))
@@ -103,11 +125,13 @@ def _parse_matchers(body: str, text: str) -> list[Matcher]:
         pattern = None
         if op in (Op.REGEX, Op.NOT_REGEX):
             try:
-                pattern = re.compile(value)
-            except re.error as error:
-                raise SelectorError(f"bad regular expression {value!r} in {text!r}: {error}") from None
+                pattern = re2.compile(value, _REGEX_OPTIONS)
+            except re2.error as error:
+                reason = error.args[0].decode(errors="replace") if error.args else "invalid"
+                raise SelectorError(f"bad regular expression {quoted(value)}: {quoted(reason, quotes=False)}"
+                                    ) from None
         matchers.append(Matcher(found.group("name"), op, value, pattern))
         position = found.end()
         if found.group("sep") is None and position < len(body):
-            raise SelectorError(f"cannot parse selector {text!r}: expected ',' between matchers")
+            raise SelectorError(f"cannot parse selector {quoted(text)}: expected ',' between matchers")
     return matchers

@@ -13,7 +13,10 @@ per token (by digest), so a reconnecting fleet does not call the API once per st
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import json
 import threading
 import time
 from collections import OrderedDict
@@ -48,6 +51,21 @@ class ReviewedAgent:
 
 class ReviewUnavailable(Exception):
     """The API server could not be asked (the caller should retry)."""
+
+
+def token_expiry(token: str) -> float | None:
+    """The "exp" claim (epoch seconds) of a JWT-shaped token, or None. Read without checking
+    the signature: only a token TokenReview accepted is asked, and a stream opened with it
+    ends at this time (a projected token is rotated by the kubelet well before)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (binascii.Error, ValueError):  # json's and unicode's errors are ValueErrors
+        return None
+    expiry = claims.get("exp") if isinstance(claims, dict) else None
+    return float(expiry) if isinstance(expiry, int | float) and not isinstance(expiry, bool) else None
 
 
 def kubernetes_review(api_client) -> Callable[[str], Review]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from google.protobuf.duration_pb2 import Duration
 from grpc import aio
 
@@ -18,10 +20,17 @@ from infracast.v1 import forecast_pb2, forecast_pb2_grpc
 DEFAULT_FORECAST_HORIZON_MS = 3600 * 1000
 DEFAULT_THRESHOLD_HORIZON_MS = 7 * 86400 * 1000
 DEFAULT_THRESHOLD_LEVEL = 80.0
+# Each level adds two bounds per step to an answer: 1,000 levels made a 5.8 MB answer,
+# over a client's default receive limit.
+MAX_LEVELS = 10
 DEFAULT_WITHIN_MS = 86400 * 1000
 DEFAULT_MIN_PROBABILITY = 0.5
 DEFAULT_ANOMALY_WINDOW_MS = 3600 * 1000
 DEFAULT_ANOMALY_THRESHOLD = 4.0
+# Each level adds two bounds per step to an answer: 1,000 levels made a 5.8 MB answer,
+# over a client's default receive limit.
+MAX_LEVELS = 10
+DIRECTIONS = {forecast_pb2.DIRECTION_RISING: True, forecast_pb2.DIRECTION_FALLING: False}
 
 
 def _horizon_ms(message: Duration, has_field: bool, default_ms: int) -> int:
@@ -39,6 +48,9 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         horizon_ms = _horizon_ms(
             request.horizon, request.HasField("horizon"), DEFAULT_FORECAST_HORIZON_MS
         )
+        if len(set(request.levels)) > MAX_LEVELS:
+            raise InvalidArgument(f"{len(set(request.levels))} interval levels; at most {MAX_LEVELS} "
+                                  "are allowed")
         key, outlook = await self._predictor.forecast(
             request.selector, horizon_ms, request.levels, _aggregation(request.aggregation))
         return forecast_pb2.ForecastResponse(
@@ -66,6 +78,10 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         horizon_ms = _horizon_ms(
             request.horizon, request.HasField("horizon"), DEFAULT_THRESHOLD_HORIZON_MS
         )
+        if request.direction not in DIRECTIONS:
+            raise InvalidArgument(
+                f"direction must be DIRECTION_RISING or DIRECTION_FALLING, got {request.direction} "
+                "(a threshold means nothing without the way the series must cross it)")
         answer = await self._predictor.time_to_threshold(
             request.selector,
             request.threshold,
@@ -97,7 +113,10 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
     async def ListSeries(
         self, request: forecast_pb2.ListSeriesRequest, context: aio.ServicerContext
     ) -> forecast_pb2.ListSeriesResponse:
-        summaries, truncated = self._predictor.list_series(request.selector, request.limit)
+        # Matching every series against the selector takes a while on a big server: off
+        # the event loop, so health and ingest are answered meanwhile.
+        summaries, truncated = await asyncio.to_thread(
+            self._predictor.list_series, request.selector, request.limit)
         return forecast_pb2.ListSeriesResponse(
             series=[
                 forecast_pb2.SeriesInfo(

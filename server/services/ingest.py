@@ -15,12 +15,15 @@ from grpc import aio
 
 from infracast.server.auth import current_identity
 from infracast.server.errors import (
+    DeadlineExceeded,
     InfracastError,
     InvalidArgument,
     PermissionDenied,
     ResourceExhausted,
     Unavailable,
+    quoted,
 )
+from infracast.server.live_streams import LiveStream, LiveStreams
 from infracast.server.nodes import NodeRegistry
 from infracast.server.series import LABEL_NAME, METRIC_NAME, NODE_LABEL, SeriesKey
 from infracast.server.stats import ServerStats
@@ -37,10 +40,16 @@ MAX_NODE_LABELS = 64
 class IngestLimits:
     max_labels: int = 32
     max_label_length: int = 1024
+    max_metric_name_length: int = 256
+    max_label_name_length: int = 256
     max_series_per_agent: int = 20_000
     max_series: int = 1_000_000
     max_future_skew_ms: int = 600_000
     retention_ms: int = 14 * 86_400_000
+    # A stream holds a connection and a slot of the stream limit: one that sends no hello,
+    # or no batch for this long (agents send one every interval), is closed.
+    hello_timeout_s: float = 10.0
+    stream_idle_timeout_s: float = 300.0
 
 
 @dataclass
@@ -124,7 +133,7 @@ def _refuse_samples(where: Callable[[], str], timestamps: np.ndarray, values: np
 
 
 def _where(sequence: int, position: int, key: series_pb2.SeriesKey) -> str:
-    return f"batch {sequence}, series {position} ({key.metric or 'no metric name'})"
+    return f"batch {sequence}, series {position} ({quoted(key.metric, quotes=False) or 'no metric name'})"
 
 
 def _key_of(key: series_pb2.SeriesKey, node: str, where: Callable[[], str]) -> SeriesKey:
@@ -132,7 +141,7 @@ def _key_of(key: series_pb2.SeriesKey, node: str, where: Callable[[], str]) -> S
     labels = dict(key.labels)
     if labels.setdefault(NODE_LABEL, node) != node:
         raise InvalidArgument(
-            f"{where()}: node label {labels[NODE_LABEL]!r} differs from this stream's node "
+            f"{where()}: node label {quoted(labels[NODE_LABEL])} differs from this stream's node "
             f"{node!r}; an agent writes only its own node's series"
         )
     return SeriesKey.of(key.metric, labels)
@@ -141,14 +150,21 @@ def _key_of(key: series_pb2.SeriesKey, node: str, where: Callable[[], str]) -> S
 def _validated_key(key: SeriesKey, sent: series_pb2.SeriesKey, where: Callable[[], str],
                    limits: IngestLimits) -> SeriesKey:
     """The key of a series the store does not hold yet, checked, with interned strings."""
+    if len(key.metric) > limits.max_metric_name_length:
+        raise InvalidArgument(f"{where()}: the metric name is {len(key.metric)} characters long; at "
+                              f"most {limits.max_metric_name_length} are allowed (max_metric_name_length)")
     if not METRIC_NAME.match(key.metric):
         raise InvalidArgument(f"{where()}: metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*")
     if len(sent.labels) > limits.max_labels:
         raise InvalidArgument(
             f"{where()}: {len(sent.labels)} labels; at most {limits.max_labels} are allowed")
     for name, value in sent.labels.items():
+        if len(name) > limits.max_label_name_length:
+            raise InvalidArgument(
+                f"{where()}: label name {quoted(name)} is {len(name)} characters long; at most "
+                f"{limits.max_label_name_length} are allowed (max_label_name_length)")
         if not LABEL_NAME.match(name) or name.startswith("__"):
-            raise InvalidArgument(f"{where()}: label name {name!r} is not allowed")
+            raise InvalidArgument(f"{where()}: label name {quoted(name)} is not allowed")
         if len(value) > limits.max_label_length:
             raise InvalidArgument(f"{where()}: label {name} is {len(value)} characters long; "
                                   f"at most {limits.max_label_length} are allowed")
@@ -163,6 +179,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self._limits = limits
         self.stats = stats or ServerStats()
         self._draining = asyncio.Event()
+        self.live = LiveStreams()
 
     def drain(self) -> None:
         """Refuse new streams and end open ones after their current batch, telling each
@@ -192,33 +209,44 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self, request_iterator: AsyncIterator[ingest_pb2.PushRequest]
     ) -> AsyncIterator[ingest_pb2.PushResponse]:
         requests = aiter(request_iterator)
-        hello = self._checked_hello(await self._next_unless_draining(requests))
+        first = await self._next_request(
+            requests, None, self._limits.hello_timeout_s,
+            f"no hello within {self._limits.hello_timeout_s:g}s of opening the stream; closing it")
+        hello = self._checked_hello(first)
         identity = current_identity.get()
         if identity is not None and identity.node is not None and identity.node != hello.node:
             raise PermissionDenied(
-                f"this token may only push series of node {identity.node!r}, not {hello.node!r}")
+                f"this token may only push series of node {identity.node!r}, not {quoted(hello.node)}")
         agent = hello.agent_id or hello.node
         log.info("agent %s (node %s, version %s) connected", agent, hello.node, hello.agent_version)
         self._nodes.connected(hello.node, hello.agent_version, dict(hello.labels),
                               hello.allocatable_cpu_cores, hello.allocatable_memory_bytes)
         node = hello.node
-        del hello  # its message would stay alive as long as the stream
+        del hello, first  # their messages would stay alive as long as the stream
+        live = self.live.open(node, agent, identity)
         try:
-            async for response in self._serve_batches(requests, node):
+            async for response in self._serve_batches(requests, node, live):
                 yield response
         finally:
+            self.live.close(live)
             self._nodes.disconnected(node)
 
     async def _serve_batches(
-        self, requests: AsyncIterator[ingest_pb2.PushRequest], node: str
+        self, requests: AsyncIterator[ingest_pb2.PushRequest], node: str, live: LiveStream
     ) -> AsyncIterator[ingest_pb2.PushResponse]:
         highest = 0
         while True:
-            request = await self._next_unless_draining(requests)
+            request = await self._next_request(
+                requests, live, self._limits.stream_idle_timeout_s,
+                f"no batch for {self._limits.stream_idle_timeout_s:g}s (stream_idle_timeout; an agent "
+                "sends one every interval): closing this idle stream")
             if request is None:
                 return
             if request.WhichOneof("message") != "batch":
                 raise InvalidArgument("hello may be sent only once, as the first message")
+            if request.batch.sequence == 0:
+                raise InvalidArgument("batch.sequence must be 1 or more: an ack of 0 means "
+                                      "nothing is stored yet")
             # Per stream, not per agent: an agent that restarts may number batches from 1
             # again, and acking its old high-water mark would drop batches never stored.
             highest = max(highest, request.batch.sequence)
@@ -257,16 +285,28 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 f"the server holds {self._store.series_count} series; at most "
                 f"{self._limits.max_series} are allowed")
 
-    async def _next_unless_draining(self, requests) -> ingest_pb2.PushRequest | None:
-        """The next request; None when the agent closed the stream; Unavailable on drain."""
+    async def _next_request(self, requests, live: LiveStream | None, timeout_s: float,
+                            too_late: str) -> ingest_pb2.PushRequest | None:
+        """The next request; None when the agent closed the stream. Raises Unavailable on
+        drain, DeadlineExceeded after `timeout_s` without one, and what ended `live`
+        (replaced by the agent's newer stream, its token revoked or expired)."""
         reading = asyncio.ensure_future(anext(requests, None))
         draining = asyncio.ensure_future(self._draining.wait())
-        done, _ = await asyncio.wait({reading, draining}, return_when=asyncio.FIRST_COMPLETED)
-        if reading in done:
+        waits = {reading, draining} if live is None else {reading, draining, live.ended}
+        try:
+            done, _ = await asyncio.wait(waits, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
             draining.cancel()
+        # An ended stream stores nothing more, even if a message arrived at the same time.
+        if live is not None and live.ended.done():
+            reading.cancel()
+            raise live.ended.result()
+        if reading in done:
             return reading.result()
         reading.cancel()
-        raise Unavailable("server is shutting down; reconnect", retry_after_s=0.0)
+        if draining in done:
+            raise Unavailable("server is shutting down; reconnect", retry_after_s=0.0)
+        raise DeadlineExceeded(too_late)
 
     @staticmethod
     def _checked_hello(first: ingest_pb2.PushRequest | None) -> ingest_pb2.Hello:
@@ -279,6 +319,10 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             raise InvalidArgument("hello.node is empty: set the node name (flag --node or NODE_NAME)")
         if len(hello.node) > 253 or any(not ch.isprintable() for ch in hello.node):
             raise InvalidArgument("hello.node must be at most 253 printable characters")
+        for field, most in (("agent_id", 253), ("agent_version", 128)):  # both are logged
+            text = getattr(hello, field)
+            if len(text) > most or not text.isprintable():
+                raise InvalidArgument(f"hello.{field} must be at most {most} printable characters")
         if len(hello.labels) > MAX_NODE_LABELS:
             raise InvalidArgument(
                 f"hello carries {len(hello.labels)} node labels; at most {MAX_NODE_LABELS} are allowed")

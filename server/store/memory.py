@@ -271,11 +271,13 @@ class MemoryStore:
                 buffer.append(timestamps_ms, values, self.limits)
 
     def select(self, selector: Selector) -> list[SeriesKey]:
+        # Only the copy of the candidate keys holds the lock: matching them (regular
+        # expressions on every series) would keep ingest waiting for as long.
         with self._lock:
             metric = selector.metric
-            candidates = (self._by_metric.get(metric, {}).keys() if metric
-                          else chain.from_iterable(self._by_metric.values()))
-            return sorted(key for key in candidates if selector.matches(key))
+            candidates = (list(self._by_metric.get(metric, {})) if metric
+                          else list(chain.from_iterable(self._by_metric.values())))
+        return sorted(key for key in candidates if selector.matches(key))
 
     def summary(self, key: SeriesKey) -> SeriesSummary | None:
         with self._lock:

@@ -130,3 +130,13 @@ def test_status_reports_components_counts_and_configuration(fed):
     assert answer["counts"]["series"] == 2 and answer["counts"]["samples_stored"] == 360
     assert answer["configuration"]["INFRACAST_MAX_LABELS"] == "32"
     assert answer["version"] and answer["uptime_seconds"] >= 0
+
+
+def test_output_into_a_closed_pipe_is_not_an_error(fed):
+    # `head -c 0` exits at once: every write of the CLI meets a closed pipe, as at the end of
+    # `infracast ... --json | head` when the answer is longer than head reads.
+    selector = 'node_load1{node="cli-node"}'
+    command = (f"'{executable('infracast')}' --server {fed.address} forecast '{selector}' "
+               "--horizon 6h --json | head -c 0")
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60)
+    assert result.stderr == ""

@@ -5,16 +5,20 @@ answers TokenReview is tests/fake_kubernetes_api.py (there is none to be had her
 answers shaped like a real one's for pod-bound projected tokens.
 """
 
+import asyncio
 import base64
 import json
 import os
+import time
 
 import grpc
 import pytest
+from grpc import aio
 
 from infracast.clients.client import InfracastClient
+from infracast.v1 import ingest_pb2_grpc
 from tests.conftest import ServerProcess, wait_until
-from tests.integration.test_auth import push
+from tests.integration.test_auth import open_stream, push
 from tests.integration.test_kubernetes import cluster, no_cluster_env, start_agent, stop_agent
 
 pytestmark = pytest.mark.slow
@@ -22,9 +26,10 @@ QUERY = "query-token-0123456789"
 AGENTS = "system:serviceaccount:infracast:infracast-agent"
 
 
-def jwt(subject: str) -> str:
+def jwt(subject: str, expires_at: float | None = None) -> str:
     """A token shaped like a projected service-account token (header.claims.signature)."""
-    claims = base64.urlsafe_b64encode(json.dumps({"sub": subject}).encode()).decode().rstrip("=")
+    fields = {"sub": subject} if expires_at is None else {"sub": subject, "exp": int(expires_at)}
+    claims = base64.urlsafe_b64encode(json.dumps(fields).encode()).decode().rstrip("=")
     return f"eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.{claims}.c2lnbmF0dXJl"
 
 
@@ -107,3 +112,32 @@ def test_agent_service_accounts_need_a_cluster_and_a_tokens_file(tmp_path):
     server.stop()
     assert any("INFRACAST_AGENT_SERVICE_ACCOUNT needs the Kubernetes API, but not in a cluster" in line
                for line in server.log)
+
+
+def test_a_stream_ends_when_its_projected_token_expires(tmp_path):
+    with cluster() as api:
+        env = {**os.environ, "KUBECONFIG": str(api.write_kubeconfig(tmp_path / "kubeconfig"))}
+        tokens = tmp_path / "tokens"
+        tokens.write_text(f"{QUERY} query\n")
+        server = ServerProcess("--tokens-file", str(tokens), "--agent-service-account",
+                               "infracast/infracast-agent", env=env)
+        try:
+            server.wait_ready()
+            expiring = jwt("expiring", expires_at=time.time() + 3)
+            api.service_account_tokens = {expiring: (AGENTS, "node-a")}
+
+            async def scenario():
+                async with aio.insecure_channel(server.address) as channel:
+                    call = await open_stream(ingest_pb2_grpc.IngestServiceStub(channel), expiring, "node-a")
+                    assert await asyncio.wait_for(call.code(), 30) == grpc.StatusCode.UNAUTHENTICATED
+                    assert "the token has expired" in await call.details()
+                    assert time.time() >= json.loads(base64.urlsafe_b64decode(
+                        expiring.split(".")[1] + "==="))["exp"]
+
+            asyncio.run(scenario())
+            # Its review is cached for a minute, but an expired token opens no new stream.
+            again = refusal(server.address, expiring, "node-a")
+            assert again.code() == grpc.StatusCode.UNAUTHENTICATED
+            assert "the token has expired" in again.details()
+        finally:
+            server.stop()

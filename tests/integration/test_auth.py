@@ -1,15 +1,18 @@
 """Bearer tokens: separate ingest and query permissions, node binding, rotation, audit."""
 
+import asyncio
 import time
 
 import grpc
 import pytest
+from grpc import aio
 
 from infracast.clients.client import InfracastClient
 from infracast.clients.errors import NotAuthorized
 from infracast.clients.testing import running_server
 from infracast.server.config import ServerConfig
 from infracast.v1 import ingest_pb2, ingest_pb2_grpc, series_pb2
+from tests.conftest import wait_until
 
 INGEST = "ingest-token-0123456789"
 QUERY = "query-token-0123456789"
@@ -73,12 +76,52 @@ def test_tokens_rotate_without_a_restart(secured):
     server, tokens = secured
     rotated = "rotated-token-0123456789"
     tokens.write_text(f"{rotated} ingest,query\n")
-    time.sleep(2.2)  # the file is checked at most every 2 s
-    with InfracastClient(server.address, token=rotated) as client:
-        series, truncated = client.list_series()
-        assert series == [] and not truncated
+
+    def rotated_works():  # the file is checked at most every 2 s
+        with InfracastClient(server.address, token=rotated) as client:
+            try:
+                return client.list_series() == ([], False)
+            except NotAuthorized:
+                return False
+
+    wait_until(rotated_works, timeout_s=10, message="the rotated token")
     with InfracastClient(server.address, token=QUERY) as old, pytest.raises(NotAuthorized):
         old.list_series()
+
+
+def batch_request(sequence: int) -> ingest_pb2.PushRequest:
+    return ingest_pb2.PushRequest(batch=ingest_pb2.Batch(sequence=sequence, series=[
+        series_pb2.SeriesSamples(key=series_pb2.SeriesKey(metric="node_load1"),
+                                 timestamps_ms=[NOW_MS + sequence], values=[1.0])]))
+
+
+async def open_stream(stub, token: str, node: str):
+    """A Push stream that said hello and has one batch acknowledged."""
+    call = stub.Push(metadata=(("authorization", f"Bearer {token}"),))
+    await call.write(ingest_pb2.PushRequest(hello=ingest_pb2.Hello(node=node, agent_id=node)))
+    await call.write(batch_request(1))
+    assert (await call.read()).ack.highest_sequence == 1
+    return call
+
+
+def test_revoking_a_token_ends_its_open_stream(secured):
+    server, tokens = secured
+
+    async def scenario():
+        async with aio.insecure_channel(server.address) as channel:
+            stub = ingest_pb2_grpc.IngestServiceStub(channel)
+            revoked = await open_stream(stub, INGEST, "n1")
+            kept = await open_stream(stub, BOUND, "n7")
+            tokens.write_text(f"{QUERY} query\n{BOUND} ingest n7\n")  # INGEST is gone
+            assert await asyncio.wait_for(revoked.code(), 10) == grpc.StatusCode.UNAUTHENTICATED
+            assert "the token was revoked: this stream may push no more" in await revoked.details()
+            with pytest.raises(grpc.RpcError):  # no more acks
+                await revoked.read()
+            await kept.write(batch_request(2))  # a token the new file keeps keeps its stream
+            assert (await kept.read()).ack.highest_sequence == 2
+            kept.cancel()
+
+    asyncio.run(scenario())
 
 
 def test_an_agent_process_authenticates_with_its_token_file(secured, tmp_path):

@@ -11,6 +11,7 @@ from infracast.v1 import forecast_pb2, forecast_pb2_grpc, ingest_pb2, ingest_pb2
 from tests.integration.feed import feed_series
 
 NOW_MS = int(time.time() * 1000)
+RISING = forecast_pb2.DIRECTION_RISING
 
 
 @pytest.fixture
@@ -38,7 +39,6 @@ def assert_still_serving(forecasts):
     assert len(answer.mean) == 10
 
 
-RISING = forecast_pb2.DIRECTION_RISING
 
 
 @pytest.mark.parametrize(("request_", "code", "says"), [
@@ -63,6 +63,8 @@ RISING = forecast_pb2.DIRECTION_RISING
      grpc.StatusCode.INVALID_ARGUMENT, "levels are percentages"),
     (forecast_pb2.ForecastRequest(selector='node_load1{node="a"}', levels=[float("nan")]),
      grpc.StatusCode.INVALID_ARGUMENT, "levels are percentages"),
+    (forecast_pb2.ForecastRequest(selector='node_load1{node="a"}', levels=[i / 10 for i in range(1, 1000)]),
+     grpc.StatusCode.INVALID_ARGUMENT, "999 interval levels; at most 10 are allowed"),
 ])
 def test_forecast_refuses_bad_requests(stubs, request_, code, says):
     forecasts, _ = stubs
@@ -136,6 +138,9 @@ HELLO = ingest_pb2.PushRequest(hello=ingest_pb2.Hello(node="c", agent_id="test-a
     ([HELLO, batch(1, timestamps=(NOW_MS, NOW_MS + 1), values=(1.0,))], "2 timestamps but 1 values"),
     ([HELLO, batch(1, values=(float("inf"),))], "values must be finite"),
     ([HELLO, batch(1, timestamps=(-5,))], "timestamps must be positive"),
+    ([HELLO, batch(0)], "batch.sequence must be 1 or more"),
+    ([ingest_pb2.PushRequest(hello=ingest_pb2.Hello(node="c", agent_id="x" * 300))],
+     "hello.agent_id must be at most 253 printable characters"),
 ])
 def test_push_refuses_bad_streams_and_stores_nothing_of_them(stubs, requests, says):
     forecasts, ingest = stubs
@@ -165,6 +170,10 @@ def test_push_acks_each_batch_skips_nan_gaps_and_is_idempotent(stubs):
 @pytest.mark.parametrize(("requests", "says"), [
     ([HELLO, batch(1, labels={f"l{i}": "v" for i in range(33)})], "33 labels; at most 32 are allowed"),
     ([HELLO, batch(1, labels={"path": "x" * 2000})], "2000 characters long; at most 1024"),
+    ([HELLO, batch(1, metric="m" * 3_000_000)],
+     "the metric name is 3000000 characters long; at most 256 are allowed (max_metric_name_length)"),
+    ([HELLO, batch(1, labels={"l" * 300: "v"})],
+     "is 300 characters long; at most 256 are allowed (max_label_name_length)"),
     ([HELLO, batch(1, timestamps=(NOW_MS + 3_600_000,))], "in the future; at most 600s is allowed"),
     ([HELLO, batch(1, timestamps=(NOW_MS - 30 * 86_400_000,))], "older than the retention of 14 days"),
 ])
@@ -174,6 +183,7 @@ def test_push_enforces_label_and_time_limits_naming_them(stubs, requests, says):
         push(ingest, *requests)
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert says in raised.value.details()
+    assert len(raised.value.details()) < 1000  # the 3 MB name is not echoed
     assert_still_serving(forecasts)
 
 
@@ -191,3 +201,12 @@ def test_series_cardinality_is_capped_per_agent():
         assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         assert "would have 4 series; at most 3 per agent" in raised.value.details()
         assert len(push(ingest, HELLO, batch(5, metric="m0"))) == 1  # known series still flow
+
+
+def test_a_megabyte_selector_is_answered_not_found_with_its_echo_cut(stubs):
+    forecasts, _ = stubs
+    selector = 'node_load1{node="' + "x" * 1_000_000 + '"}'
+    code, details = status_of(forecasts.Forecast, forecast_pb2.ForecastRequest(selector=selector))
+    assert code == grpc.StatusCode.NOT_FOUND and "no series matches" in details
+    assert "(1000019 characters)" in details and len(details) < 1000
+    assert_still_serving(forecasts)

@@ -100,7 +100,16 @@ def test_kill_9_of_the_agent_keeps_its_spooled_batches(tmp_path):
     agent_args = [executable("infracast-agent"), "--server", address, "--node", "spooled",
                   "--interval", "100ms", "--collectors", "load", "--spool-dir", str(tmp_path / "spool")]
     agent = subprocess.Popen(agent_args, stderr=subprocess.DEVNULL)
-    time.sleep(2.0)  # no server yet: every sample waits in the spool
+    spool = tmp_path / "spool" / "spool.sqlite"
+
+    def spooled_batches() -> int:  # no server yet: every sample waits in the spool
+        if not spool.exists():
+            return 0
+        with sqlite3.connect(spool) as reader:
+            return reader.execute("SELECT count(*) FROM batches").fetchone()[0]
+
+    # Waited for, not slept for: a loaded machine may take seconds to start the agent.
+    wait_until(lambda: spooled_batches() >= 20, timeout_s=60, message="20 spooled batches")
     killed_at_ms = int(time.time() * 1000)
     agent.kill()
     agent.wait()
@@ -111,11 +120,11 @@ def test_kill_9_of_the_agent_keeps_its_spooled_batches(tmp_path):
         with InfracastClient(address, timeout_s=30) as client:
             def delivered_from_before_the_kill():
                 series, _ = client.list_series('node_load1{node="spooled"}')
-                return series and series[0].first.timestamp() * 1000 < killed_at_ms - 1000 and series
+                return (series and series[0].first.timestamp() * 1000 < killed_at_ms - 1000
+                        and series[0].sample_count >= 10 and series)
 
-            (load,) = wait_until(delivered_from_before_the_kill, timeout_s=60,
-                                 message="spooled samples from before the kill")
-            assert load.sample_count >= 10
+            wait_until(delivered_from_before_the_kill, timeout_s=60,
+                       message="10 spooled samples from before the kill")
     finally:
         agent.send_signal(signal.SIGTERM)
         agent.wait(30)

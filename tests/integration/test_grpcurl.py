@@ -69,3 +69,29 @@ def test_a_bad_request_shows_its_status_in_grpcurl(server):
                      data={"selector": "node_load1{", "horizon": "60s"})
     assert result.returncode != 0
     assert "InvalidArgument" in result.stderr and "cannot parse selector" in result.stderr
+
+
+def test_health_list_names_every_service(server):
+    result = grpcurl(server.address, "grpc.health.v1.Health/List")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"statuses": {
+        name: {"status": "SERVING"}
+        for name in ("", "infracast.v1.IngestService", "infracast.v1.ForecastService")}}
+
+
+def test_the_health_port_answers_grpcurl_as_the_deployment_guide_says():
+    from infracast.clients.testing import running_server
+    from infracast.server.config import ServerConfig
+    from tests.conftest import free_port
+
+    health = f"127.0.0.1:{free_port()}"
+    with running_server(ServerConfig(listen="127.0.0.1:0", grace_period_s=0.5, health_listen=health)):
+        result = grpcurl(health, "grpc.health.v1.Health/Check")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout) == {"status": "SERVING"}
+        ready = grpcurl(health, "grpc.health.v1.Health/Check",
+                        data={"service": "infracast.v1.ForecastService"})
+        assert json.loads(ready.stdout) == {"status": "SERVING"}
+        listed = grpcurl(health, "list")
+        assert set(listed.stdout.split()) == {"grpc.health.v1.Health",
+                                              "grpc.reflection.v1alpha.ServerReflection"}

@@ -140,3 +140,40 @@ def test_a_draining_server_ends_streams_with_a_retry_hint_the_agent_reads():
     assert error is not None and error.code().name == "UNAVAILABLE"
     assert "shutting down" in error.details()
     assert retry_hint_s(error) == 0.0
+
+
+def test_the_agent_logs_one_line_per_connection_state_change(caplog):
+    import gc
+    import logging
+
+    port = free_port()
+    shipper = new_shipper(port)
+
+    async def wait_for(condition, timeout_s=30.0):
+        async with asyncio.timeout(timeout_s):
+            while not condition():
+                await asyncio.sleep(0.02)
+
+    async def body():
+        with running_server(config(port)):
+            shipper.submit(samples(0))
+            assert await shipper.flush(timeout=20)
+        shipper.submit(samples(1))
+        await wait_for(lambda: shipper.stats.reconnects >= 6)  # six failed attempts
+        gc.collect()  # an unretrieved task exception is logged when its task is collected
+        with running_server(config(port)):
+            assert await shipper.flush(timeout=30)
+
+    with caplog.at_level(logging.DEBUG):
+        asyncio.run(run_shipper(shipper, body))
+    gc.collect()
+    lines = [r.getMessage() for r in caplog.records
+             if r.name in ("infracast.agent.shipper", "asyncio") and r.levelno >= logging.INFO]
+    assert not any("never retrieved" in line for line in lines), lines
+    assert [line.split(" 127.0.0.1")[0] for line in lines] == [
+        "connected to", "lost the stream to", "reconnected to"], lines
+    assert "retrying" in lines[1]
+    assert "failed attempts" in lines[2]
+    retries = [r for r in caplog.records
+               if r.name == "infracast.agent.shipper" and r.levelno == logging.DEBUG]
+    assert len(retries) >= 5  # each retry is there for whoever asks for debug logs

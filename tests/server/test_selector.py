@@ -58,3 +58,18 @@ def test_series_key_prints_in_prometheus_syntax():
     assert str(DISK) == 'node_filesystem_avail_bytes{mountpoint="/",node="n1"}'
     assert SeriesKey.of("up").is_counter is False
     assert SeriesKey.of("node_network_receive_bytes_total").is_counter is True
+
+
+def test_regexes_have_prometheus_re2_semantics():
+    newline = SeriesKey.of("m", {"path": "a\nb"})
+    assert parse_selector('m{path=~"a.b"}').matches(newline)  # Prometheus: (?s:...)
+    with pytest.raises(SelectorError, match="bad regular expression"):
+        parse_selector(r'{node=~"(a)\\1"}')  # backreferences are not RE2
+
+
+def test_errors_echo_at_most_a_hundred_characters_of_the_selector():
+    text = "{" + "x" * 1_000_000
+    with pytest.raises(SelectorError) as raised:
+        parse_selector(text)
+    assert len(str(raised.value)) < 400
+    assert "(1000001 characters)" in str(raised.value)
