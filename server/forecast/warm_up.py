@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from infracast.server.forecast.crossing_kernels import reach_cdf
+from infracast.server.forecast.crossing_kernels import exceedance, reach_cdf
 from infracast.server.forecast.engine import DAY_MS, PROBABILITY_GRID, forecast_samples, forecast_values
 
 STEP_MS = 300_000
@@ -32,3 +32,4 @@ def warm_up_kernels() -> None:
     quantiles = np.tile(np.linspace(-1.0, 1.0, len(PROBABILITY_GRID)), (4, 1))
     for rising in (True, False):
         reach_cdf(np.ones(4), quantiles, PROBABILITY_GRID, np.ones(4), 0.1, rising)
+        exceedance(np.ones(4), quantiles, PROBABILITY_GRID, rising)
