@@ -10,11 +10,8 @@ from collections.abc import Sequence
 from importlib.metadata import version
 from typing import Any
 
-import psutil
-
 from infracast.agent.batches import BatchBuilder
-from infracast.agent.collectors import FAMILIES, Collector
-from infracast.agent.collectors.filesystem import FilesystemCollector
+from infracast.agent.collectors import Collector, HostPaths, default_collectors
 from infracast.agent.config import AgentConfig, load_config
 from infracast.agent.identity import agent_id
 from infracast.agent.kubernetes_node import NodeMetadata, read_node_metadata
@@ -29,13 +26,8 @@ log = logging.getLogger("infracast.agent")
 
 
 def build_collectors(config: AgentConfig) -> list[Collector]:
-    collectors: list[Collector] = []
-    for name in config.collectors:
-        if name == "filesystem":
-            collectors.append(FilesystemCollector(host_root=config.host_root))
-        else:
-            collectors.append(FAMILIES[name]())
-    return collectors
+    return default_collectors(list(config.collectors),
+                              HostPaths(procfs=config.procfs, sysfs=config.sysfs, rootfs=config.host_root))
 
 
 # How often the agent re-reads its Node (labels and allocatable change: a node relabelled,
@@ -134,7 +126,6 @@ async def run(config: AgentConfig) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     config = load_config(argv)
     configure_logging(config.log_level, config.log_format)
-    psutil.PROCFS_PATH = config.procfs  # the host's /proc, when mounted elsewhere in a container
     asyncio.run(run(config))
 
 

@@ -160,7 +160,7 @@ def main() -> None:
     print(f"interval {args.interval}, {elapsed:.0f} s measured after {args.warmup:.0f} s warm-up; "
           f"{collections:.0f} agent collections, {scrapes} node_exporter scrapes "
           f"({exporter_node_series} of its series are node_*)")
-    print(f"| | agent | node_exporter | ratio |\n| --- | --- | --- | --- |")
+    print("| | agent | node_exporter | ratio |\n| --- | --- | --- | --- |")
     for name, mine, theirs, form in rows:
         print(f"| {name} | {form.format(mine)} | {form.format(theirs)} | {mine / theirs:.2f}x |")
 
