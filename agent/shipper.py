@@ -107,7 +107,11 @@ class Shipper:
 
     def submit(self, series: list[series_pb2.SeriesSamples]) -> int:
         """Queue samples for sending; never blocks. Returns the batch's sequence number."""
-        batch = ingest_pb2.Batch(sequence=self._next_sequence, series=series)
+        return self.submit_batch(ingest_pb2.Batch(series=series))
+
+    def submit_batch(self, batch: ingest_pb2.Batch) -> int:
+        """Queue a batch (its sequence is set here); never blocks. Returns the sequence number."""
+        batch.sequence = self._next_sequence
         self._next_sequence += 1
         self._pending.append(batch)
         self._pending_bytes += batch.ByteSize()
