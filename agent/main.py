@@ -7,16 +7,15 @@ import contextlib
 import logging
 import signal
 from collections.abc import Sequence
-from importlib.metadata import version
 from typing import Any
 
+from infracast.agent import __version__
 from infracast.agent.collectors import Collector, HostPaths, default_collectors
 from infracast.agent.config import AgentConfig, load_config
 from infracast.agent.identity import agent_id
 from infracast.agent.kubernetes_node import NodeMetadata, read_node_metadata
 from infracast.agent.runner import sample_collectors
 from infracast.agent.shipper import Shipper
-from infracast.agent.spool import Spool
 from infracast.agent.tick_encoding import TickEncoder
 from infracast.clients.kubernetes_api import Connection, connect
 from infracast.clients.log_setup import configure_logging
@@ -39,7 +38,7 @@ NODE_REFRESH_S = 600.0
 def build_hello(config: AgentConfig, metadata: NodeMetadata | None = None) -> ingest_pb2.Hello:
     """Who this agent is, with its node's Kubernetes labels and allocatable resources if known."""
     hello = ingest_pb2.Hello(
-        node=config.node, agent_version=version("infracast"), agent_id=agent_id(config.node)
+        node=config.node, agent_version=__version__, agent_id=agent_id(config.node)
     )
     if metadata is not None:
         hello.labels.update(metadata.labels)
@@ -96,7 +95,11 @@ async def sample_forever(collectors: list[Collector], shipper: Shipper, interval
 
 
 async def run(config: AgentConfig) -> None:
-    spool = Spool(config.spool_dir) if config.spool_dir is not None else None
+    spool = None
+    if config.spool_dir is not None:
+        from infracast.agent.spool import Spool  # sqlite3 only for agents that spool
+
+        spool = Spool(config.spool_dir)
     kubernetes = await asyncio.to_thread(connect, config.kubernetes)
     metadata = await asyncio.to_thread(first_node_metadata, config, kubernetes)
     shipper = Shipper(config.server, build_hello(config, metadata),

@@ -21,3 +21,10 @@ def test_bad_settings_stop_with_a_message(argv, says, capsys):
     with pytest.raises(SystemExit) as exited:
         load_config(argv, {})
     assert exited.value.code == 2 and says in capsys.readouterr().err
+
+
+def test_the_agent_states_the_distributions_version():
+    from importlib.metadata import version
+
+    from infracast.agent import __version__
+    assert __version__ == version("infracast")
