@@ -13,11 +13,11 @@ from infracast.agent import __version__
 from infracast.agent.collectors import Collector, HostPaths, default_collectors
 from infracast.agent.config import AgentConfig, load_config
 from infracast.agent.identity import agent_id
-from infracast.agent.kubernetes_node import NodeMetadata, read_node_metadata
+from infracast.agent.kubernetes_node import NodeMetadata, connect_to_node_api, read_node_metadata
 from infracast.agent.runner import sample_collectors
 from infracast.agent.shipper import Shipper
 from infracast.agent.tick_encoding import TickEncoder
-from infracast.clients.kubernetes_api import Connection, connect
+from infracast.clients.kubernetes_api import Connection
 from infracast.clients.log_setup import configure_logging
 from infracast.v1 import ingest_pb2
 
@@ -100,7 +100,7 @@ async def run(config: AgentConfig) -> None:
         from infracast.agent.spool import Spool  # sqlite3 only for agents that spool
 
         spool = Spool(config.spool_dir)
-    kubernetes = await asyncio.to_thread(connect, config.kubernetes)
+    kubernetes = await asyncio.to_thread(connect_to_node_api, config.kubernetes)
     metadata = await asyncio.to_thread(first_node_metadata, config, kubernetes)
     shipper = Shipper(config.server, build_hello(config, metadata),
                       max_buffered_batches=config.max_buffered_batches,
