@@ -143,9 +143,9 @@ def main() -> None:
             series = agent_series(client)
             exporter_series, exporter_node_series = count_series(scraper.last_body)
     finally:
+        # The agent first, so it does not log the server going away.
         for process in (agent, node_exporter, server):
             process.terminate()
-        for process in (agent, node_exporter, server):
             process.wait(timeout=30)
 
     collections = elapsed / interval_s  # the agent samples on a fixed cadence
