@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from infracast.agent.collectors import FAMILIES
+from infracast.agent.collectors import DEFAULT_FAMILIES, FAMILIES, resolve_families
 from infracast.agent.identity import node_name
 from infracast.clients.channels import TlsOptions
 from infracast.clients.durations import parse_duration
@@ -28,11 +28,7 @@ def _interval(text: str) -> float:
 
 
 def _collectors(text: str) -> tuple[str, ...]:
-    names = tuple(name.strip() for name in text.split(",") if name.strip())
-    unknown = sorted(set(names) - FAMILIES.keys())
-    if unknown:
-        raise ValueError(f"unknown {', '.join(unknown)}; known: {', '.join(FAMILIES)}")
-    return names
+    return resolve_families([name.strip() for name in text.split(",") if name.strip()])
 
 
 def _buffer_size(text: str) -> int:
@@ -46,9 +42,11 @@ SETTINGS = (
     Setting("server", str, "127.0.0.1:50051", "server HOST:PORT"),
     Setting("node", str, None, "node name (default: $NODE_NAME, else the host name)"),
     Setting("interval", _interval, "10s", "sampling interval"),
-    Setting("collectors", _collectors, ",".join(FAMILIES), "comma-separated metric families"),
+    Setting("collectors", _collectors, ",".join(DEFAULT_FAMILIES),
+            f"comma-separated metric families, of {','.join(FAMILIES)}"),
     Setting("host_root", str, "/", "where the host's root file system is mounted, in a container"),
-    Setting("procfs", str, "/proc", "where the host's /proc is mounted (psutil reads it), in a container"),
+    Setting("procfs", str, "/proc", "where the host's /proc is mounted, in a container"),
+    Setting("sysfs", str, "/sys", "where the host's /sys is mounted, in a container"),
     Setting("kubernetes", parse_kubernetes_mode, "auto",
             "read this node's labels and allocatable resources from the Kubernetes API: "
             "auto (when a cluster is found), on (required), off"),
@@ -73,9 +71,10 @@ class AgentConfig:
     server: str
     node: str
     interval_s: float = 10.0
-    collectors: tuple[str, ...] = tuple(FAMILIES)
+    collectors: tuple[str, ...] = DEFAULT_FAMILIES
     host_root: str = "/"
     procfs: str = "/proc"
+    sysfs: str = "/sys"
     kubernetes: str = "auto"
     max_buffered_batches: int = 360
     buffer_max_bytes: int = 64 * 1024 * 1024
@@ -105,6 +104,7 @@ def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None
         collectors=values["collectors"],
         host_root=values["host_root"],
         procfs=values["procfs"],
+        sysfs=values["sysfs"],
         kubernetes=values["kubernetes"],
         max_buffered_batches=values["max_buffered_batches"],
         buffer_max_bytes=values["buffer_max_size"],

@@ -8,8 +8,19 @@ physical memory.
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from infracast.agent.node_over_https import (
+    InClusterNodeApi,
+    NodeReadError,
+    in_cluster_node_api,
+    parse_quantity,
+)
+from infracast.clients.kubernetes_api import SERVICE_ACCOUNT_DIR, Connection, connect
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +36,41 @@ class NodeMetadata:
     allocatable_memory_bytes: float = 0.0
 
 
+def connect_to_node_api(mode: str, env: Mapping[str, str] = os.environ,
+                        service_account_dir: Path = SERVICE_ACCOUNT_DIR) -> Connection:
+    """In a pod, a plain HTTPS reader of the Node (see node_over_https.py); elsewhere the
+    official client through a kubeconfig, as the server connects."""
+    if mode != "off":
+        api = in_cluster_node_api(env, service_account_dir)
+        if api is not None:
+            return Connection(api, "in-cluster service account")
+    return connect(mode, env, service_account_dir)
+
+
+def _metadata(labels: Mapping[str, str], allocatable: Mapping[str, str]) -> NodeMetadata:
+    def quantity(resource: str) -> float:  # "3920m" -> 3.92, "16283716Ki" -> bytes
+        return parse_quantity(allocatable[resource]) if resource in allocatable else 0.0
+
+    return NodeMetadata(dict(sorted(labels.items())[:MAX_LABELS]), quantity("cpu"), quantity("memory"))
+
+
 def read_node_metadata(api: Any, node: str) -> NodeMetadata | None:
-    """GET /api/v1/nodes/{node} through the official client; None (logged) when it fails."""
+    """GET /api/v1/nodes/{node}, plainly in a pod or through the official client; None
+    (logged) when it fails."""
+    if isinstance(api, InClusterNodeApi):
+        try:
+            found = api.read_node(node)
+        except NodeReadError as error:
+            log.warning("cannot read Kubernetes node %r (%s %s): sending no node labels or "
+                        "allocatable resources", node, error.status, error.reason)
+            return None
+        except (OSError, ValueError) as error:
+            log.warning("cannot reach the Kubernetes API (%s): sending no node labels or "
+                        "allocatable resources", error)
+            return None
+        return _metadata(found.get("metadata", {}).get("labels") or {},
+                         found.get("status", {}).get("allocatable") or {})
     from kubernetes.client.exceptions import ApiException
-    from kubernetes.utils import parse_quantity
 
     try:
         found = api.read_node(node, _request_timeout=10)
@@ -40,10 +82,4 @@ def read_node_metadata(api: Any, node: str) -> NodeMetadata | None:
         log.warning("cannot reach the Kubernetes API (%s): sending no node labels or "
                     "allocatable resources", error)
         return None
-    labels = dict(sorted((found.metadata.labels or {}).items())[:MAX_LABELS])
-    allocatable = (found.status.allocatable if found.status else None) or {}
-
-    def quantity(resource: str) -> float:  # "3920m" -> 3.92, "16283716Ki" -> bytes
-        return float(parse_quantity(allocatable[resource])) if resource in allocatable else 0.0
-
-    return NodeMetadata(labels, quantity("cpu"), quantity("memory"))
+    return _metadata(found.metadata.labels or {}, (found.status.allocatable if found.status else None) or {})

@@ -7,21 +7,17 @@ import contextlib
 import logging
 import signal
 from collections.abc import Sequence
-from importlib.metadata import version
 from typing import Any
 
-import psutil
-
-from infracast.agent.batches import BatchBuilder
-from infracast.agent.collectors import FAMILIES, Collector
-from infracast.agent.collectors.filesystem import FilesystemCollector
+from infracast.agent import __version__
+from infracast.agent.collectors import Collector, HostPaths, default_collectors
 from infracast.agent.config import AgentConfig, load_config
 from infracast.agent.identity import agent_id
-from infracast.agent.kubernetes_node import NodeMetadata, read_node_metadata
+from infracast.agent.kubernetes_node import NodeMetadata, connect_to_node_api, read_node_metadata
 from infracast.agent.runner import sample_collectors
 from infracast.agent.shipper import Shipper
-from infracast.agent.spool import Spool
-from infracast.clients.kubernetes_api import Connection, connect
+from infracast.agent.tick_encoding import TickEncoder
+from infracast.clients.kubernetes_api import Connection
 from infracast.clients.log_setup import configure_logging
 from infracast.v1 import ingest_pb2
 
@@ -29,13 +25,8 @@ log = logging.getLogger("infracast.agent")
 
 
 def build_collectors(config: AgentConfig) -> list[Collector]:
-    collectors: list[Collector] = []
-    for name in config.collectors:
-        if name == "filesystem":
-            collectors.append(FilesystemCollector(host_root=config.host_root))
-        else:
-            collectors.append(FAMILIES[name]())
-    return collectors
+    return default_collectors(list(config.collectors),
+                              HostPaths(procfs=config.procfs, sysfs=config.sysfs, rootfs=config.host_root))
 
 
 # How often the agent re-reads its Node (labels and allocatable change: a node relabelled,
@@ -47,7 +38,7 @@ NODE_REFRESH_S = 600.0
 def build_hello(config: AgentConfig, metadata: NodeMetadata | None = None) -> ingest_pb2.Hello:
     """Who this agent is, with its node's Kubernetes labels and allocatable resources if known."""
     hello = ingest_pb2.Hello(
-        node=config.node, agent_version=version("infracast"), agent_id=agent_id(config.node)
+        node=config.node, agent_version=__version__, agent_id=agent_id(config.node)
     )
     if metadata is not None:
         hello.labels.update(metadata.labels)
@@ -89,22 +80,27 @@ async def refresh_node_metadata(config: AgentConfig, api: Any, shipper: Shipper,
 
 async def sample_forever(collectors: list[Collector], shipper: Shipper, interval_s: float,
                          stop: asyncio.Event) -> None:
-    """Sample on a fixed cadence; collectors run in a thread so a slow one never stalls the stream."""
+    """Sample on a fixed cadence. Collectors run on the event loop: they only read /proc and
+    /sys (a few ms), and a thread hand-off every tick cost more than it protected; the one
+    read that can hang, statvfs of a network file system, has its own deadline."""
     loop = asyncio.get_running_loop()
+    encoder = TickEncoder()
     next_tick = loop.time()
     while not stop.is_set():
-        tick = await asyncio.to_thread(sample_collectors, collectors)
-        builder = BatchBuilder()
-        builder.add_tick(tick.timestamp_ms, tick.samples)
-        shipper.submit(builder.build())
+        tick = sample_collectors(collectors)
+        shipper.submit_batch(encoder.batch(tick.timestamp_ms, tick.samples))
         next_tick += interval_s
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), max(next_tick - loop.time(), 0.0))
 
 
 async def run(config: AgentConfig) -> None:
-    spool = Spool(config.spool_dir) if config.spool_dir is not None else None
-    kubernetes = await asyncio.to_thread(connect, config.kubernetes)
+    spool = None
+    if config.spool_dir is not None:
+        from infracast.agent.spool import Spool  # sqlite3 only for agents that spool
+
+        spool = Spool(config.spool_dir)
+    kubernetes = await asyncio.to_thread(connect_to_node_api, config.kubernetes)
     metadata = await asyncio.to_thread(first_node_metadata, config, kubernetes)
     shipper = Shipper(config.server, build_hello(config, metadata),
                       max_buffered_batches=config.max_buffered_batches,
@@ -134,7 +130,6 @@ async def run(config: AgentConfig) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     config = load_config(argv)
     configure_logging(config.log_level, config.log_format)
-    psutil.PROCFS_PATH = config.procfs  # the host's /proc, when mounted elsewhere in a container
     asyncio.run(run(config))
 
 

@@ -18,16 +18,17 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
-from google.rpc import error_details_pb2, status_pb2
 from grpc import aio
 
 from infracast.agent.backoff import Backoff
-from infracast.agent.spool import Spool
 from infracast.clients.channels import TlsOptions, open_aio_channel
 from infracast.v1 import ingest_pb2, ingest_pb2_grpc, series_pb2
+
+if TYPE_CHECKING:  # sqlite3 is imported only by agents that spool
+    from infracast.agent.spool import Spool
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,9 @@ def retry_hint_s(error: aio.AioRpcError) -> float | None:
     for key, value in error.trailing_metadata() or ():
         if key != "grpc-status-details-bin":
             continue
+        # Imported here: only a server that pushes back needs them (1 MiB of RSS otherwise).
+        from google.rpc import error_details_pb2, status_pb2
+
         status = status_pb2.Status.FromString(value)
         for detail in status.details:
             if detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
@@ -121,7 +125,11 @@ class Shipper:
 
     def submit(self, series: list[series_pb2.SeriesSamples]) -> int:
         """Queue samples for sending; never blocks. Returns the batch's sequence number."""
-        batch = ingest_pb2.Batch(sequence=self._next_sequence, series=series)
+        return self.submit_batch(ingest_pb2.Batch(series=series))
+
+    def submit_batch(self, batch: ingest_pb2.Batch) -> int:
+        """Queue a batch (its sequence is set here); never blocks. Returns the sequence number."""
+        batch.sequence = self._next_sequence
         self._next_sequence += 1
         self._pending.append(batch)
         self._pending_bytes += batch.ByteSize()

@@ -7,8 +7,6 @@ import logging.handlers
 import sys
 from pathlib import Path
 
-from pythonjsonlogger.json import JsonFormatter
-
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -28,6 +26,8 @@ def configure_logging(level: str, log_format: str = "text",
     for log_filter in filters:
         handler.addFilter(log_filter)
     if log_format == "json":
+        from pythonjsonlogger.json import JsonFormatter  # only for JSON logs: the agent's RSS
+
         handler.setFormatter(JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},

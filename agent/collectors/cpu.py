@@ -1,15 +1,28 @@
-"""CPU time per mode (node_cpu_seconds_total) and overall utilisation."""
+"""CPU time per CPU and mode from /proc/stat (node_exporter's cpu collector), and overall
+utilisation."""
 
 from __future__ import annotations
 
-from types import ModuleType
-
-import psutil
+import os
 
 from infracast.agent.collectors.base import Sample
+from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_text
 
+# /proc/stat's columns after "cpuN", in order; guest time is also counted in user/nice.
 MODES = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+GUEST_MODES = ("user", "nice")  # columns guest, guest_nice
 IDLE_MODES = ("idle", "iowait")
+TICKS_PER_S = os.sysconf("SC_CLK_TCK")
+
+
+def parse_cpu_times(stat: str, ticks_per_s: int = TICKS_PER_S) -> dict[str, list[float]]:
+    """Seconds per column (MODES, then guest and guest_nice) for each "cpuN" line, by N."""
+    per_cpu = {}
+    for line in stat.splitlines():
+        if line.startswith("cpu") and not line.startswith("cpu "):
+            name, *columns = line.split()
+            per_cpu[name[3:]] = [int(c) / ticks_per_s for c in columns[:10]]
+    return per_cpu
 
 
 def cpu_utilization(previous: dict[str, float], current: dict[str, float]) -> float | None:
@@ -24,23 +37,27 @@ def cpu_utilization(previous: dict[str, float], current: dict[str, float]) -> fl
 class CpuCollector:
     name = "cpu"
 
-    def __init__(self, ps: ModuleType = psutil) -> None:
-        self.ps = ps
+    def __init__(self, paths: HostPaths = ON_HOST) -> None:
+        self.paths = paths
         self._previous_total: dict[str, float] | None = None
+        self._labels: dict[tuple[str, str], dict[str, str]] = {}  # made once, not per tick
+
+    def _label(self, cpu: str, mode: str) -> dict[str, str]:
+        labels = self._labels.get((cpu, mode))
+        if labels is None:
+            labels = self._labels[(cpu, mode)] = {"cpu": cpu, "mode": mode}
+        return labels
 
     def collect(self) -> list[Sample]:
+        per_cpu = parse_cpu_times(read_text(self.paths.proc("stat")))
         samples = []
-        total: dict[str, float] = {}
-        per_cpu = self.ps.cpu_times(percpu=True)
-        for cpu, times in enumerate(per_cpu):
-            for mode in MODES:
-                seconds = getattr(times, mode, None)
-                if seconds is None:
-                    continue
-                total[mode] = total.get(mode, 0.0) + seconds
-                samples.append(
-                    Sample("node_cpu_seconds_total", seconds, {"cpu": str(cpu), "mode": mode})
-                )
+        total = dict.fromkeys(MODES, 0.0)
+        for cpu, seconds in per_cpu.items():
+            for mode, value in zip(MODES, seconds, strict=False):
+                total[mode] += value
+                samples.append(Sample("node_cpu_seconds_total", value, self._label(cpu, mode)))
+            for mode, value in zip(GUEST_MODES, seconds[len(MODES):], strict=False):
+                samples.append(Sample("node_cpu_guest_seconds_total", value, self._label(cpu, mode)))
         # No node_exporter counterpart: utilisation is derived here so it can be forecast as a gauge.
         if self._previous_total is not None:
             busy = cpu_utilization(self._previous_total, total)

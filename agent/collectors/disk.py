@@ -1,39 +1,60 @@
-"""Disk I/O per device (node_disk_*), as node_exporter's diskstats collector names it."""
+"""Disk I/O per device from /proc/diskstats (node_disk_*), as node_exporter's diskstats
+collector names and scales it."""
 
 from __future__ import annotations
 
 import re
-from types import ModuleType
-
-import psutil
 
 from infracast.agent.collectors.base import Sample
+from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_text
 
-# node_exporter's default: skip partitions-of-ram, loop and similar virtual devices.
-IGNORED_DEVICES = re.compile(r"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$")
+# node_exporter's default --collector.diskstats.device-exclude.
+IGNORED_DEVICES = re.compile(r"^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$")
+SECTOR_BYTES = 512.0
+MS = 0.001
+# /proc/diskstats columns after major, minor and name: (metric, scale).
+COLUMNS = (
+    ("node_disk_reads_completed_total", 1.0),
+    ("node_disk_reads_merged_total", 1.0),
+    ("node_disk_read_bytes_total", SECTOR_BYTES),
+    ("node_disk_read_time_seconds_total", MS),
+    ("node_disk_writes_completed_total", 1.0),
+    ("node_disk_writes_merged_total", 1.0),
+    ("node_disk_written_bytes_total", SECTOR_BYTES),
+    ("node_disk_write_time_seconds_total", MS),
+    ("node_disk_io_now", 1.0),
+    ("node_disk_io_time_seconds_total", MS),
+    ("node_disk_io_time_weighted_seconds_total", MS),
+    ("node_disk_discards_completed_total", 1.0),
+    ("node_disk_discards_merged_total", 1.0),
+    ("node_disk_discarded_sectors_total", 1.0),
+    ("node_disk_discard_time_seconds_total", MS),
+    ("node_disk_flush_requests_total", 1.0),
+    ("node_disk_flush_requests_time_seconds_total", MS),
+)
+
+
+def parse_diskstats(diskstats: str) -> dict[str, list[tuple[str, float]]]:
+    """(metric, value) pairs per device not excluded; older kernels have fewer columns."""
+    found = {}
+    for line in diskstats.splitlines():
+        fields = line.split()
+        if len(fields) < 14 or IGNORED_DEVICES.match(fields[2]):
+            continue
+        found[fields[2]] = [(metric, int(raw) * scale)
+                            for (metric, scale), raw in zip(COLUMNS, fields[3:], strict=False)]
+    return found
 
 
 class DiskCollector:
-    name = "disk"
+    name = "diskstats"
 
-    def __init__(self, ps: ModuleType = psutil) -> None:
-        self.ps = ps
+    def __init__(self, paths: HostPaths = ON_HOST) -> None:
+        self.paths = paths
 
     def collect(self) -> list[Sample]:
-        samples: list[Sample] = []
-        for device, io in sorted((self.ps.disk_io_counters(perdisk=True) or {}).items()):
-            if IGNORED_DEVICES.match(device):
-                continue
+        samples = []
+        for device, values in parse_diskstats(read_text(self.paths.proc("diskstats"))).items():
             labels = {"device": device}
-            samples += [
-                Sample("node_disk_reads_completed_total", float(io.read_count), labels),
-                Sample("node_disk_writes_completed_total", float(io.write_count), labels),
-                Sample("node_disk_read_bytes_total", float(io.read_bytes), labels),
-                Sample("node_disk_written_bytes_total", float(io.write_bytes), labels),
-                Sample("node_disk_read_time_seconds_total", io.read_time / 1000.0, labels),
-                Sample("node_disk_write_time_seconds_total", io.write_time / 1000.0, labels),
-            ]
-            busy_ms = getattr(io, "busy_time", None)
-            if busy_ms is not None:
-                samples.append(Sample("node_disk_io_time_seconds_total", busy_ms / 1000.0, labels))
+            samples += [Sample(metric, value, labels) for metric, value in values]
         return samples

@@ -1,24 +1,22 @@
-"""Load averages (node_load1, node_load5, node_load15)."""
+"""Load averages from /proc/loadavg (node_load1, node_load5, node_load15)."""
 
 from __future__ import annotations
 
-from types import ModuleType
-
-import psutil
-
 from infracast.agent.collectors.base import Sample
+from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_text
+
+
+def parse_loadavg(loadavg: str) -> tuple[float, float, float]:
+    one, five, fifteen = loadavg.split()[:3]
+    return float(one), float(five), float(fifteen)
 
 
 class LoadCollector:
-    name = "load"
+    name = "loadavg"
 
-    def __init__(self, ps: ModuleType = psutil) -> None:
-        self.ps = ps
+    def __init__(self, paths: HostPaths = ON_HOST) -> None:
+        self.paths = paths
 
     def collect(self) -> list[Sample]:
-        one, five, fifteen = self.ps.getloadavg()
-        return [
-            Sample("node_load1", float(one)),
-            Sample("node_load5", float(five)),
-            Sample("node_load15", float(fifteen)),
-        ]
+        one, five, fifteen = parse_loadavg(read_text(self.paths.proc("loadavg")))
+        return [Sample("node_load1", one), Sample("node_load5", five), Sample("node_load15", fifteen)]
