@@ -6,7 +6,7 @@
 #
 # Makes localhost/infracast-server:TAG and localhost/infracast-agent:TAG and prints their
 # image ids, "server ID" and "agent ID". Rebuilds reuse podman's layer cache: the agent
-# shares the server's pip layer, and unchanged sources reinstall nothing.
+# shares the server's dependency layer, and unchanged sources reinstall nothing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tag="${1:-dev}"
@@ -23,10 +23,13 @@ trust=()
 [ -f /etc/ssl/certs/ca-certificates.crt ] \
     && trust=(--volume /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro)
 
+# The id this build made, even if another build takes the tag meanwhile.
+iidfile="$(mktemp)"
+trap 'rm -f "$iidfile"' EXIT
 for role in server agent; do
     # --format docker keeps HEALTHCHECK (the OCI image format has no such field).
     "${podman[@]}" build --format docker --network host "${limits[@]}" "${trust[@]}" \
-        --build-arg "BASE_IMAGE=$base" -f "Dockerfile.$role" \
+        --build-arg "BASE_IMAGE=$base" -f "Dockerfile.$role" --iidfile "$iidfile" \
         -t "localhost/infracast-$role:$tag" . >&2
-    echo "$role $("${podman[@]}" image inspect --format '{{.Id}}' "localhost/infracast-$role:$tag")"
+    echo "$role $(cat "$iidfile")"
 done
