@@ -23,20 +23,11 @@ from infracast.clients.client import InfracastClient
 from infracast.clients.settings import load
 from infracast.server import config as server_config
 from tests.conftest import wait_until
+from tests.deploy.tools import tool
 
 ROOT = Path(__file__).resolve().parents[2]
 KUSTOMIZE_DIR = ROOT / "deploy" / "kubernetes"
 SYSTEMD_DIR = ROOT / "deploy" / "systemd"
-
-
-def tool(name: str, env_var: str | None = None) -> str:
-    found = (os.environ.get(env_var) if env_var else None) or shutil.which(
-        name, path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
-    if not found:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is not installed, and CI must run this check (.ci/run installs it)")
-        pytest.skip(f"{name} is not installed here")
-    return found
 
 
 @pytest.fixture(scope="module")
