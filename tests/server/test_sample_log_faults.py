@@ -12,6 +12,7 @@ from infracast.server.series import SeriesKey
 from infracast.server.store.base import CommitFailed, SeriesWrite
 from infracast.server.store.embedded import EmbeddedStore
 from infracast.server.store.memory import MemoryLimits
+from tests.conftest import fill_database
 
 MINUTE = 60_000
 NOW = 1_000 * 60 * MINUTE
@@ -26,13 +27,6 @@ async def opened(path, limits=None):
     store.acquire()
     await store.open()
     return store
-
-
-def fill_database(store: EmbeddedStore, full: bool) -> None:
-    """No page may be added while full (SQLite keeps max_page_count >= the current count).
-
-    Called only while the writer is idle: it owns the connection otherwise."""
-    store.log._connection.execute(f"PRAGMA max_page_count={1 if full else 1_073_741_823}")
 
 
 def test_a_series_whose_commit_failed_gets_its_own_id_when_it_is_written_again(tmp_path):
