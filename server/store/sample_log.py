@@ -95,9 +95,10 @@ class SampleLog:
         self._series_ids: dict[SeriesKey, int] = {}
         self._queue: queue.Queue = queue.Queue()
         self._writer: threading.Thread | None = None
-        # Guards _accepting: a write queued after the writer stopped would wait for ever.
+        # Why writes are refused (None while the writer runs); guarded by _accepting_lock,
+        # since a write queued after the writer stopped would wait for ever.
         self._accepting_lock = threading.Lock()
-        self._accepting = False
+        self._refusal: str | None = "the sample log is not started"
         self.health = WriteHealth(str(directory))
         # Called in the writer thread just before COMMIT: tests hold the commit there to
         # check that nothing is acknowledged before it.
@@ -149,14 +150,14 @@ class SampleLog:
                 raw[:, 0].astype(np.int64), raw[:, 1])
 
     def start(self) -> None:
-        self._accepting = True
+        self._refusal = None
         self._writer = threading.Thread(target=self._write_loop, name="sample-log", daemon=True)
         self._writer.start()
 
     def close(self) -> None:
         if self._writer is not None:
             with self._accepting_lock:
-                self._accepting = False
+                self._refusal = self._refusal or "the sample log is closed"
                 self._queue.put(None)
             self._writer.join()
             self._writer = None
@@ -192,8 +193,8 @@ class SampleLog:
         loop = asyncio.get_running_loop()
         done = loop.create_future()
         with self._accepting_lock:
-            if not self._accepting:
-                raise CommitFailed("the sample log is closed")
+            if self._refusal is not None:
+                raise CommitFailed(self._refusal)
             self._queue.put((writes, loop, done))
         await done
 
@@ -209,7 +210,7 @@ class SampleLog:
         finally:
             # Whatever ended the loop, no write is left waiting for an answer.
             with self._accepting_lock:
-                self._accepting = False
+                self._refusal = self._refusal or "the sample log stopped"
             stopped = CommitFailed("the sample log stopped")
             while True:
                 try:
@@ -243,8 +244,12 @@ class SampleLog:
             self.health.commit_failed(failure)
             error = CommitFailed(describe(failure))
             error.__cause__ = failure
-        for item in pending:
-            _answer(item, error)
+        except BaseException:  # the thread ends (see _write_loop); its writes are answered
+            error = CommitFailed("the sample log stopped")
+            raise
+        finally:
+            for item in pending:
+                _answer(item, error)
 
     def _compact_reporting_failure(self) -> None:
         try:

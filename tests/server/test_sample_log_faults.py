@@ -85,3 +85,35 @@ async def _wait_for(condition):
     while not condition():
         await asyncio.sleep(0.01)
     return condition()
+
+
+# The writer thread dying is what this test is about.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_writes_are_answered_when_the_writer_is_gone(tmp_path):
+    key = SeriesKey.of("probe", {"node": "a"})
+
+    async def scenario():
+        store = await opened(tmp_path)
+        log = store.log
+
+        def end_the_thread() -> None:  # whatever ends the writer, not an Exception
+            raise SystemExit
+
+        log.before_commit = end_the_thread
+        with pytest.raises(CommitFailed, match="stopped"):
+            await asyncio.wait_for(store.append(write(key, [1000], [1.0])), 10)
+        with pytest.raises(CommitFailed, match="stopped"):
+            await asyncio.wait_for(store.append(write(key, [2000], [2.0])), 10)
+        await store.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_write_after_close_is_refused_not_left_waiting(tmp_path):
+    async def scenario():
+        store = await opened(tmp_path)
+        await store.close()
+        with pytest.raises(CommitFailed, match="closed"):
+            await asyncio.wait_for(store.log.write(write(SeriesKey.of("probe", {}), [1000], [1.0])), 10)
+
+    asyncio.run(scenario())
