@@ -23,6 +23,7 @@ import contextlib
 import fcntl
 import json
 import logging
+import math
 import os
 import queue
 import sqlite3
@@ -240,6 +241,9 @@ class SampleLog:
         try:
             self._commit([writes for writes, _, _ in pending])
             self.health.commit_succeeded()
+            if self.health.compaction_error is not None:
+                # Writes work again (space came back): compact now, not an interval later.
+                self._last_compaction = -math.inf
         except Exception as failure:  # reported to every waiting stream, which resends
             self.health.commit_failed(failure)
             error = CommitFailed(describe(failure))
