@@ -4,6 +4,7 @@ real server on localhost:0 in-process and the entry point adds only signals."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import time
@@ -103,6 +104,7 @@ class App:
         # Importing the Kubernetes client and reading its configuration take a moment.
         await asyncio.to_thread(self._watch_cluster)
         if isinstance(self.store, EmbeddedStore):
+            self._report_store_writes(self.store)
             await self.store.open()  # readiness stays NOT_SERVING until the replay is done
         else:
             log.warning("no --data-dir: samples are kept in memory only and lost on restart")
@@ -119,6 +121,21 @@ class App:
         gc.freeze()
         await self.readiness.ready()
         log.info("infracast server ready")
+
+    def _report_store_writes(self, store: EmbeddedStore) -> None:
+        """IngestService readiness follows whether the log's commits succeed."""
+        loop = asyncio.get_running_loop()
+        changes: set[asyncio.Task] = set()  # kept until done (the loop holds tasks weakly)
+
+        def changed(writable: bool) -> None:  # in the writer thread
+            def flip() -> None:
+                task = loop.create_task(self.readiness.store_writable(writable))
+                changes.add(task)
+                task.add_done_callback(changes.discard)
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nothing to tell
+                loop.call_soon_threadsafe(flip)
+
+        store.log.health.on_change = changed
 
     def _watch_cluster(self) -> None:
         connection = connect(self.config.kubernetes)
@@ -167,9 +184,7 @@ class App:
         if not self.store_ready:
             store_state, store_detail = State.STARTING, "replaying the log"
         elif isinstance(store, EmbeddedStore):
-            store_state = State.READY
-            store_detail = (f"embedded at {store.log.directory}: {store.series_count} series; "
-                            f"replayed {store.replayed_samples} samples in {store.replay_seconds:.1f}s")
+            store_state, store_detail = _embedded_store_state(store)
         else:
             store_state = State.READY
             store_detail = f"in memory only (no data directory): {store.series_count} series"
@@ -191,6 +206,8 @@ class App:
             "forecast_refreshes": float(cache.refreshes),
             "forecast_refits": float(cache.refits),
         }
+        if isinstance(store, EmbeddedStore):
+            counts["store_failed_commits"] = float(store.log.health.failed_commits)
         kubernetes = self._kubernetes_component()
         configuration = {f"INFRACAST_{name.upper()}": "" if value is None else str(value)
                          for name, value in asdict(self.config).items()}
@@ -215,6 +232,20 @@ class App:
             return Component("kubernetes", State.DEGRADED,
                              f"{len(missing)} of {self.nodes.cluster_size} nodes have no agent: {shown}")
         return Component("kubernetes", State.READY, f"all {self.nodes.cluster_size} nodes have an agent")
+
+
+def _embedded_store_state(store: EmbeddedStore) -> tuple[State, str]:
+    health = store.log.health
+    held = f"embedded at {store.log.directory}: {store.series_count} series"
+    if health.commit_error is not None:
+        failing_s = time.monotonic() - (health.failing_since or time.monotonic())
+        return State.DEGRADED, (f"{held}; commits failing for {failing_s:.0f}s "
+                                f"({health.failed_commits} failed in all): {health.commit_error}; "
+                                "ingest answers UNAVAILABLE until a commit succeeds")
+    if health.compaction_error is not None:
+        return State.DEGRADED, f"{held}; compaction failing: {health.compaction_error}"
+    return State.READY, (f"{held}; replayed {store.replayed_samples} samples in "
+                         f"{store.replay_seconds:.1f}s")
 
 
 def server_credentials(config: ServerConfig) -> grpc.ServerCredentials:
@@ -312,6 +343,8 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
     durable = store if isinstance(store, EmbeddedStore) else None
     telemetry.observe(stats, predictor.cache, lambda: store.series_count,
                       lambda: durable.log.commits if durable else 0,
-                      lambda: durable.log.size_bytes if durable else 0)
+                      lambda: durable.log.size_bytes if durable else 0,
+                      lambda: durable.log.health.failed_commits if durable else 0,
+                      lambda: int(durable is not None and not durable.log.health.writable))
     status_pb2_grpc.add_StatusServiceServicer_to_server(StatusServicer(app.report), server)
     return app

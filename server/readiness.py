@@ -3,7 +3,10 @@
 Kubernetes native gRPC probes and grpcurl call grpc.health.v1.Health/Check.
 "" is SERVING while the process serves; the named services are NOT_SERVING
 until the store is open and the kernels are compiled, and again from the start
-of a graceful shutdown.
+of a graceful shutdown. IngestService is also NOT_SERVING while the store cannot
+commit (a full disk): its pushes are answered UNAVAILABLE then. ForecastService
+(the pod's readiness probe) stays SERVING: queries are answered from memory, and
+the pod stays reachable for the agents whose retries find out when writes work again.
 """
 
 from __future__ import annotations
@@ -33,9 +36,15 @@ class HealthServicer(health.aio.HealthServicer):
             for name, status in self._server_status.items()})
 
 
+INGEST_SERVICE = READINESS_SERVICES[0]
+
+
 class Readiness:
     def __init__(self) -> None:
         self.servicer = HealthServicer()
+        self._ready = False
+        self._stopping = False
+        self._store_writable = True
 
     async def starting(self) -> None:
         await self.servicer.set("", SERVING)
@@ -43,8 +52,18 @@ class Readiness:
             await self.servicer.set(name, NOT_SERVING)
 
     async def ready(self) -> None:
+        self._ready = True
         for name in READINESS_SERVICES:
-            await self.servicer.set(name, SERVING)
+            await self.servicer.set(name, self._status(name))
+
+    async def store_writable(self, writable: bool) -> None:
+        self._store_writable = writable
+        if self._ready and not self._stopping:
+            await self.servicer.set(INGEST_SERVICE, self._status(INGEST_SERVICE))
 
     async def stopping(self) -> None:
+        self._stopping = True
         await self.servicer.enter_graceful_shutdown()
+
+    def _status(self, name: str) -> int:
+        return NOT_SERVING if name == INGEST_SERVICE and not self._store_writable else SERVING

@@ -58,7 +58,9 @@ class Telemetry:
         return aio_server_interceptor(tracer_provider=self.tracer_provider)
 
     def observe(self, stats: ServerStats, cache: ForecastCache, series_count: Callable[[], int],
-                store_commits: Callable[[], int], store_bytes: Callable[[], int]) -> None:
+                store_commits: Callable[[], int], store_bytes: Callable[[], int],
+                store_failed_commits: Callable[[], int] = lambda: 0,
+                store_failing: Callable[[], int] = lambda: 0) -> None:
         meter = self.meter
 
         def value(read: Callable[[], float]) -> Callable[[CallbackOptions], Iterable[Observation]]:
@@ -83,6 +85,12 @@ class Telemetry:
                                                 unit="{series}", description="series held")
         meter.create_observable_counter("infracast.store.commits", [value(store_commits)],
                                         unit="{commit}", description="durable log transactions")
+        meter.create_observable_counter(
+            "infracast.store.failed_commits", [value(store_failed_commits)], unit="{commit}",
+            description="durable log transactions that failed (a full disk, an I/O error)")
+        meter.create_observable_up_down_counter(
+            "infracast.store.failing", [value(store_failing)], unit="1",
+            description="1 while the durable log's commits fail and ingest answers UNAVAILABLE")
         meter.create_observable_up_down_counter("infracast.store.size", [value(store_bytes)], unit="By",
                                                 description="bytes of the durable log on disk")
         meter.create_observable_counter(

@@ -117,3 +117,12 @@ def wait_until(condition, timeout_s: float = 30.0, interval_s: float = 0.1, mess
             return value
         time.sleep(interval_s)
     pytest.fail(f"timed out after {timeout_s}s waiting for {message or condition}")
+
+
+def fill_database(store, full: bool) -> None:
+    """Make an EmbeddedStore's database full, as a full disk would (SQLITE_FULL), or not.
+
+    No page may be added while full (SQLite keeps max_page_count >= the current count).
+
+    Called only while the writer is idle: it owns the connection otherwise."""
+    store.log._connection.execute(f"PRAGMA max_page_count={1 if full else 1_073_741_823}")

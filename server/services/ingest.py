@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import random
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -27,13 +28,16 @@ from infracast.server.live_streams import LiveStream, LiveStreams
 from infracast.server.nodes import NodeRegistry
 from infracast.server.series import LABEL_NAME, METRIC_NAME, NODE_LABEL, SeriesKey
 from infracast.server.stats import ServerStats
-from infracast.server.store.base import SeriesWrite, Store
+from infracast.server.store.base import CommitFailed, SeriesWrite, Store
 from infracast.v1 import ingest_pb2, ingest_pb2_grpc, series_pb2
 
 log = logging.getLogger(__name__)
 
 
 MAX_NODE_LABELS = 64
+# While the store cannot write, agents are told to resend after about this long; spread
+# out so that a fleet does not come back in step.
+STORE_RETRY_AFTER_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -263,7 +267,13 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         decoded = await asyncio.to_thread(decode_batch, batch, node, self._limits, None,
                                           self._store.has_series)
         self._admit(node, decoded.new_keys)
-        result = await self._store.append(decoded.writes)
+        try:
+            result = await self._store.append(decoded.writes)
+        except CommitFailed as error:
+            # Retryable: the agent keeps the batch and resends it after the hint.
+            raise Unavailable(f"the store cannot write now ({error}); nothing of batch "
+                              f"{batch.sequence} was stored: resend it later",
+                              retry_after_s=STORE_RETRY_AFTER_S * random.uniform(0.5, 1.5)) from None
         self.stats.batches_stored += 1
         self.stats.samples_stored += result.stored
         self.stats.samples_skipped += result.skipped + decoded.gaps

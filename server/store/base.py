@@ -23,6 +23,11 @@ class SeriesWrite:
     values: np.ndarray
 
 
+class CommitFailed(Exception):
+    """The store could not make a write durable (a full disk, an I/O error): nothing of it
+    was stored, and the same write may be sent again later."""
+
+
 @dataclass(frozen=True)
 class AppendResult:
     stored: int

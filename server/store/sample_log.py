@@ -9,27 +9,35 @@ twice keeps one.
 Compaction runs in the same thread between writes, one series per transaction, so
 ingest never stops: raw samples older than the raw window become 5-minute
 aggregates (sum, count, max), and aggregates older than the retention are deleted.
+
+A failed commit (a full disk) stores nothing and is reported to every waiting write
+as CommitFailed, which ingest answers with a retryable status; what the writer
+learnt inside the failed transaction (new series' ids) is forgotten with it. Nothing
+that fails, compaction included, stops the writer, and every write gets an answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import json
 import logging
+import math
 import os
 import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from infracast.server.series import SeriesKey
-from infracast.server.store.base import SeriesWrite
+from infracast.server.store.base import CommitFailed, SeriesWrite
+from infracast.server.store.write_health import WriteHealth, describe
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +96,14 @@ class SampleLog:
         self._series_ids: dict[SeriesKey, int] = {}
         self._queue: queue.Queue = queue.Queue()
         self._writer: threading.Thread | None = None
+        # Why writes are refused (None while the writer runs); guarded by _accepting_lock,
+        # since a write queued after the writer stopped would wait for ever.
+        self._accepting_lock = threading.Lock()
+        self._refusal: str | None = "the sample log is not started"
+        self.health = WriteHealth(str(directory))
+        # Called in the writer thread just before COMMIT: tests hold the commit there to
+        # check that nothing is acknowledged before it.
+        self.before_commit: Callable[[], None] | None = None
         self._last_compaction = time.monotonic()
         # Samples before this were folded into aggregates; a late one is not logged again
         # raw, or the next compaction would count it twice.
@@ -135,16 +151,23 @@ class SampleLog:
                 raw[:, 0].astype(np.int64), raw[:, 1])
 
     def start(self) -> None:
+        self._refusal = None
         self._writer = threading.Thread(target=self._write_loop, name="sample-log", daemon=True)
         self._writer.start()
 
     def close(self) -> None:
         if self._writer is not None:
-            self._queue.put(None)
+            with self._accepting_lock:
+                self._refusal = self._refusal or "the sample log is closed"
+                self._queue.put(None)
             self._writer.join()
             self._writer = None
         if self._connection is not None:
-            self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            try:
+                self._connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as error:  # e.g. a full disk: the WAL keeps every commit
+                log.warning("sample log not checkpointed on close (%s); replayed from its "
+                            "write-ahead log at the next start", describe(error))
             self._connection.close()
             self._connection = None
         if self._lock_file is not None:
@@ -166,50 +189,92 @@ class SampleLog:
     # Writing
 
     async def write(self, writes: list[SeriesWrite]) -> None:
-        """Return once the samples are committed to disk."""
+        """Return once the samples are committed to disk; raise CommitFailed if they
+        could not be (nothing of them is stored then)."""
         loop = asyncio.get_running_loop()
         done = loop.create_future()
-        self._queue.put((writes, loop, done))
+        with self._accepting_lock:
+            if self._refusal is not None:
+                raise CommitFailed(self._refusal)
+            self._queue.put((writes, loop, done))
         await done
 
     def _write_loop(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            pending = [item]
+        try:
             stop = False
-            while True:  # group commit: take everything that queued up meanwhile
+            while not stop:
+                pending, stop = self._next_group()
+                if pending:
+                    self._commit_group(pending)
+                if not stop and time.monotonic() - self._last_compaction >= self.compact_every_s:
+                    self._compact_reporting_failure()
+        finally:
+            # Whatever ended the loop, no write is left waiting for an answer.
+            with self._accepting_lock:
+                self._refusal = self._refusal or "the sample log stopped"
+            stopped = CommitFailed("the sample log stopped")
+            while True:
                 try:
-                    more = self._queue.get_nowait()
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if more is None:
-                    stop = True
-                    break
-                pending.append(more)
+                if item is not None:
+                    _answer(item, stopped)
+
+    def _next_group(self) -> tuple[list, bool]:
+        """The next write and everything queued up behind it (group commit); True at the end."""
+        item = self._queue.get()
+        if item is None:
+            return [], True
+        pending = [item]
+        while True:
             try:
-                self._commit([writes for writes, _, _ in pending])
-                error = None
-            except Exception as failure:  # reported to every waiting stream, which retries
-                log.exception("writing samples failed")
-                error = failure
-            for _, loop, done in pending:
-                loop.call_soon_threadsafe(_settle, done, error)
-            if stop:
-                return
-            if time.monotonic() - self._last_compaction >= self.compact_every_s:
-                self.compact()
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                return pending, False
+            if more is None:
+                return pending, True
+            pending.append(more)
+
+    def _commit_group(self, pending: list) -> None:
+        error: BaseException | None = None
+        try:
+            self._commit([writes for writes, _, _ in pending])
+            self.health.commit_succeeded()
+            if self.health.compaction_error is not None:
+                # Writes work again (space came back): compact now, not an interval later.
+                self._last_compaction = -math.inf
+        except Exception as failure:  # reported to every waiting stream, which resends
+            self.health.commit_failed(failure)
+            error = CommitFailed(describe(failure))
+            error.__cause__ = failure
+        except BaseException:  # the thread ends (see _write_loop); its writes are answered
+            error = CommitFailed("the sample log stopped")
+            raise
+        finally:
+            for item in pending:
+                _answer(item, error)
+
+    def _compact_reporting_failure(self) -> None:
+        try:
+            self.compact()
+        except Exception as failure:  # tried again at the next interval
+            self.health.compaction_failed(failure)
+        else:
+            self.health.compaction_succeeded()
 
     def _commit(self, groups: list[list[SeriesWrite]]) -> None:
         connection = self._connection
         assert connection is not None
         rows = []
+        # Series first stored in this transaction: their ids are known only once it commits
+        # (a rollback frees them, and SQLite hands them to the next new series).
+        new_ids: dict[SeriesKey, int] = {}
         connection.execute("BEGIN IMMEDIATE")
         try:
             for writes in groups:
                 for write in writes:
-                    series_id = self._series_id(write.key)
+                    series_id = self._series_id(write.key, new_ids)
                     timestamps, values = write.timestamps_ms, write.values
                     if len(timestamps) and timestamps.min() < self.compacted_before:
                         recent = timestamps >= self.compacted_before
@@ -217,21 +282,24 @@ class SampleLog:
                     rows.extend(zip([series_id] * len(timestamps), timestamps.tolist(),
                                     values.tolist(), strict=True))
             connection.executemany("INSERT OR IGNORE INTO samples VALUES (?, ?, ?)", rows)
+            if self.before_commit is not None:
+                self.before_commit()
             connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            _roll_back(connection)
             raise
+        self._series_ids.update(new_ids)
         self.commits += 1
         self.rows_written += len(rows)
 
-    def _series_id(self, key: SeriesKey) -> int:
-        series_id = self._series_ids.get(key)
+    def _series_id(self, key: SeriesKey, new_ids: dict[SeriesKey, int]) -> int:
+        series_id = self._series_ids.get(key) or new_ids.get(key)
         if series_id is None:
             assert self._connection is not None
             cursor = self._connection.execute(
                 "INSERT INTO series (metric, labels) VALUES (?, ?)",
                 (key.metric, json.dumps(key.labels)))
-            series_id = self._series_ids[key] = int(cursor.lastrowid or 0)
+            series_id = new_ids[key] = int(cursor.lastrowid or 0)
         return series_id
 
     # Compaction and retention
@@ -261,10 +329,27 @@ class SampleLog:
                                    (series_id, oldest - BUCKET_MS))
                 connection.execute("COMMIT")
             except BaseException:
-                connection.execute("ROLLBACK")
+                _roll_back(connection)
                 raise
         self.compacted_before = max(self.compacted_before, raw_cut)
         connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def _roll_back(connection: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if SQLite has not already: it does so by itself on
+    some errors (a full disk among them), and ROLLBACK would then fail and hide them."""
+    if not connection.in_transaction:
+        return
+    try:
+        connection.execute("ROLLBACK")
+    except sqlite3.Error as error:
+        log.warning("rollback failed: %s", describe(error))
+
+
+def _answer(item: tuple, error: BaseException | None) -> None:
+    _, loop, done = item
+    with contextlib.suppress(RuntimeError):  # its event loop is closed: nobody waits any more
+        loop.call_soon_threadsafe(_settle, done, error)
 
 
 def _settle(done: asyncio.Future, error: BaseException | None) -> None:

@@ -66,12 +66,15 @@ def test_kill_9_of_the_server_loses_no_acknowledged_sample(tmp_path):
         stop = asyncio.Event()
         tasks = [asyncio.create_task(s.run()) for s in shippers]
         tasks += [asyncio.create_task(stream(s, n, stop)) for s, n in zip(shippers, nodes, strict=True)]
+        acked_at_kill = dict.fromkeys(nodes, 0)
         for _ in range(3):
-            await asyncio.sleep(1.5)
+            # Kill once every stream has had more acknowledged since the last restart.
+            await asyncio.to_thread(wait_until, lambda since=acked_at_kill: all(
+                len(acked[node]) >= since[node] + 50 for node in nodes), 60, 0.05,
+                "acks from every stream")
             acked_at_kill = {node: len(acked[node]) for node in nodes}
             server.process.send_signal(signal.SIGKILL)
             server.stop()
-            await asyncio.sleep(0.3)
             server = ServerProcess(*args)
             await asyncio.to_thread(server.wait_ready)
             stored = await asyncio.to_thread(counts, address, nodes)
@@ -94,22 +97,27 @@ def test_kill_9_of_the_server_loses_no_acknowledged_sample(tmp_path):
     assert sum(line.count("replayed") for line in server.log) == 1
 
 
+def spooled_batches(directory) -> int:
+    """Batches in the agent's spool, read from another connection as the agent writes it."""
+    if not (directory / "spool.sqlite").exists():
+        return 0
+    connection = sqlite3.connect(directory / "spool.sqlite", timeout=5)
+    try:
+        return connection.execute("SELECT COUNT(*) FROM batches").fetchone()[0]
+    except sqlite3.OperationalError:  # the agent has not created the table yet
+        return 0
+    finally:
+        connection.close()
+
+
 def test_kill_9_of_the_agent_keeps_its_spooled_batches(tmp_path):
     port = free_port()
     address = f"127.0.0.1:{port}"
     agent_args = [executable("infracast-agent"), "--server", address, "--node", "spooled",
                   "--interval", "100ms", "--collectors", "load", "--spool-dir", str(tmp_path / "spool")]
     agent = subprocess.Popen(agent_args, stderr=subprocess.DEVNULL)
-    spool = tmp_path / "spool" / "spool.sqlite"
-
-    def spooled_batches() -> int:  # no server yet: every sample waits in the spool
-        if not spool.exists():
-            return 0
-        with sqlite3.connect(spool) as reader:
-            return reader.execute("SELECT count(*) FROM batches").fetchone()[0]
-
-    # Waited for, not slept for: a loaded machine may take seconds to start the agent.
-    wait_until(lambda: spooled_batches() >= 20, timeout_s=60, message="20 spooled batches")
+    wait_until(lambda: spooled_batches(tmp_path / "spool") >= 15, 60, 0.05,
+               "batches in the spool (no server yet)")
     killed_at_ms = int(time.time() * 1000)
     agent.kill()
     agent.wait()
@@ -163,6 +171,8 @@ def test_sigterm_during_ingest_loses_nothing_acknowledged_and_exits_in_the_grace
             shipper.submit(builder.build())
             await asyncio.sleep(0.005)
             if index == 100:
+                # Signal in the middle of ingest, once some of it is acknowledged.
+                await asyncio.to_thread(wait_until, lambda: len(acked) >= 50, 60, 0.01, "50 acks")
                 signalled = time.monotonic()
                 server.process.send_signal(signal.SIGTERM)
         exit_code = await asyncio.to_thread(server.process.wait, 30)
