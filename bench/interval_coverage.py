@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import sys
 import time
@@ -41,8 +42,10 @@ from infracast.server.forecast.engine import MAX_HISTORY_POINTS, forecast_values
 LEVELS = (80.0, 95.0)
 TEST_SHARE = 0.3
 BUCKETS = ((1, 1), (2, 6), (7, 24), (25, 72), (73, 288), (289, 10_000))
-# Thresholds at last value + c * scale * sqrt(k): probabilities from near 0 to near 1.
-THRESHOLD_OFFSETS = np.array([-4.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 4.0])
+# Thresholds at last value + c * scale * sqrt(k): probabilities from near 0 to near 1
+# (none at the last value itself: a series that stays put would tie with it).
+THRESHOLD_OFFSETS = np.array([-4.0, -2.0, -1.0, -0.5, -0.25, 0.25, 0.5, 1.0, 2.0, 4.0])
+MIN_ORIGINS_PER_SET = 960  # a set of few series gets more origins per series
 RELIABILITY_BINS = np.linspace(0.0, 1.0, 11)
 DAY_S = 86_400
 NAB_DEV = Path(__file__).resolve().parents[2] / "shared" / "nab-dev" / "data"
@@ -67,7 +70,7 @@ def nab_dev_series(directory: Path = NAB_DEV) -> dict[str, tuple[np.ndarray, int
         grid[index] = values
         missing = np.isnan(grid)
         grid[missing] = np.interp(np.flatnonzero(missing), np.flatnonzero(~missing), grid[~missing])
-        season = int(round(DAY_S / step)) if DAY_S % step == 0 else 0
+        season = round(DAY_S / step) if DAY_S % step == 0 else 0
         series[f"{path.parent.name}/{path.stem}"] = (grid, season)
     return series
 
@@ -176,7 +179,7 @@ def pooled(results: list[dict], horizon: int) -> dict:
     o = np.concatenate([r["outcomes"] for r in results])
     out["brier"] = float(np.mean((p - o) ** 2))
     reliability = []
-    for low, high in zip(RELIABILITY_BINS[:-1], RELIABILITY_BINS[1:], strict=True):
+    for low, high in itertools.pairwise(RELIABILITY_BINS):
         inside = (p >= low) & ((p < high) if high < 1 else (p <= high))
         if inside.any():
             reliability.append([float(low), float(high), float(p[inside].mean()),
@@ -222,8 +225,9 @@ def main() -> None:
     started = time.perf_counter()
     for set_name, series in sets.items():
         results = []
+        origins = max(args.origins, MIN_ORIGINS_PER_SET // len(series))
         for name, (values, season) in series.items():
-            result = evaluate_series(values, season, args.origins, args.horizon)
+            result = evaluate_series(values, season, origins, args.horizon)
             results.append(result)
             if args.per_series:
                 n = result["counts"].sum()
@@ -231,7 +235,7 @@ def main() -> None:
                       f"cov95 {100 * result['hits'][95.0].sum() / n:5.1f}% "
                       f"MASE {result['errors'].sum() / n:.3f}")
         saved[set_name] = pooled(results, args.horizon)
-        print_table(f"{set_name}: {len(series)} series, {args.origins} origins each, "
+        print_table(f"{set_name}: {len(series)} series, {origins} origins each, "
                     f"horizon {args.horizon}", saved[set_name], before.get(set_name))
     print(f"\n{time.perf_counter() - started:.0f} s")
     if args.save:

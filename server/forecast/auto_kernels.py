@@ -22,6 +22,7 @@ from infracast.server.forecast.backtest_kernels import (
     MIN_ORIGINS,
     extend_and_envelope,
     panel_error_quantiles,
+    panel_error_scales,
     panel_forecast,
     panel_mean_abs_error,
     rolling_line,
@@ -381,9 +382,11 @@ def auto_forecast(y, season_length, horizon, probs, window, fixed, out_mean, out
         out_mean[k - 1] = panel_forecast(levels, trends, seasonals, season0, periods, phis,
                                          deseasonalised, component, members, weights, n - 1, k)
     calibration_start = max(warmup, n - CALIBRATION_ORIGINS - horizon)
+    scales = panel_error_scales(y, levels, trends, seasonals, season0, periods, phis,
+                                deseasonalised, component, members, weights, calibration_start)
     quantiles, counts = panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis,
                                               deseasonalised, component, members, weights,
-                                              horizon, calibration_start, probs)
+                                              horizon, calibration_start, probs, scales)
     info[INFO_ORIGINS] = counts[0]
     if lead + SES == SEASONAL_NAIVE:
         growth = np.empty(horizon)

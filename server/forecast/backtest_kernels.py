@@ -183,10 +183,70 @@ def panel_mean_abs_error(y, levels, trends, seasonals, season0, periods, phis, d
     return score / counted if counted > 0 else np.inf
 
 
+# The local error scale: a running mean of absolute one-step errors, each clipped at
+# SCALE_CLIP times the scale so far (a spike does not inflate it for days), never below
+# SCALE_FLOOR times the mean over the whole window (a quiet spell does not make it zero).
+SCALE_SMOOTHING = 0.01  # weight of the newest error: a memory of about a hundred steps
+SCALE_CLIP = 4.0
+SCALE_FLOOR = 0.2
+
+
+@kernel
+def panel_error_scales(y, levels, trends, seasonals, season0, periods, phis, deseasonalised,
+                       component, members, weights, first_origin):
+    """The scale of the members' one-step errors known at each time t (n,), from first_origin.
+
+    Errors are divided by the scale at their origin before their quantiles are taken,
+    and the quantiles multiplied by the latest scale, so intervals follow the series'
+    current volatility instead of its average over the calibration window (studentised,
+    or locally weighted, conformal prediction). All ones when the model never erred.
+    """
+    n = len(y)
+    start = max(first_origin, 1)
+    scales = np.ones(n)
+    if n - start < 2:
+        return scales
+    damping = member_damping(phis, members, 1)
+    errors = np.empty(n - start)
+    for t in range(start, n):
+        forecast = panel_forecast_damped(levels, trends, seasonals, season0, periods,
+                                         deseasonalised, component, members, weights,
+                                         damping, t - 1, 1)
+        errors[t - start] = abs(y[t] - forecast)
+    overall = errors.mean()
+    if not overall > 0.0:
+        return scales
+    floor = SCALE_FLOOR * overall
+    warm = min(len(errors), int(1.0 / SCALE_SMOOTHING))
+    scale = max(errors[:warm].mean(), floor)
+    scales[:start] = scale
+    for t in range(start, n):
+        scale += SCALE_SMOOTHING * (min(errors[t - start], SCALE_CLIP * scale) - scale)
+        scale = max(scale, floor)
+        scales[t] = scale
+    return scales
+
+
+@kernel
+def conformal_quantile(ordered, p):
+    """The p-quantile of a sample (ordered ascending) for a new draw: the value at rank
+    p * (count + 1), interpolated, clamped to the sample. Unlike p * (count - 1), it
+    covers a fresh exchangeable draw with probability at least p (split conformal)."""
+    count = len(ordered)
+    position = min(max(p * (count + 1) - 1.0, 0.0), count - 1.0)
+    low = int(np.floor(position))
+    high = min(low + 1, count - 1)
+    fraction = position - low
+    return ordered[low] * (1.0 - fraction) + ordered[high] * fraction
+
+
 @kernel
 def panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis, deseasonalised,
-                          component, members, weights, horizon, first_origin, probs):
-    """error_quantiles for the members' average forecast."""
+                          component, members, weights, horizon, first_origin, probs, scales):
+    """Quantiles (horizon, p) at probs of the members' k-step errors (actual minus
+    forecast) from origins first_origin.. (NaN where too few), each error divided by
+    scales at its origin and the quantiles multiplied back by the latest scale; with
+    the count of origins per step (horizon,)."""
     n = len(y)
     out = np.full((horizon, len(probs)), np.nan)
     counts = np.zeros(horizon, dtype=np.int64)
@@ -194,6 +254,7 @@ def panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis, 
         counts[k - 1] = max(n - k - first_origin, 0)
     buffer = np.empty(max(n - first_origin, 1))
     steps = calibration_steps(horizon)
+    latest = scales[n - 1]
     previous = -1
     for k in steps:
         count = 0
@@ -206,17 +267,13 @@ def panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis, 
             forecast = panel_forecast_damped(levels, trends, seasonals, season0, periods,
                                              deseasonalised, component, members, weights,
                                              damping, t, k)
-            buffer[count] = y[t + k] - forecast
+            buffer[count] = (y[t + k] - forecast) / scales[t]
             count += 1
         if count < MIN_ORIGINS:
             break
         errors = np.sort(buffer[:count])
         for j in range(len(probs)):
-            position = probs[j] * (count - 1)
-            low = int(np.floor(position))
-            high = min(low + 1, count - 1)
-            fraction = position - low
-            out[k - 1, j] = errors[low] * (1.0 - fraction) + errors[high] * fraction
+            out[k - 1, j] = conformal_quantile(errors, probs[j]) * latest
         if previous > 0:
             for between in range(previous + 1, k):
                 weight = (between - previous) / (k - previous)
