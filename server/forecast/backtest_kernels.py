@@ -263,7 +263,11 @@ def panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis, 
         # makes coverage hold when behaviour changes) at half the sorting cost. k-step errors
         # from neighbouring origins share most of their path, so longer steps thin out more.
         stride = k // 16 + 2
-        for t in range(n - k - 1, first_origin - 1, -stride):
+        # Origins in the same phase (mod stride) as the forecast's own origin n - 1, so
+        # the targets are too: a series alternating between two levels would otherwise
+        # be calibrated at odd steps only on targets of the other parity.
+        last = n - 1 - stride * ((k + stride - 1) // stride)
+        for t in range(last, first_origin - 1, -stride):
             forecast = panel_forecast_damped(levels, trends, seasonals, season0, periods,
                                              deseasonalised, component, members, weights,
                                              damping, t, k)
