@@ -1,7 +1,7 @@
 """Are the 80 % / 95 % intervals and the exceedance probabilities calibrated, horizon by horizon?
 
     python bench/interval_coverage.py [--origins 60] [--horizon 72] [--save out.json]
-                                      [--compare before.json] [--sets nab-aws,nab-dev,synthetic]
+                                      [--compare before.json] [--sets nab-aws,synthetic-20,...]
 
 For every series of each data set, forecasts are made from rolling origins spread
 over the last 30 % of the series, each from the history before its origin only
@@ -17,7 +17,8 @@ over the last 30 % of the series, each from the history before its origin only
 Data sets: the 4 NAB AWS CloudWatch series (shared/data/nab, 5-minute, two weeks);
 the 34 NAB files in shared/nab-dev/data (various steps: put on the grid of their
 median step); synthetic series with a known generator (random walks, trends,
-seasons, level shifts, spikes, heavy tails), several seeds each.
+seasons, level shifts, spikes, heavy tails), several seeds each; and synthetic-N, the
+same generators forecast from their last N points only, 12 steps ahead.
 --save writes the pooled figures as JSON; --compare prints them beside a saved run.
 """
 
@@ -45,6 +46,10 @@ BUCKETS = ((1, 1), (2, 6), (7, 24), (25, 72), (73, 288), (289, 10_000))
 # Thresholds at last value + c * scale * sqrt(k): probabilities from near 0 to near 1
 # (none at the last value itself: a series that stays put would tie with it).
 THRESHOLD_OFFSETS = np.array([-4.0, -2.0, -1.0, -0.5, -0.25, 0.25, 0.5, 1.0, 2.0, 4.0])
+# Sets synthetic-N forecast from the last N points only (short histories: the Gaussian
+# fallback below 24 points, few backtest origins above), SHORT_HORIZON steps ahead.
+SHORT_HISTORIES = (12, 20, 40, 80)
+SHORT_HORIZON = 12
 MIN_ORIGINS_PER_SET = 960  # a set of few series gets more origins per series
 RELIABILITY_BINS = np.linspace(0.0, 1.0, 11)
 DAY_S = 86_400
@@ -110,6 +115,9 @@ def data_sets(names: list[str]) -> dict[str, dict[str, tuple[np.ndarray, int]]]:
         sets["nab-dev"] = nab_dev_series()
     if "synthetic" in names:
         sets["synthetic"] = synthetic_series()
+    for history in SHORT_HISTORIES:
+        if f"synthetic-{history}" in names:
+            sets[f"synthetic-{history}"] = synthetic_series(seeds=12, length=1200)
     return sets
 
 
@@ -118,7 +126,8 @@ def mean_abs_change(history: np.ndarray) -> float:
     return scale if scale > 0 else 1.0
 
 
-def evaluate_series(values: np.ndarray, season: int, origins: int, horizon: int) -> dict:
+def evaluate_series(values: np.ndarray, season: int, origins: int, horizon: int,
+                    max_history: int = MAX_HISTORY_POINTS) -> dict:
     """Per step ahead (horizon,): hits, widths and errors summed over origins; exceedance pairs."""
     hits = {level: np.zeros(horizon) for level in LEVELS}
     widths = {level: np.zeros(horizon) for level in LEVELS}
@@ -128,7 +137,7 @@ def evaluate_series(values: np.ndarray, season: int, origins: int, horizon: int)
     first = int(len(values) * (1 - TEST_SHARE))
     starts = sorted({round(x) for x in np.linspace(first, len(values) - 1, origins)})
     for origin in starts:
-        history = values[max(0, origin - MAX_HISTORY_POINTS):origin]
+        history = values[max(0, origin - max_history):origin]
         ahead = min(horizon, len(values) - origin)
         f = forecast_values(history, horizon, season_length=season, levels=LEVELS)
         actual = values[origin:origin + ahead]
@@ -214,7 +223,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--origins", type=int, default=60, help="rolling origins per series")
     parser.add_argument("--horizon", type=int, default=72, help="steps ahead")
-    parser.add_argument("--sets", default="nab-aws,nab-dev,synthetic")
+    parser.add_argument("--sets", default="nab-aws,nab-dev,synthetic," + ",".join(
+        f"synthetic-{n}" for n in SHORT_HISTORIES))
     parser.add_argument("--save", type=Path, help="write the pooled figures here (JSON)")
     parser.add_argument("--compare", type=Path, help="a --save file to print beside")
     parser.add_argument("--per-series", action="store_true", help="also one line per series")
@@ -225,18 +235,21 @@ def main() -> None:
     started = time.perf_counter()
     for set_name, series in sets.items():
         results = []
+        short = set_name.split("-")[-1]
+        max_history = int(short) if short.isdigit() else MAX_HISTORY_POINTS
+        horizon = min(args.horizon, SHORT_HORIZON) if short.isdigit() else args.horizon
         origins = max(args.origins, MIN_ORIGINS_PER_SET // len(series))
         for name, (values, season) in series.items():
-            result = evaluate_series(values, season, origins, args.horizon)
+            result = evaluate_series(values, season, origins, horizon, max_history)
             results.append(result)
             if args.per_series:
                 n = result["counts"].sum()
                 print(f"  {set_name}/{name}: cov80 {100 * result['hits'][80.0].sum() / n:5.1f}% "
                       f"cov95 {100 * result['hits'][95.0].sum() / n:5.1f}% "
                       f"MASE {result['errors'].sum() / n:.3f}")
-        saved[set_name] = pooled(results, args.horizon)
+        saved[set_name] = pooled(results, horizon)
         print_table(f"{set_name}: {len(series)} series, {origins} origins each, "
-                    f"horizon {args.horizon}", saved[set_name], before.get(set_name))
+                    f"horizon {horizon}", saved[set_name], before.get(set_name))
     print(f"\n{time.perf_counter() - started:.0f} s")
     if args.save:
         args.save.write_text(json.dumps(saved, indent=1))
