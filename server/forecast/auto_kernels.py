@@ -29,7 +29,7 @@ from infracast.server.forecast.backtest_kernels import (
 )
 from infracast.server.forecast.baseline_kernels import robust_slope
 from infracast.server.forecast.jit import kernel, parallel_kernel
-from infracast.server.forecast.normal_kernels import normal_quantile
+from infracast.server.forecast.normal_kernels import normal_quantile, student_t_quantile
 from infracast.server.forecast.season_kernels import (
     MIN_CYCLES,
     seasonal_component,
@@ -161,7 +161,7 @@ def _short_history(y, horizon, probs, out_mean, out_quantiles, info):
             out_mean[k - 1] = y_mean + slope * (future - t_mean)
             spread = sigma * np.sqrt(1.0 + 1.0 / n + (future - t_mean) ** 2 / sxx)
             for j in range(len(probs)):
-                out_quantiles[k - 1, j] = spread * normal_quantile(probs[j])
+                out_quantiles[k - 1, j] = spread * student_t_quantile(probs[j], n - 2)
     else:
         deviation = np.std(y) * np.sqrt(n / (n - 1.0))
         info[INFO_MODEL] = MEAN
@@ -169,7 +169,8 @@ def _short_history(y, horizon, probs, out_mean, out_quantiles, info):
         info[INFO_RESIDUAL_STD] = deviation
         out_mean[:] = y_mean
         for j in range(len(probs)):
-            out_quantiles[:, j] = deviation * np.sqrt(1.0 + 1.0 / n) * normal_quantile(probs[j])
+            out_quantiles[:, j] = (deviation * np.sqrt(1.0 + 1.0 / n)
+                                   * student_t_quantile(probs[j], n - 1))
 
 
 @kernel
@@ -396,10 +397,10 @@ def auto_forecast(y, season_length, horizon, probs, window, fixed, out_mean, out
         growth = ets.ets_variance_factors(max(parameters[lead, 0], 0.05), parameters[lead, 1],
                                           parameters[lead, 3], horizon)
     if np.isnan(quantiles[0, 0]):
-        # Too few origins even for one step: Gaussian bounds from the one-step residuals.
+        # Too few origins even for one step: Student t bounds from the one-step residuals.
         sigma = info[INFO_RESIDUAL_STD]
         for j in range(len(probs)):
-            quantiles[0, j] = sigma * normal_quantile(probs[j])
+            quantiles[0, j] = sigma * student_t_quantile(probs[j], max(n - warmup - 1, 1))
     out_quantiles[:, :] = extend_and_envelope(quantiles, probs, growth)
 
 

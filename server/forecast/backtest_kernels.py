@@ -16,6 +16,7 @@ from infracast.server.forecast.ets_kernels import damped_sum, seasonal_at
 from infracast.server.forecast.jit import kernel
 
 MIN_ORIGINS = 30
+DENSE_WINDOW = 500  # calibration windows shorter than this use every origin
 
 
 @kernel
@@ -262,7 +263,8 @@ def panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis, 
         # Every other origin: a long calibration window (it is the window's length that
         # makes coverage hold when behaviour changes) at half the sorting cost. k-step errors
         # from neighbouring origins share most of their path, so longer steps thin out more.
-        stride = k // 16 + 2
+        # A short window keeps every origin: there, each error counts.
+        stride = 1 if n - first_origin < DENSE_WINDOW else k // 16 + 2
         # Origins in the same phase (mod stride) as the forecast's own origin n - 1, so
         # the targets are too: a series alternating between two levels would otherwise
         # be calibrated at odd steps only on targets of the other parity.
