@@ -385,9 +385,9 @@ def auto_forecast(y, season_length, horizon, probs, window, fixed, out_mean, out
     calibration_start = max(warmup, n - CALIBRATION_ORIGINS - horizon)
     scales = panel_error_scales(y, levels, trends, seasonals, season0, periods, phis,
                                 deseasonalised, component, members, weights, calibration_start)
-    quantiles, counts = panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis,
-                                              deseasonalised, component, members, weights,
-                                              horizon, calibration_start, probs, scales)
+    quantiles, counts, medians = panel_error_quantiles(
+        y, levels, trends, seasonals, season0, periods, phis, deseasonalised, component, members,
+        weights, horizon, calibration_start, probs, scales)
     info[INFO_ORIGINS] = counts[0]
     if lead + SES == SEASONAL_NAIVE:
         growth = np.empty(horizon)
@@ -401,7 +401,8 @@ def auto_forecast(y, season_length, horizon, probs, window, fixed, out_mean, out
         sigma = info[INFO_RESIDUAL_STD]
         for j in range(len(probs)):
             quantiles[0, j] = sigma * student_t_quantile(probs[j], max(n - warmup - 1, 1))
-    out_quantiles[:, :] = extend_and_envelope(quantiles, probs, growth)
+        medians[0] = 0.0
+    out_quantiles[:, :] = extend_and_envelope(quantiles, medians, probs, growth)
 
 
 @parallel_kernel

@@ -34,11 +34,17 @@ def calibration_steps(horizon):
 
 
 @kernel
-def extend_and_envelope(quantiles, probs, variance_factors):
+def extend_and_envelope(quantiles, medians, probs, variance_factors):
     """Fill steps without enough origins by scaling the last calibrated step with the
-    model's variance growth, keep zero (the point forecast) inside every interval, then
-    make bounds widen monotonically with the horizon (isotonic regression)."""
-    horizon = quantiles.shape[0]
+    model's variance growth, make bounds spread monotonically with the horizon around
+    each step's median error medians (horizon,) (isotonic regression), and keep zero
+    (the point forecast) inside every interval.
+
+    The spread around the median, not each bound, is made monotone: where errors
+    alternate in sign from step to step (an alternation no model follows), the bounds
+    move with them instead of being averaged into intervals that fit no step.
+    """
+    horizon, count = quantiles.shape
     last = -1
     for k in range(horizon):
         if not np.isnan(quantiles[k, 0]):
@@ -46,19 +52,21 @@ def extend_and_envelope(quantiles, probs, variance_factors):
     for k in range(horizon):
         if np.isnan(quantiles[k, 0]) and last >= 0 and k > last:
             scale = np.sqrt(variance_factors[k] / variance_factors[last])
-            for j in range(len(probs)):
+            medians[k] = medians[last] * scale
+            for j in range(count):
                 quantiles[k, j] = quantiles[last, j] * scale
-    for j in range(len(probs)):
+    middle = np.where(np.isnan(medians), 0.0, medians)
+    for j in range(count):
+        if probs[j] < 0.5:
+            quantiles[:, j] = middle - isotonic_increasing(middle - quantiles[:, j])
+        elif probs[j] > 0.5:
+            quantiles[:, j] = middle + isotonic_increasing(quantiles[:, j] - middle)
         # Bounds always contain the point forecast, even when past errors lean one way.
         for k in range(horizon):
             if probs[j] < 0.5:
                 quantiles[k, j] = min(quantiles[k, j], 0.0)
             elif probs[j] > 0.5:
                 quantiles[k, j] = max(quantiles[k, j], 0.0)
-        if probs[j] < 0.5:
-            quantiles[:, j] = -isotonic_increasing(-quantiles[:, j])
-        elif probs[j] > 0.5:
-            quantiles[:, j] = isotonic_increasing(quantiles[:, j])
     return quantiles
 
 
@@ -247,9 +255,10 @@ def panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis, 
     """Quantiles (horizon, p) at probs of the members' k-step errors (actual minus
     forecast) from origins first_origin.. (NaN where too few), each error divided by
     scales at its origin and the quantiles multiplied back by the latest scale; with
-    the count of origins per step (horizon,)."""
+    the count of origins per step (horizon,) and the median errors (horizon,)."""
     n = len(y)
     out = np.full((horizon, len(probs)), np.nan)
+    medians = np.full(horizon, np.nan)
     counts = np.zeros(horizon, dtype=np.int64)
     for k in range(1, horizon + 1):
         counts[k - 1] = max(n - k - first_origin, 0)
@@ -280,11 +289,13 @@ def panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis, 
         errors = np.sort(buffer[:count])
         for j in range(len(probs)):
             out[k - 1, j] = conformal_quantile(errors, probs[j]) * latest
+        medians[k - 1] = 0.5 * (errors[(count - 1) // 2] + errors[count // 2]) * latest
         if previous > 0:
             for between in range(previous + 1, k):
                 weight = (between - previous) / (k - previous)
+                medians[between - 1] = medians[previous - 1] * (1.0 - weight) + medians[k - 1] * weight
                 for j in range(len(probs)):
                     out[between - 1, j] = (out[previous - 1, j] * (1.0 - weight)
                                            + out[k - 1, j] * weight)
         previous = k
-    return out, counts
+    return out, counts, medians
