@@ -79,6 +79,9 @@ MEMBER_FIELDS = 6  # code, alpha, beta, gamma, phi, weight
 INFO_SIZE = INFO_MEMBER_PARAMS + MEMBER_FIELDS * ENSEMBLE_SIZE
 
 MIN_POINTS = 24
+# Lag-1 autocorrelation of independent residuals is about N(0, 1/n): above this many
+# standard errors (5 % one-sided), a short history is taken to wander.
+AUTOCORRELATED = 1.645
 ONE = np.ones(1)
 SELECTION_ORIGINS = 400
 CALIBRATION_ORIGINS = 2000
@@ -171,6 +174,49 @@ def _short_history(y, horizon, probs, out_mean, out_quantiles, info):
         for j in range(len(probs)):
             out_quantiles[:, j] = (deviation * np.sqrt(1.0 + 1.0 / n)
                                    * student_t_quantile(probs[j], n - 1))
+    _cover_a_wandering_series(y, significant, slope, probs, out_mean, out_quantiles)
+
+
+@kernel
+def _cover_a_wandering_series(y, with_drift, drift, probs, out_mean, out_quantiles):
+    """Widen a short history's bounds to also cover a random walk from the last value
+    when the residuals around the line (or mean) are significantly autocorrelated.
+
+    The line's and the mean's intervals assume independent residuals; a series that
+    wanders (a random walk, a slow oscillation) leaves runs of residuals of one sign,
+    and its next values stray from the fitted line as far as a walk would. The bounds
+    become the union of both intervals, so either description being right keeps coverage.
+    """
+    n = len(y)
+    fitted_slope = drift if with_drift else 0.0
+    t_mean = (n - 1) / 2.0
+    y_mean = y.mean()
+    lagged = 0.0
+    total = 0.0
+    previous = 0.0
+    for i in range(n):
+        residual = y[i] - y_mean - fitted_slope * (i - t_mean)
+        total += residual * residual
+        if i > 0:
+            lagged += residual * previous
+        previous = residual
+    if not (total > 0.0 and lagged / total > AUTOCORRELATED / np.sqrt(n)):
+        return
+    mean_step = (y[n - 1] - y[0]) / (n - 1) if with_drift else 0.0
+    squares = 0.0
+    for i in range(1, n):
+        squares += (y[i] - y[i - 1] - mean_step) ** 2
+    step_sd = np.sqrt(squares / (n - 2))
+    for k in range(1, len(out_mean) + 1):
+        centre = y[n - 1] + mean_step * k - out_mean[k - 1]
+        # A walk's k steps, plus k times the error of the drift (the mean of n - 1 steps).
+        spread = step_sd * np.sqrt(k + (k * k / (n - 1.0) if with_drift else 0.0))
+        for j in range(len(probs)):
+            walk = centre + spread * student_t_quantile(probs[j], n - 2)
+            if probs[j] < 0.5:
+                out_quantiles[k - 1, j] = min(out_quantiles[k - 1, j], walk)
+            elif probs[j] > 0.5:
+                out_quantiles[k - 1, j] = max(out_quantiles[k - 1, j], walk)
 
 
 @kernel

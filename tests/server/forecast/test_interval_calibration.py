@@ -105,3 +105,19 @@ def test_a_series_alternating_between_two_levels_is_covered_at_every_step():
     covered = coverage(histories, futures, 6, season_length=0)
     assert np.all(covered[80.0] >= 0.75), covered[80.0]
     assert np.all(covered[95.0] >= 0.92), covered[95.0]
+
+
+def test_twenty_points_of_a_random_walk_are_not_covered_as_if_they_were_noise():
+    # A line or a mean through 20 points of a walk leaves runs of residuals of one sign;
+    # the walk then strays from it. Bounds that also cover a walk from the last value
+    # (when the residuals are autocorrelated) keep most of the coverage.
+    rng = np.random.default_rng(16)
+    walks = np.cumsum(rng.normal(0, 1, (1000, 26)), axis=1)
+    covered = coverage(walks[:, :20], walks[:, 20:], 6, season_length=0)
+    assert covered[80.0].mean() >= 0.71, covered[80.0]
+    assert covered[95.0].mean() >= 0.85, covered[95.0]
+    # ...while 20 points of noise keep intervals of the nominal width.
+    noise = rng.normal(0, 1, (1000, 26))
+    covered = coverage(noise[:, :20], noise[:, 20:], 6, season_length=0)
+    assert 0.76 <= covered[80.0].mean() <= 0.84, covered[80.0]
+    assert 0.93 <= covered[95.0].mean() <= 0.97, covered[95.0]
