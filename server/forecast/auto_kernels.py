@@ -7,8 +7,9 @@ For one series y (n,) equally spaced and finite:
   3. candidate models are fitted and each forecasts from many past origins; the
      one with the smallest mean absolute error at steps 1, H/4, H/2 and H wins;
   4. its own k-step errors from those origins give the interval bounds (empirical
-     quantiles per step), so intervals are as wide as the model has actually
-     been wrong, whatever the shape of the errors.
+     quantiles per step, of errors divided by the local error scale at their origin and
+     scaled back by today's), so intervals are as wide as the model has actually
+     been wrong, whatever the shape of the errors, at the series' current volatility.
 Results go into caller-provided arrays so a prange over series allocates nothing shared.
 """
 
