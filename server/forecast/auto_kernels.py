@@ -7,8 +7,9 @@ For one series y (n,) equally spaced and finite:
   3. candidate models are fitted and each forecasts from many past origins; the
      one with the smallest mean absolute error at steps 1, H/4, H/2 and H wins;
   4. its own k-step errors from those origins give the interval bounds (empirical
-     quantiles per step), so intervals are as wide as the model has actually
-     been wrong, whatever the shape of the errors.
+     quantiles per step, of errors divided by the local error scale at their origin and
+     scaled back by today's), so intervals are as wide as the model has actually
+     been wrong, whatever the shape of the errors, at the series' current volatility.
 Results go into caller-provided arrays so a prange over series allocates nothing shared.
 """
 
@@ -22,13 +23,14 @@ from infracast.server.forecast.backtest_kernels import (
     MIN_ORIGINS,
     extend_and_envelope,
     panel_error_quantiles,
+    panel_error_scales,
     panel_forecast,
     panel_mean_abs_error,
     rolling_line,
 )
 from infracast.server.forecast.baseline_kernels import robust_slope
 from infracast.server.forecast.jit import kernel, parallel_kernel
-from infracast.server.forecast.normal_kernels import normal_quantile
+from infracast.server.forecast.normal_kernels import normal_quantile, student_t_quantile
 from infracast.server.forecast.season_kernels import (
     MIN_CYCLES,
     seasonal_component,
@@ -78,6 +80,9 @@ MEMBER_FIELDS = 6  # code, alpha, beta, gamma, phi, weight
 INFO_SIZE = INFO_MEMBER_PARAMS + MEMBER_FIELDS * ENSEMBLE_SIZE
 
 MIN_POINTS = 24
+# Lag-1 autocorrelation of independent residuals is about N(0, 1/n): above this many
+# standard errors (5 % one-sided), a short history is taken to wander.
+AUTOCORRELATED = 1.645
 ONE = np.ones(1)
 SELECTION_ORIGINS = 400
 CALIBRATION_ORIGINS = 2000
@@ -160,7 +165,7 @@ def _short_history(y, horizon, probs, out_mean, out_quantiles, info):
             out_mean[k - 1] = y_mean + slope * (future - t_mean)
             spread = sigma * np.sqrt(1.0 + 1.0 / n + (future - t_mean) ** 2 / sxx)
             for j in range(len(probs)):
-                out_quantiles[k - 1, j] = spread * normal_quantile(probs[j])
+                out_quantiles[k - 1, j] = spread * student_t_quantile(probs[j], n - 2)
     else:
         deviation = np.std(y) * np.sqrt(n / (n - 1.0))
         info[INFO_MODEL] = MEAN
@@ -168,7 +173,51 @@ def _short_history(y, horizon, probs, out_mean, out_quantiles, info):
         info[INFO_RESIDUAL_STD] = deviation
         out_mean[:] = y_mean
         for j in range(len(probs)):
-            out_quantiles[:, j] = deviation * np.sqrt(1.0 + 1.0 / n) * normal_quantile(probs[j])
+            out_quantiles[:, j] = (deviation * np.sqrt(1.0 + 1.0 / n)
+                                   * student_t_quantile(probs[j], n - 1))
+    _cover_a_wandering_series(y, significant, slope, probs, out_mean, out_quantiles)
+
+
+@kernel
+def _cover_a_wandering_series(y, with_drift, drift, probs, out_mean, out_quantiles):
+    """Widen a short history's bounds to also cover a random walk from the last value
+    when the residuals around the line (or mean) are significantly autocorrelated.
+
+    The line's and the mean's intervals assume independent residuals; a series that
+    wanders (a random walk, a slow oscillation) leaves runs of residuals of one sign,
+    and its next values stray from the fitted line as far as a walk would. The bounds
+    become the union of both intervals, so either description being right keeps coverage.
+    """
+    n = len(y)
+    fitted_slope = drift if with_drift else 0.0
+    t_mean = (n - 1) / 2.0
+    y_mean = y.mean()
+    lagged = 0.0
+    total = 0.0
+    previous = 0.0
+    for i in range(n):
+        residual = y[i] - y_mean - fitted_slope * (i - t_mean)
+        total += residual * residual
+        if i > 0:
+            lagged += residual * previous
+        previous = residual
+    if not (total > 0.0 and lagged / total > AUTOCORRELATED / np.sqrt(n)):
+        return
+    mean_step = (y[n - 1] - y[0]) / (n - 1) if with_drift else 0.0
+    squares = 0.0
+    for i in range(1, n):
+        squares += (y[i] - y[i - 1] - mean_step) ** 2
+    step_sd = np.sqrt(squares / (n - 2))
+    for k in range(1, len(out_mean) + 1):
+        centre = y[n - 1] + mean_step * k - out_mean[k - 1]
+        # A walk's k steps, plus k times the error of the drift (the mean of n - 1 steps).
+        spread = step_sd * np.sqrt(k + (k * k / (n - 1.0) if with_drift else 0.0))
+        for j in range(len(probs)):
+            walk = centre + spread * student_t_quantile(probs[j], n - 2)
+            if probs[j] < 0.5:
+                out_quantiles[k - 1, j] = min(out_quantiles[k - 1, j], walk)
+            elif probs[j] > 0.5:
+                out_quantiles[k - 1, j] = max(out_quantiles[k - 1, j], walk)
 
 
 @kernel
@@ -381,9 +430,11 @@ def auto_forecast(y, season_length, horizon, probs, window, fixed, out_mean, out
         out_mean[k - 1] = panel_forecast(levels, trends, seasonals, season0, periods, phis,
                                          deseasonalised, component, members, weights, n - 1, k)
     calibration_start = max(warmup, n - CALIBRATION_ORIGINS - horizon)
-    quantiles, counts = panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis,
-                                              deseasonalised, component, members, weights,
-                                              horizon, calibration_start, probs)
+    scales = panel_error_scales(y, levels, trends, seasonals, season0, periods, phis,
+                                deseasonalised, component, members, weights, calibration_start)
+    quantiles, counts, medians = panel_error_quantiles(
+        y, levels, trends, seasonals, season0, periods, phis, deseasonalised, component, members,
+        weights, horizon, calibration_start, probs, scales)
     info[INFO_ORIGINS] = counts[0]
     if lead + SES == SEASONAL_NAIVE:
         growth = np.empty(horizon)
@@ -393,11 +444,12 @@ def auto_forecast(y, season_length, horizon, probs, window, fixed, out_mean, out
         growth = ets.ets_variance_factors(max(parameters[lead, 0], 0.05), parameters[lead, 1],
                                           parameters[lead, 3], horizon)
     if np.isnan(quantiles[0, 0]):
-        # Too few origins even for one step: Gaussian bounds from the one-step residuals.
+        # Too few origins even for one step: Student t bounds from the one-step residuals.
         sigma = info[INFO_RESIDUAL_STD]
         for j in range(len(probs)):
-            quantiles[0, j] = sigma * normal_quantile(probs[j])
-    out_quantiles[:, :] = extend_and_envelope(quantiles, probs, growth)
+            quantiles[0, j] = sigma * student_t_quantile(probs[j], max(n - warmup - 1, 1))
+        medians[0] = 0.0
+    out_quantiles[:, :] = extend_and_envelope(quantiles, medians, probs, growth)
 
 
 @parallel_kernel

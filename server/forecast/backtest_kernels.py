@@ -16,6 +16,7 @@ from infracast.server.forecast.ets_kernels import damped_sum, seasonal_at
 from infracast.server.forecast.jit import kernel
 
 MIN_ORIGINS = 30
+DENSE_WINDOW = 500  # calibration windows shorter than this use every origin
 
 
 @kernel
@@ -33,11 +34,17 @@ def calibration_steps(horizon):
 
 
 @kernel
-def extend_and_envelope(quantiles, probs, variance_factors):
+def extend_and_envelope(quantiles, medians, probs, variance_factors):
     """Fill steps without enough origins by scaling the last calibrated step with the
-    model's variance growth, keep zero (the point forecast) inside every interval, then
-    make bounds widen monotonically with the horizon (isotonic regression)."""
-    horizon = quantiles.shape[0]
+    model's variance growth, make bounds spread monotonically with the horizon around
+    each step's median error medians (horizon,) (isotonic regression), and keep zero
+    (the point forecast) inside every interval.
+
+    The spread around the median, not each bound, is made monotone: where errors
+    alternate in sign from step to step (an alternation no model follows), the bounds
+    move with them instead of being averaged into intervals that fit no step.
+    """
+    horizon, count = quantiles.shape
     last = -1
     for k in range(horizon):
         if not np.isnan(quantiles[k, 0]):
@@ -45,19 +52,21 @@ def extend_and_envelope(quantiles, probs, variance_factors):
     for k in range(horizon):
         if np.isnan(quantiles[k, 0]) and last >= 0 and k > last:
             scale = np.sqrt(variance_factors[k] / variance_factors[last])
-            for j in range(len(probs)):
+            medians[k] = medians[last] * scale
+            for j in range(count):
                 quantiles[k, j] = quantiles[last, j] * scale
-    for j in range(len(probs)):
+    middle = np.where(np.isnan(medians), 0.0, medians)
+    for j in range(count):
+        if probs[j] < 0.5:
+            quantiles[:, j] = middle - isotonic_increasing(middle - quantiles[:, j])
+        elif probs[j] > 0.5:
+            quantiles[:, j] = middle + isotonic_increasing(quantiles[:, j] - middle)
         # Bounds always contain the point forecast, even when past errors lean one way.
         for k in range(horizon):
             if probs[j] < 0.5:
                 quantiles[k, j] = min(quantiles[k, j], 0.0)
             elif probs[j] > 0.5:
                 quantiles[k, j] = max(quantiles[k, j], 0.0)
-        if probs[j] < 0.5:
-            quantiles[:, j] = -isotonic_increasing(-quantiles[:, j])
-        elif probs[j] > 0.5:
-            quantiles[:, j] = isotonic_increasing(quantiles[:, j])
     return quantiles
 
 
@@ -183,17 +192,79 @@ def panel_mean_abs_error(y, levels, trends, seasonals, season0, periods, phis, d
     return score / counted if counted > 0 else np.inf
 
 
+# The local error scale: a running mean of absolute one-step errors, each clipped at
+# SCALE_CLIP times the scale so far (a spike does not inflate it for days), never below
+# SCALE_FLOOR times the mean over the whole window (a quiet spell does not make it zero).
+SCALE_SMOOTHING = 0.01  # weight of the newest error: a memory of about a hundred steps
+SCALE_CLIP = 4.0
+SCALE_FLOOR = 0.2
+
+
+@kernel
+def panel_error_scales(y, levels, trends, seasonals, season0, periods, phis, deseasonalised,
+                       component, members, weights, first_origin):
+    """The scale of the members' one-step errors known at each time t (n,), from first_origin.
+
+    Errors are divided by the scale at their origin before their quantiles are taken,
+    and the quantiles multiplied by the latest scale, so intervals follow the series'
+    current volatility instead of its average over the calibration window (studentised,
+    or locally weighted, conformal prediction). All ones when the model never erred.
+    """
+    n = len(y)
+    start = max(first_origin, 1)
+    scales = np.ones(n)
+    if n - start < 2:
+        return scales
+    damping = member_damping(phis, members, 1)
+    errors = np.empty(n - start)
+    for t in range(start, n):
+        forecast = panel_forecast_damped(levels, trends, seasonals, season0, periods,
+                                         deseasonalised, component, members, weights,
+                                         damping, t - 1, 1)
+        errors[t - start] = abs(y[t] - forecast)
+    overall = errors.mean()
+    if not overall > 0.0:
+        return scales
+    floor = SCALE_FLOOR * overall
+    warm = min(len(errors), int(1.0 / SCALE_SMOOTHING))
+    scale = max(errors[:warm].mean(), floor)
+    scales[:start] = scale
+    for t in range(start, n):
+        scale += SCALE_SMOOTHING * (min(errors[t - start], SCALE_CLIP * scale) - scale)
+        scale = max(scale, floor)
+        scales[t] = scale
+    return scales
+
+
+@kernel
+def conformal_quantile(ordered, p):
+    """The p-quantile of a sample (ordered ascending) for a new draw: the value at rank
+    p * (count + 1), interpolated, clamped to the sample. Unlike p * (count - 1), it
+    covers a fresh exchangeable draw with probability at least p (split conformal)."""
+    count = len(ordered)
+    position = min(max(p * (count + 1) - 1.0, 0.0), count - 1.0)
+    low = int(np.floor(position))
+    high = min(low + 1, count - 1)
+    fraction = position - low
+    return ordered[low] * (1.0 - fraction) + ordered[high] * fraction
+
+
 @kernel
 def panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis, deseasonalised,
-                          component, members, weights, horizon, first_origin, probs):
-    """error_quantiles for the members' average forecast."""
+                          component, members, weights, horizon, first_origin, probs, scales):
+    """Quantiles (horizon, p) at probs of the members' k-step errors (actual minus
+    forecast) from origins first_origin.. (NaN where too few), each error divided by
+    scales at its origin and the quantiles multiplied back by the latest scale; with
+    the count of origins per step (horizon,) and the median errors (horizon,)."""
     n = len(y)
     out = np.full((horizon, len(probs)), np.nan)
+    medians = np.full(horizon, np.nan)
     counts = np.zeros(horizon, dtype=np.int64)
     for k in range(1, horizon + 1):
         counts[k - 1] = max(n - k - first_origin, 0)
     buffer = np.empty(max(n - first_origin, 1))
     steps = calibration_steps(horizon)
+    latest = scales[n - 1]
     previous = -1
     for k in steps:
         count = 0
@@ -201,27 +272,30 @@ def panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis, 
         # Every other origin: a long calibration window (it is the window's length that
         # makes coverage hold when behaviour changes) at half the sorting cost. k-step errors
         # from neighbouring origins share most of their path, so longer steps thin out more.
-        stride = k // 16 + 2
-        for t in range(n - k - 1, first_origin - 1, -stride):
+        # A short window keeps every origin: there, each error counts.
+        stride = 1 if n - first_origin < DENSE_WINDOW else k // 16 + 2
+        # Origins in the same phase (mod stride) as the forecast's own origin n - 1, so
+        # the targets are too: a series alternating between two levels would otherwise
+        # be calibrated at odd steps only on targets of the other parity.
+        last = n - 1 - stride * ((k + stride - 1) // stride)
+        for t in range(last, first_origin - 1, -stride):
             forecast = panel_forecast_damped(levels, trends, seasonals, season0, periods,
                                              deseasonalised, component, members, weights,
                                              damping, t, k)
-            buffer[count] = y[t + k] - forecast
+            buffer[count] = (y[t + k] - forecast) / scales[t]
             count += 1
         if count < MIN_ORIGINS:
             break
         errors = np.sort(buffer[:count])
         for j in range(len(probs)):
-            position = probs[j] * (count - 1)
-            low = int(np.floor(position))
-            high = min(low + 1, count - 1)
-            fraction = position - low
-            out[k - 1, j] = errors[low] * (1.0 - fraction) + errors[high] * fraction
+            out[k - 1, j] = conformal_quantile(errors, probs[j]) * latest
+        medians[k - 1] = 0.5 * (errors[(count - 1) // 2] + errors[count // 2]) * latest
         if previous > 0:
             for between in range(previous + 1, k):
                 weight = (between - previous) / (k - previous)
+                medians[between - 1] = medians[previous - 1] * (1.0 - weight) + medians[k - 1] * weight
                 for j in range(len(probs)):
                     out[between - 1, j] = (out[previous - 1, j] * (1.0 - weight)
                                            + out[k - 1, j] * weight)
         previous = k
-    return out, counts
+    return out, counts, medians
