@@ -31,9 +31,9 @@ PROFILE_RATE = 0.3  # weight of a new point in its daily slot
 SEASON_SLOTS = 288  # five-minute slots of the day
 DAY_MS = 86_400_000
 LONG_RATE = 0.001  # weight of a new short mean in its long-run mean and variance
-MIN_SIGMA = 0.05  # floor of the short mean's spread, so a quiet series is not hair-triggered
+MIN_SIGMA = 0.07  # floor of the short mean's spread, so a quiet series is not hair-triggered
 SURPRISE_SCALE = 3.0  # surprise = 1 - exp(-|z| / SURPRISE_SCALE)
-RANGE_MARGIN = 0.02  # share of the seen range a value must exceed it by to be new
+RANGE_MARGIN = 0.05  # share of the seen range a value must exceed it by to be new (HTM: 5 %)
 RAISE = 0.4  # score that opens an episode
 CALM = 0.2  # an episode closes after QUIET points scoring below CALM
 QUIET = 10
@@ -58,7 +58,8 @@ EPISODE = 12  # 1 while an episode is open
 CALM_RUN = 13
 EXPECTED = 14  # expectation and spread for the last point (for the expected range)
 EXPECTED_SPREAD = 15
-SCALARS = 16
+UNDAMPED = 16  # the last point's score before damping
+SCALARS = 17
 RING = SCALARS  # the last SHORT surprises
 PROFILE = RING + SHORT  # SEASON_SLOTS values; NaN until the slot is seen
 STATE_SIZE = PROFILE + SEASON_SLOTS
@@ -143,6 +144,7 @@ def anomaly_update(state, timestamp_ms, value):
     score = min(1.0, -math.log10(tail + 1e-10) / 10.0)
     if beyond:
         score = 1.0
+    state[UNDAMPED] = score
     # the long-run statistics learn from a clipped mean so an anomaly hardly widens them
     delta = min(mean, state[LONG_MEAN] + 3.0 * sigma) - state[LONG_MEAN]
     state[LONG_MEAN] += LONG_RATE * delta
@@ -160,9 +162,12 @@ def anomaly_update(state, timestamp_ms, value):
 
 
 @kernel
-def anomaly_run(state, timestamps_ms, values, scores, expected, spreads):
-    """anomaly_update over points oldest first, filling scores, expected and spreads (n,)."""
+def anomaly_run(state, timestamps_ms, values, scores, undamped, episode, expected, spreads):
+    """anomaly_update over points oldest first; fills the (n,) outputs: scores, scores before
+    damping, 1 where the point is part of an open episode, the expectation and its spread."""
     for i in range(len(values)):
         scores[i] = anomaly_update(state, timestamps_ms[i], values[i])
+        undamped[i] = state[UNDAMPED]
+        episode[i] = state[EPISODE]
         expected[i] = state[EXPECTED]
         spreads[i] = state[EXPECTED_SPREAD]
