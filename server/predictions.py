@@ -13,14 +13,21 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from infracast.server.anomaly_tracker import AnomalyTracker
 from infracast.server.errors import FailedPrecondition, InvalidArgument, NotFound
-from infracast.server.forecast.anomalies import AnomalyScores, robust_scores
+from infracast.server.forecast.anomaly_detector import (
+    PROBATION,
+    SENSITIVITY_THRESHOLDS,
+    AnomalyEvent,
+    ScoredPoints,
+    find_events,
+)
 from infracast.server.forecast.engine import (
-    DEFAULT_LEVELS,
     SeriesForecast,
     check_levels,
     forecast_samples,
 )
+from infracast.server.forecast.grid import native_step_ms
 from infracast.server.forecast.threshold import Crossing, time_to_threshold
 from infracast.server.forecast_cache import ForecastCache
 from infracast.server.nodes import NodeRegistry
@@ -31,7 +38,6 @@ from infracast.server.store.base import SeriesSummary, Store
 
 MAX_HORIZON_MS = 30 * 86400 * 1000
 MAX_ANOMALY_WINDOW_MS = 7 * 86400 * 1000
-ANOMALY_HORIZON_MS = 3600 * 1000  # the horizon whose grid the scores are computed on
 MAX_LIST_LIMIT = 10_000
 DEFAULT_LIST_LIMIT = 1000
 
@@ -39,10 +45,15 @@ DEFAULT_LIST_LIMIT = 1000
 @dataclass(frozen=True)
 class AnomalyAnswer:
     key: SeriesKey
-    forecast: SeriesForecast
-    timestamps_ms: object  # np.ndarray of the scored grid points
-    scores: AnomalyScores
+    points: ScoredPoints  # the window's samples (counters: their rates), oldest first
+    events: list[AnomalyEvent]
     threshold: float
+    sensitivity: str
+    enough_history: bool
+    history_samples: int
+    required_samples: int
+    step_ms: int
+    rate_of_counter: bool
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,7 @@ class Predictor:
         self._nodes = nodes or NodeRegistry()
         self._executor = executor
         self.cache = cache or ForecastCache()
+        self.anomalies = AnomalyTracker(MAX_ANOMALY_WINDOW_MS)
         self.stats = stats or ServerStats()
 
     def list_series(self, selector_text: str, limit: int) -> tuple[list[SeriesSummary], bool]:
@@ -145,17 +157,34 @@ class Predictor:
         return amount
 
 
-    async def detect_anomalies(self, selector_text: str, window_ms: int, threshold: float) -> AnomalyAnswer:
+    async def detect_anomalies(self, selector_text: str, window_ms: int, threshold: float,
+                               sensitivity: str) -> AnomalyAnswer:
+        """Scores of the window's samples by the series' streaming detector, and its events.
+
+        threshold 0 means the sensitivity's threshold. The detector is fed only the
+        samples that arrived since the last request for this series.
+        """
         if window_ms <= 0 or window_ms > MAX_ANOMALY_WINDOW_MS:
             raise InvalidArgument(
                 f"window must be positive and at most 7 days, got {window_ms / 1000:g}s")
-        if not (math.isfinite(threshold) and threshold > 0):
-            raise InvalidArgument(f"threshold must be a positive number, got {threshold:g}")
-        key, result = await self.forecast(selector_text, ANOMALY_HORIZON_MS, DEFAULT_LEVELS)
-        grid_times = result.grid_timestamps_ms
-        points = int(((grid_times > grid_times[-1] - window_ms)).sum())
-        scores = robust_scores(result.grid_values, result.forecast.residuals, points, threshold)
-        return AnomalyAnswer(key, result, grid_times[-points:], scores, threshold)
+        if not (math.isfinite(threshold) and 0 <= threshold <= 1):
+            raise InvalidArgument(f"threshold must be an anomaly score in (0, 1], got {threshold:g}")
+        threshold = threshold or SENSITIVITY_THRESHOLDS[sensitivity]
+        key = self.resolve(selector_text)
+        window = self._store.window(key)
+        if window is None:
+            raise NotFound(f"series {key} has no samples yet")
+        loop = asyncio.get_running_loop()
+        tracked = await loop.run_in_executor(
+            self._executor, self.anomalies.catch_up, key, window.timestamps_ms, window.values,
+            key.is_counter)
+        points = tracked.points
+        if len(points.timestamps_ms):
+            points = points.since(int(points.timestamps_ms[-1]) - window_ms + 1)
+        return AnomalyAnswer(
+            key, points, find_events(points, threshold), threshold, sensitivity, tracked.ready,
+            tracked.samples_learned, PROBATION, native_step_ms(points.timestamps_ms),
+            key.is_counter)
 
 
 def _parse(selector_text: str, allow_empty: bool):

@@ -41,6 +41,20 @@ class ScoredPoints:
     expected_high: np.ndarray
     learning: np.ndarray  # bool: still in probation, the score is 0 by construction
 
+    def then(self, later: ScoredPoints) -> ScoredPoints:
+        """These points followed by later ones."""
+        return ScoredPoints(*(np.concatenate([mine, theirs]) for mine, theirs in
+                              zip(self._arrays(), later._arrays(), strict=True)))
+
+    def since(self, start_ms: int) -> ScoredPoints:
+        """The points at or after start_ms."""
+        first = int(np.searchsorted(self.timestamps_ms, start_ms, side="left"))
+        return ScoredPoints(*(array[first:] for array in self._arrays()))
+
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        return (self.timestamps_ms, self.values, self.scores, self.undamped, self.in_episode,
+                self.expected_low, self.expected_high, self.learning)
+
 
 @dataclass(frozen=True)
 class AnomalyEvent:

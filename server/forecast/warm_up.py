@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from infracast.server.forecast.anomaly_detector import StreamingAnomalyDetector
 from infracast.server.forecast.engine import DAY_MS, forecast_samples, forecast_values
 
 STEP_MS = 300_000
@@ -27,3 +28,4 @@ def warm_up_kernels() -> None:
     forecast_samples(timestamps, np.cumsum(rng.uniform(0, 10, points)), 3_600_000, is_counter=True)
     forecast_samples(timestamps[:3], np.array([1.0, 2.0, 3.0]), 600_000)
     forecast_values(np.cumsum(rng.normal(size=64)), 8, season_length=None)
+    StreamingAnomalyDetector().update(timestamps, daily)  # DetectAnomalies
