@@ -59,7 +59,7 @@ class AnomalyTracker:
             self.points_fed += len(scored.scores)
             points = scored if tracked.points is None else tracked.points.then(scored)
             if len(points.timestamps_ms):
-                points = points.since(int(points.timestamps_ms[-1]) - self._max_age_ms)
+                points = points.since(int(points.timestamps_ms[-1]) - self._max_age_ms + 1)
             tracked.points = points
             return TrackedSeries(points, tracked.detector.points_seen, tracked.detector.ready)
 
