@@ -9,7 +9,8 @@ Each point is judged from earlier points only:
   running mean and spread of that mean, as a Gaussian tail probability on a log scale:
   score = -log10(tail) / 10, so 0.5 is a one-in-100,000 tail.
 - novelty of range (HTM's NAB detector): a value beyond everything seen so far, by a
-  margin, scores 1. The range then includes it, so a level shift is news once.
+  margin, scores 1. The range then includes it, so a level shift is news once. During the
+  first day the margin is wider, so the first cycle of a daily pattern is hardly news.
 - episodes: a score of at least RAISE opens an episode; its later points are damped, so
   an episode is reported once, at its start. It closes after QUIET calm points.
 The first PROBATION points only teach the detector and score 0.
@@ -34,6 +35,7 @@ LONG_RATE = 0.001  # weight of a new short mean in its long-run mean and varianc
 MIN_SIGMA = 0.07  # floor of the short mean's spread, so a quiet series is not hair-triggered
 SURPRISE_SCALE = 3.0  # surprise = 1 - exp(-|z| / SURPRISE_SCALE)
 RANGE_MARGIN = 0.05  # share of the seen range a value must exceed it by to be new (HTM: 5 %)
+EARLY_RANGE_MARGIN = 0.5  # the same during the first day
 RAISE = 0.4  # score that opens an episode
 CALM = 0.2  # an episode closes after QUIET points scoring below CALM
 QUIET = 10
@@ -59,7 +61,8 @@ CALM_RUN = 13
 EXPECTED = 14  # expectation and spread for the last point (for the expected range)
 EXPECTED_SPREAD = 15
 UNDAMPED = 16  # the last point's score before damping
-SCALARS = 17
+FIRST_MS = 17  # time of the first point
+SCALARS = 18
 RING = SCALARS  # the last SHORT surprises
 PROFILE = RING + SHORT  # SEASON_SLOTS values; NaN until the slot is seen
 STATE_SIZE = PROFILE + SEASON_SLOTS
@@ -116,6 +119,7 @@ def anomaly_update(state, timestamp_ms, value):
         state[LEVEL] = state[PREVIOUS] = state[LOWEST] = state[HIGHEST] = value
         state[MAGNITUDE] = abs(value)
         state[EXPECTED] = value
+        state[FIRST_MS] = timestamp_ms
     step = abs(value - state[PREVIOUS])
     if 0.0 < step < state[RESOLUTION]:
         state[RESOLUTION] = step
@@ -124,7 +128,10 @@ def anomaly_update(state, timestamp_ms, value):
     if n == 1:
         state[SPREAD] = state[SEASON_SPREAD] = step
 
-    margin = RANGE_MARGIN * (state[HIGHEST] - state[LOWEST])
+    # a wider margin until a whole day has been seen: until then a daily cycle's own peaks
+    # and troughs are new, and only gross excursions should count
+    share = RANGE_MARGIN if timestamp_ms - state[FIRST_MS] >= DAY_MS else EARLY_RANGE_MARGIN
+    margin = share * (state[HIGHEST] - state[LOWEST])
     beyond = value > state[HIGHEST] + margin or value < state[LOWEST] - margin
     state[HIGHEST] = max(state[HIGHEST], value)
     state[LOWEST] = min(state[LOWEST], value)
