@@ -221,25 +221,42 @@ def _when_fleet(client: InfracastClient, args: argparse.Namespace, threshold: fl
 
 
 def cmd_anomalies(client: InfracastClient, args: argparse.Namespace) -> int:
-    a = client.detect_anomalies(args.selector, args.window, args.threshold)
+    a = client.detect_anomalies(args.selector, args.window, args.threshold or 0.0, args.sensitivity)
     if args.json:
         print(json.dumps({
             "series": {"metric": a.series.metric, "labels": a.series.labels},
             "threshold": a.threshold, "step_seconds": a.step_s, "model": vars(a.model),
-            "scores": [{"timestamp": str(t) + "Z", "value": v, "expected": e, "score": z,
-                        "anomalous": bool(flag)}
-                       for t, v, e, z, flag in zip(a.timestamps, a.values.tolist(), a.expected.tolist(),
-                                                   a.scores.tolist(), a.anomalous, strict=True)],
+            "enough_history": a.enough_history, "history_samples": a.history_samples,
+            "required_samples": a.required_samples,
+            "events": [{"start": _iso(e.start), "end": _iso(e.end), "peak": _iso(e.peak),
+                        "peak_score": e.peak_score, "value": e.value,
+                        "expected_low": e.expected_low, "expected_high": e.expected_high}
+                       for e in a.events],
+            "scores": [{"timestamp": str(t) + "Z", "value": v, "expected_low": low,
+                        "expected_high": high, "score": z, "anomalous": bool(flag)}
+                       for t, v, low, high, z, flag in zip(
+                           a.timestamps, a.values.tolist(), a.expected_low.tolist(),
+                           a.expected_high.tolist(), a.scores.tolist(), a.anomalous, strict=True)],
         }, indent=2))
         return 0
     metric = a.series.metric
-    flagged = np.flatnonzero(a.anomalous) if not args.all else np.arange(len(a.scores))
-    print(f"{a.series}: {int(a.anomalous.sum())} of {len(a.scores)} points at |score| >= "
-          f"{a.threshold:g} (model {a.model.name}, step {format_duration(a.step_s)})")
-    rows = [[_when(datetime.fromtimestamp(a.timestamps[i].astype("int64") / 1000, tz=UTC)),
-             format_value(metric, a.values[i]), format_value(metric, a.expected[i]),
-             f"{a.scores[i]:+.1f}", "yes" if a.anomalous[i] else ""] for i in flagged]
-    if rows:
+    if not a.enough_history:
+        print(f"{a.series}: not enough history yet: the detector has learned from "
+              f"{a.history_samples} of the {a.required_samples} samples it needs before it scores")
+        return 0
+    print(f"{a.series}: {len(a.events)} anomalous episode(s) in {len(a.scores)} points at score >= "
+          f"{a.threshold:g} (step {format_duration(a.step_s)})")
+    if a.events:
+        rows = [[_when(e.start), _when(e.end), f"{e.peak_score:.2f}", format_value(metric, e.value),
+                 f"{format_value(metric, e.expected_low)} .. {format_value(metric, e.expected_high)}"]
+                for e in a.events]
+        print(render_table(["START", "END", "PEAK", "VALUE", "EXPECTED"], rows,
+                           [False, False, True, True, True]))
+    if args.all:
+        rows = [[_when(datetime.fromtimestamp(a.timestamps[i].astype("int64") / 1000, tz=UTC)),
+                 format_value(metric, a.values[i]),
+                 f"{format_value(metric, a.expected_low[i])} .. {format_value(metric, a.expected_high[i])}",
+                 f"{a.scores[i]:.2f}", "yes" if a.anomalous[i] else ""] for i in range(len(a.scores))]
         print(render_table(["TIME", "VALUE", "EXPECTED", "SCORE", "ANOMALOUS"], rows,
                            [False, True, True, True, False]))
     return 0
@@ -357,13 +374,15 @@ def build_parser(env: dict[str, str] | os._Environ) -> argparse.ArgumentParser:
                       help="interval level for the earliest/latest range (default 80)")
     when.set_defaults(handler=cmd_when)
 
-    anomalies = commands.add_parser("anomalies", help="score recent samples of one series")
+    anomalies = commands.add_parser("anomalies", help="anomalous episodes among recent samples of one series")
     anomalies.add_argument("selector", help='e.g. node_load1{node="n1"}')
     anomalies.add_argument("--window", type=_duration_arg, default=3600.0,
                            help="how much recent history to score (default 1h)")
-    anomalies.add_argument("--threshold", type=float, default=4.0,
-                           help="robust z-score that flags a point (default 4)")
-    anomalies.add_argument("--all", action="store_true", help="list every point, not only flagged ones")
+    anomalies.add_argument("--sensitivity", choices=["standard", "low-fp", "low-fn"], default="standard",
+                           help="low-fp: fewer false alarms; low-fn: fewer misses (default standard)")
+    anomalies.add_argument("--threshold", type=float, default=None,
+                           help="anomaly score in (0, 1] that raises an event (overrides --sensitivity)")
+    anomalies.add_argument("--all", action="store_true", help="also list every scored point")
     anomalies.set_defaults(handler=cmd_anomalies)
 
     status = commands.add_parser("status", help="version, uptime, component states and counts")

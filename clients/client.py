@@ -158,8 +158,25 @@ class ServerStatus:
 
 
 @dataclass(frozen=True)
+class AnomalyEvent:
+    """One anomalous episode: raised at `start`, held until `end`."""
+
+    start: datetime
+    end: datetime
+    peak: datetime
+    peak_score: float
+    expected_low: float  # the range expected at the start
+    expected_high: float
+    value: float  # the value at the start
+
+
+@dataclass(frozen=True)
 class Anomalies:
-    """Scores of the window's points; `anomalous` marks |score| >= threshold."""
+    """Scores in [0, 1] of the window's points; `anomalous` marks the starts of events.
+
+    While `enough_history` is False the detector is still learning the series
+    (`history_samples` of `required_samples`) and every score is 0.
+    """
 
     series: Series
     timestamps: np.ndarray  # datetime64[ms], UTC
@@ -170,6 +187,23 @@ class Anomalies:
     threshold: float
     step_s: float
     model: Model
+    expected_low: np.ndarray
+    expected_high: np.ndarray
+    events: list[AnomalyEvent]
+    enough_history: bool
+    history_samples: int
+    required_samples: int
+
+
+SENSITIVITIES = {
+    "standard": forecast_pb2.SENSITIVITY_STANDARD,
+    "low-fp": forecast_pb2.SENSITIVITY_LOW_FALSE_POSITIVES,
+    "low-fn": forecast_pb2.SENSITIVITY_LOW_FALSE_NEGATIVES,
+}
+
+
+def _ms_time(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
 def _seconds(value: float | str) -> float:
@@ -364,11 +398,14 @@ class InfracastClient:
                             [(_series(s.series), s.reason) for s in response.skipped],
                             response.next_page_token)
 
-    def detect_anomalies(self, selector: str, window: float | str = "1h",
-                         threshold: float = 4.0) -> Anomalies:
-        """Score the window's points by how far they fall from the model's one-step forecast."""
+    def detect_anomalies(self, selector: str, window: float | str = "1h", threshold: float = 0.0,
+                         sensitivity: str = "standard") -> Anomalies:
+        """Anomaly scores and events of the window's points, from the server's streaming
+        detector for the series. sensitivity: "standard", "low-fp" or "low-fn"; a threshold
+        (a score in (0, 1]) overrides the sensitivity's."""
         request = forecast_pb2.DetectAnomaliesRequest(
-            selector=selector, window=_duration(_seconds(window)), threshold=threshold)
+            selector=selector, window=_duration(_seconds(window)), threshold=threshold,
+            sensitivity=SENSITIVITIES[sensitivity])
         response = self._call(self._forecasts.DetectAnomalies, request)
         points = response.scores
         return Anomalies(
@@ -381,6 +418,14 @@ class InfracastClient:
             threshold=response.threshold,
             step_s=response.step.ToMilliseconds() / 1000,
             model=_model(response.model),
+            expected_low=np.asarray([p.expected_low for p in points]),
+            expected_high=np.asarray([p.expected_high for p in points]),
+            events=[AnomalyEvent(_ms_time(e.start_timestamp_ms), _ms_time(e.end_timestamp_ms),
+                                 _ms_time(e.peak_timestamp_ms), e.peak_score, e.expected_low,
+                                 e.expected_high, e.value) for e in response.events],
+            enough_history=response.enough_history,
+            history_samples=response.history_samples,
+            required_samples=response.required_samples,
         )
 
     def status(self) -> ServerStatus:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from infracast.clients.durations import format_duration
+from infracast.server.anomaly_tracker import AnomalyTracker
 from infracast.server.answers.aggregate import (
     AGGREGATIONS,
     AggregationError,
@@ -32,14 +33,19 @@ from infracast.server.answers.outlook import Outlook, build_outlook
 from infracast.server.answers.regime import current_regime
 from infracast.server.answers.resolution import MIN_SAMPLES, REACH_FACTOR, plan
 from infracast.server.errors import FailedPrecondition, InvalidArgument, NotFound, quoted
-from infracast.server.forecast.anomalies import AnomalyScores, robust_scores
+from infracast.server.forecast.anomaly_detector import (
+    PROBATION,
+    SENSITIVITY_THRESHOLDS,
+    AnomalyEvent,
+    ScoredPoints,
+    find_events,
+)
 from infracast.server.forecast.engine import (
-    DEFAULT_LEVELS,
     SeriesForecast,
     check_levels,
     forecast_samples,
 )
-from infracast.server.forecast.grid import counter_rate
+from infracast.server.forecast.grid import counter_rate, native_step_ms
 from infracast.server.forecast_cache import ForecastCache
 from infracast.server.nodes import NodeRegistry
 from infracast.server.selector import SelectorError, parse_selector
@@ -49,7 +55,6 @@ from infracast.server.store.base import SeriesSummary, Store
 
 MAX_HORIZON_MS = 30 * 86400 * 1000
 MAX_ANOMALY_WINDOW_MS = 7 * 86400 * 1000
-ANOMALY_HORIZON_MS = 3600 * 1000  # the horizon whose grid the scores are computed on
 MAX_LIST_LIMIT = 10_000
 DEFAULT_LIST_LIMIT = 1000
 MAX_AT_RISK_SERIES = 10_000  # series one fleet-wide question may examine
@@ -60,10 +65,15 @@ MAX_PAGE_SIZE = 1000
 @dataclass(frozen=True)
 class AnomalyAnswer:
     key: SeriesKey
-    forecast: SeriesForecast
-    timestamps_ms: object  # np.ndarray of the scored grid points
-    scores: AnomalyScores
+    points: ScoredPoints  # the window's samples (counters: their rates), oldest first
+    events: list[AnomalyEvent]
     threshold: float
+    sensitivity: str
+    enough_history: bool
+    history_samples: int
+    required_samples: int
+    step_ms: int
+    rate_of_counter: bool
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,7 @@ class Predictor:
         self._nodes = nodes or NodeRegistry()
         self._executor = executor
         self.cache = cache or ForecastCache()
+        self.anomalies = AnomalyTracker(MAX_ANOMALY_WINDOW_MS)
         self.stats = stats or ServerStats()
 
     def list_series(self, selector_text: str, limit: int) -> tuple[list[SeriesSummary], bool]:
@@ -315,32 +326,34 @@ class Predictor:
                 "and only since this server started")
         return amount
 
-    async def detect_anomalies(self, selector_text: str, window_ms: int, threshold: float) -> AnomalyAnswer:
+    async def detect_anomalies(self, selector_text: str, window_ms: int, threshold: float,
+                               sensitivity: str) -> AnomalyAnswer:
+        """Scores of the window's samples by the series' streaming detector, and its events.
+
+        threshold 0 means the sensitivity's threshold. The detector is fed only the
+        samples that arrived since the last request for this series.
+        """
         if window_ms <= 0 or window_ms > MAX_ANOMALY_WINDOW_MS:
             raise InvalidArgument(
                 f"window must be positive and at most 7 days, got {window_ms / 1000:g}s")
-        if not (math.isfinite(threshold) and threshold > 0):
-            raise InvalidArgument(f"threshold must be a positive number, got {threshold:g}")
-        key = await asyncio.to_thread(self.resolve, selector_text)
+        if not (math.isfinite(threshold) and 0 <= threshold <= 1):
+            raise InvalidArgument(f"threshold must be an anomaly score in (0, 1], got {threshold:g}")
+        threshold = threshold or SENSITIVITY_THRESHOLDS[sensitivity]
+        key = await asyncio.to_thread(self.resolve, selector_text)  # matching off the loop
         window = self._store.window(key)
         if window is None:
             raise NotFound(f"series {key} has no samples yet")
-
-        def compute(refresh):
-            return forecast_samples(window.timestamps_ms, window.values, ANOMALY_HORIZON_MS,
-                                    DEFAULT_LEVELS, key.is_counter, refresh)
-
         loop = asyncio.get_running_loop()
-        try:
-            result = await loop.run_in_executor(
-                self._executor, self.cache.get_or_compute, (key, ANOMALY_HORIZON_MS, DEFAULT_LEVELS),
-                (key, ANOMALY_HORIZON_MS), window.timestamps_ms, compute)
-        except ValueError as error:
-            raise FailedPrecondition(f"cannot score {key}: {error}") from None
-        grid_times = result.grid_timestamps_ms
-        points = int(((grid_times > grid_times[-1] - window_ms)).sum())
-        scores = robust_scores(result.grid_values, result.forecast.residuals, points, threshold)
-        return AnomalyAnswer(key, result, grid_times[-points:], scores, threshold)
+        tracked = await loop.run_in_executor(
+            self._executor, self.anomalies.catch_up, key, window.timestamps_ms, window.values,
+            key.is_counter)
+        points = tracked.points
+        if len(points.timestamps_ms):
+            points = points.since(int(points.timestamps_ms[-1]) - window_ms + 1)
+        return AnomalyAnswer(
+            key, points, find_events(points, threshold), threshold, sensitivity, tracked.ready,
+            tracked.samples_learned, PROBATION, native_step_ms(points.timestamps_ms),
+            key.is_counter)
 
 
 def _usable(subject: Subject) -> tuple[np.ndarray, np.ndarray]:

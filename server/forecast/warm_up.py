@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from infracast.server.forecast.anomaly_detector import StreamingAnomalyDetector
 from infracast.server.forecast.crossing_kernels import exceedance, reach_cdf
 from infracast.server.forecast.engine import DAY_MS, PROBABILITY_GRID, forecast_samples, forecast_values
 
@@ -33,3 +34,4 @@ def warm_up_kernels() -> None:
     for rising in (True, False):
         reach_cdf(np.ones(4), quantiles, PROBABILITY_GRID, np.ones(4), 0.1, rising)
         exceedance(np.ones(4), quantiles, PROBABILITY_GRID, rising)
+    StreamingAnomalyDetector().update(timestamps, daily)  # DetectAnomalies

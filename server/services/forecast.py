@@ -26,11 +26,12 @@ MAX_LEVELS = 10
 DEFAULT_WITHIN_MS = 86400 * 1000
 DEFAULT_MIN_PROBABILITY = 0.5
 DEFAULT_ANOMALY_WINDOW_MS = 3600 * 1000
-DEFAULT_ANOMALY_THRESHOLD = 4.0
-# Each level adds two bounds per step to an answer: 1,000 levels made a 5.8 MB answer,
-# over a client's default receive limit.
-MAX_LEVELS = 10
-DIRECTIONS = {forecast_pb2.DIRECTION_RISING: True, forecast_pb2.DIRECTION_FALLING: False}
+SENSITIVITIES = {
+    forecast_pb2.SENSITIVITY_UNSPECIFIED: "standard",
+    forecast_pb2.SENSITIVITY_STANDARD: "standard",
+    forecast_pb2.SENSITIVITY_LOW_FALSE_POSITIVES: "low_fp",
+    forecast_pb2.SENSITIVITY_LOW_FALSE_NEGATIVES: "low_fn",
+}
 
 
 def _horizon_ms(message: Duration, has_field: bool, default_ms: int) -> int:
@@ -78,10 +79,6 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         horizon_ms = _horizon_ms(
             request.horizon, request.HasField("horizon"), DEFAULT_THRESHOLD_HORIZON_MS
         )
-        if request.direction not in DIRECTIONS:
-            raise InvalidArgument(
-                f"direction must be DIRECTION_RISING or DIRECTION_FALLING, got {request.direction} "
-                "(a threshold means nothing without the way the series must cross it)")
         answer = await self._predictor.time_to_threshold(
             request.selector,
             request.threshold,
@@ -135,21 +132,40 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         self, request: forecast_pb2.DetectAnomaliesRequest, context: aio.ServicerContext
     ) -> forecast_pb2.DetectAnomaliesResponse:
         window_ms = _horizon_ms(request.window, request.HasField("window"), DEFAULT_ANOMALY_WINDOW_MS)
+        if request.sensitivity not in SENSITIVITIES:
+            raise InvalidArgument(f"unknown sensitivity {request.sensitivity}")
         answer = await self._predictor.detect_anomalies(
-            request.selector, window_ms, request.threshold or DEFAULT_ANOMALY_THRESHOLD)
-        scores, result = answer.scores, answer.forecast
+            request.selector, window_ms, request.threshold, SENSITIVITIES[request.sensitivity])
+        p = answer.points
+        starts = {event.start_ms for event in answer.events}
         return forecast_pb2.DetectAnomaliesResponse(
             series=series_key_message(answer.key),
             scores=[
-                forecast_pb2.AnomalyScore(timestamp_ms=int(t), value=float(v), expected=float(e),
-                                          score=float(z), anomalous=bool(flag))
-                for t, v, e, z, flag in zip(answer.timestamps_ms, scores.values, scores.expected,
-                                            scores.score, scores.anomalous, strict=True)
+                forecast_pb2.AnomalyScore(
+                    timestamp_ms=int(t), value=float(v), expected=float((low + high) / 2),
+                    score=float(score), anomalous=int(t) in starts, expected_low=float(low),
+                    expected_high=float(high), learning=bool(learning))
+                for t, v, score, low, high, learning in zip(
+                    p.timestamps_ms, p.values, p.scores, p.expected_low, p.expected_high,
+                    p.learning, strict=True)
             ],
             threshold=answer.threshold,
-            anomalous_count=int(scores.anomalous.sum()),
-            model=model_message(result.forecast.model, result.rate_of_counter, result.step_ms),
-            step=duration_message(result.step_ms),
+            anomalous_count=len(answer.events),
+            model=forecast_pb2.ModelInfo(
+                name="streaming-anomaly",
+                reason="level and daily-profile surprise, anomaly likelihood, range novelty",
+                observations=answer.history_samples, rate_of_counter=answer.rate_of_counter),
+            step=duration_message(answer.step_ms),
+            events=[
+                forecast_pb2.AnomalyEvent(
+                    start_timestamp_ms=e.start_ms, end_timestamp_ms=e.end_ms,
+                    peak_timestamp_ms=e.peak_ms, peak_score=e.peak_score,
+                    expected_low=e.expected_low, expected_high=e.expected_high, value=e.value)
+                for e in answer.events
+            ],
+            enough_history=answer.enough_history,
+            history_samples=answer.history_samples,
+            required_samples=answer.required_samples,
         )
 
 

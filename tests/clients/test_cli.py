@@ -90,21 +90,27 @@ def test_an_unreachable_server_is_reported_plainly():
     assert f"cannot reach the infracast server at 127.0.0.1:{port}" in result.stderr
 
 
-def test_anomalies_flags_a_spike(server):
+def test_anomalies_reports_a_spike_as_one_event_and_says_when_history_is_short(server):
     rng = np.random.default_rng(0)
-    values = 10 + rng.normal(0, 0.5, 300)
-    values[-3] = 30
-    times = NOW_MS - 60_000 * np.arange(300)[::-1]
+    values = 10 + rng.normal(0, 0.5, 400)
+    values[-10:-5] = 30  # a five-minute burst: one episode, not five alarms
+    times = NOW_MS - 60_000 * np.arange(400)[::-1]
+    feed_series(server.address, "short", "node_load1", {}, times[:100], values[:100])
+    short = cli("anomalies", 'node_load1{node="short"}', server=server)
+    assert short.returncode == 0, short.stderr
+    assert "not enough history yet" in short.stdout and "100 of the 150 samples" in short.stdout
+
     feed_series(server.address, "spiky", "node_load1", {}, times, values)
     answer = json.loads(cli("anomalies", 'node_load1{node="spiky"}', "--window", "30m", "--json",
                             server=server).stdout)
-    flagged = [s for s in answer["scores"] if s["anomalous"]]
-    assert len(answer["scores"]) == 30
-    assert flagged and flagged[0]["value"] == 30 and flagged[0]["score"] > 10
-    table = cli("anomalies", 'node_load1{node="spiky"}', server=server)
-    assert table.returncode == 0 and "ANOMALOUS" in table.stdout and "yes" in table.stdout
+    assert answer["enough_history"] and len(answer["scores"]) == 30
+    (event,) = answer["events"]
+    assert event["value"] == 30 and event["expected_high"] < 30 and event["peak_score"] >= 0.4
+    assert [s["value"] for s in answer["scores"] if s["anomalous"]] == [30]
+    table = cli("anomalies", 'node_load1{node="spiky"}', "--sensitivity", "low-fp", server=server)
+    assert table.returncode == 0 and "1 anomalous episode" in table.stdout and "EXPECTED" in table.stdout
     bad = cli("anomalies", 'node_load1{node="spiky"}', "--threshold", "-1", server=server)
-    assert bad.returncode == 1 and "threshold must be a positive number" in bad.stderr
+    assert bad.returncode == 1 and "threshold must be an anomaly score in (0, 1]" in bad.stderr
 
 
 def test_when_reports_the_probability_and_the_model_explains_itself(fed):

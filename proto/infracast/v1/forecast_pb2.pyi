@@ -30,6 +30,13 @@ class ThresholdSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     THRESHOLD_SOURCE_UNSPECIFIED: _ClassVar[ThresholdSource]
     THRESHOLD_SOURCE_NODE_ALLOCATABLE_MEMORY: _ClassVar[ThresholdSource]
     THRESHOLD_SOURCE_NODE_ALLOCATABLE_CPU: _ClassVar[ThresholdSource]
+
+class Sensitivity(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SENSITIVITY_UNSPECIFIED: _ClassVar[Sensitivity]
+    SENSITIVITY_STANDARD: _ClassVar[Sensitivity]
+    SENSITIVITY_LOW_FALSE_POSITIVES: _ClassVar[Sensitivity]
+    SENSITIVITY_LOW_FALSE_NEGATIVES: _ClassVar[Sensitivity]
 AGGREGATION_UNSPECIFIED: Aggregation
 AGGREGATION_SUM: Aggregation
 AGGREGATION_AVG: Aggregation
@@ -41,6 +48,10 @@ DIRECTION_FALLING: Direction
 THRESHOLD_SOURCE_UNSPECIFIED: ThresholdSource
 THRESHOLD_SOURCE_NODE_ALLOCATABLE_MEMORY: ThresholdSource
 THRESHOLD_SOURCE_NODE_ALLOCATABLE_CPU: ThresholdSource
+SENSITIVITY_UNSPECIFIED: Sensitivity
+SENSITIVITY_STANDARD: Sensitivity
+SENSITIVITY_LOW_FALSE_POSITIVES: Sensitivity
+SENSITIVITY_LOW_FALSE_NEGATIVES: Sensitivity
 
 class ForecastRequest(_message.Message):
     __slots__ = ("selector", "horizon", "levels", "aggregation")
@@ -258,41 +269,75 @@ class SeriesInfo(_message.Message):
     def __init__(self, key: _Optional[_Union[_series_pb2.SeriesKey, _Mapping]] = ..., sample_count: _Optional[int] = ..., first_timestamp_ms: _Optional[int] = ..., last_timestamp_ms: _Optional[int] = ..., last_value: _Optional[float] = ...) -> None: ...
 
 class DetectAnomaliesRequest(_message.Message):
-    __slots__ = ("selector", "window", "threshold")
+    __slots__ = ("selector", "window", "threshold", "sensitivity")
     SELECTOR_FIELD_NUMBER: _ClassVar[int]
     WINDOW_FIELD_NUMBER: _ClassVar[int]
     THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    SENSITIVITY_FIELD_NUMBER: _ClassVar[int]
     selector: str
     window: _duration_pb2.Duration
     threshold: float
-    def __init__(self, selector: _Optional[str] = ..., window: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., threshold: _Optional[float] = ...) -> None: ...
+    sensitivity: Sensitivity
+    def __init__(self, selector: _Optional[str] = ..., window: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., threshold: _Optional[float] = ..., sensitivity: _Optional[_Union[Sensitivity, str]] = ...) -> None: ...
 
 class DetectAnomaliesResponse(_message.Message):
-    __slots__ = ("series", "scores", "threshold", "anomalous_count", "model", "step")
+    __slots__ = ("series", "scores", "threshold", "anomalous_count", "model", "step", "events", "enough_history", "history_samples", "required_samples")
     SERIES_FIELD_NUMBER: _ClassVar[int]
     SCORES_FIELD_NUMBER: _ClassVar[int]
     THRESHOLD_FIELD_NUMBER: _ClassVar[int]
     ANOMALOUS_COUNT_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     STEP_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    ENOUGH_HISTORY_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_SAMPLES_FIELD_NUMBER: _ClassVar[int]
     series: _series_pb2.SeriesKey
     scores: _containers.RepeatedCompositeFieldContainer[AnomalyScore]
     threshold: float
     anomalous_count: int
     model: ModelInfo
     step: _duration_pb2.Duration
-    def __init__(self, series: _Optional[_Union[_series_pb2.SeriesKey, _Mapping]] = ..., scores: _Optional[_Iterable[_Union[AnomalyScore, _Mapping]]] = ..., threshold: _Optional[float] = ..., anomalous_count: _Optional[int] = ..., model: _Optional[_Union[ModelInfo, _Mapping]] = ..., step: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    events: _containers.RepeatedCompositeFieldContainer[AnomalyEvent]
+    enough_history: bool
+    history_samples: int
+    required_samples: int
+    def __init__(self, series: _Optional[_Union[_series_pb2.SeriesKey, _Mapping]] = ..., scores: _Optional[_Iterable[_Union[AnomalyScore, _Mapping]]] = ..., threshold: _Optional[float] = ..., anomalous_count: _Optional[int] = ..., model: _Optional[_Union[ModelInfo, _Mapping]] = ..., step: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., events: _Optional[_Iterable[_Union[AnomalyEvent, _Mapping]]] = ..., enough_history: _Optional[bool] = ..., history_samples: _Optional[int] = ..., required_samples: _Optional[int] = ...) -> None: ...
+
+class AnomalyEvent(_message.Message):
+    __slots__ = ("start_timestamp_ms", "end_timestamp_ms", "peak_timestamp_ms", "peak_score", "expected_low", "expected_high", "value")
+    START_TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
+    END_TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
+    PEAK_TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
+    PEAK_SCORE_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_LOW_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_HIGH_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    start_timestamp_ms: int
+    end_timestamp_ms: int
+    peak_timestamp_ms: int
+    peak_score: float
+    expected_low: float
+    expected_high: float
+    value: float
+    def __init__(self, start_timestamp_ms: _Optional[int] = ..., end_timestamp_ms: _Optional[int] = ..., peak_timestamp_ms: _Optional[int] = ..., peak_score: _Optional[float] = ..., expected_low: _Optional[float] = ..., expected_high: _Optional[float] = ..., value: _Optional[float] = ...) -> None: ...
 
 class AnomalyScore(_message.Message):
-    __slots__ = ("timestamp_ms", "value", "expected", "score", "anomalous")
+    __slots__ = ("timestamp_ms", "value", "expected", "score", "anomalous", "expected_low", "expected_high", "learning")
     TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     ANOMALOUS_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_LOW_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_HIGH_FIELD_NUMBER: _ClassVar[int]
+    LEARNING_FIELD_NUMBER: _ClassVar[int]
     timestamp_ms: int
     value: float
     expected: float
     score: float
     anomalous: bool
-    def __init__(self, timestamp_ms: _Optional[int] = ..., value: _Optional[float] = ..., expected: _Optional[float] = ..., score: _Optional[float] = ..., anomalous: _Optional[bool] = ...) -> None: ...
+    expected_low: float
+    expected_high: float
+    learning: bool
+    def __init__(self, timestamp_ms: _Optional[int] = ..., value: _Optional[float] = ..., expected: _Optional[float] = ..., score: _Optional[float] = ..., anomalous: _Optional[bool] = ..., expected_low: _Optional[float] = ..., expected_high: _Optional[float] = ..., learning: _Optional[bool] = ...) -> None: ...
