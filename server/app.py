@@ -34,6 +34,8 @@ from infracast.server.stats import ServerStats
 from infracast.server.status import Component, State, StatusReport
 from infracast.server.store.embedded import EmbeddedStore
 from infracast.server.store.memory import MemoryLimits, MemoryStore
+from infracast.server.store.prometheus import PrometheusStore, PromQLReach
+from infracast.server.store.tsdb_http import TsdbEndpoint, TsdbHttp
 from infracast.server.telemetry import Telemetry
 from infracast.server.token_review import REVIEW_BURST, REVIEWS_PER_SECOND, TokenReviewer, kubernetes_review
 from infracast.server.write_streams import WriteStreamsAsGenerators
@@ -59,7 +61,7 @@ class App:
     config: ServerConfig
     server: aio.Server
     port: int
-    store: MemoryStore | EmbeddedStore
+    store: MemoryStore | EmbeddedStore | PrometheusStore
     readiness: Readiness
     ingest: IngestServicer
     predictor: Predictor
@@ -98,6 +100,9 @@ class App:
         await asyncio.to_thread(self._watch_cluster)
         if isinstance(self.store, EmbeddedStore):
             await self.store.open()  # readiness stays NOT_SERVING until the replay is done
+        elif isinstance(self.store, PrometheusStore):
+            log.info("store: Prometheus-compatible TSDB at %s (remote write to %s)",
+                     self.store.http.endpoint.url, self.store.http.endpoint.remote_write_url)
         else:
             log.warning("no --data-dir: samples are kept in memory only and lost on restart")
         self.store_ready = True
@@ -162,6 +167,10 @@ class App:
             store_state = State.READY
             store_detail = (f"embedded at {store.log.directory}: {store.series_count} series; "
                             f"replayed {store.replayed_samples} samples in {store.replay_seconds:.1f}s")
+        elif isinstance(store, PrometheusStore):
+            store_state = State.READY
+            store_detail = (f"Prometheus-compatible TSDB at {store.http.endpoint.url}: "
+                            f"{store.series_count} series written by this replica")
         else:
             store_state = State.READY
             store_detail = f"in memory only (no data directory): {store.series_count} series"
@@ -220,11 +229,24 @@ def server_credentials(config: ServerConfig) -> grpc.ServerCredentials:
     )
 
 
-def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> App:
+def open_store(config: ServerConfig) -> MemoryStore | EmbeddedStore | PrometheusStore:
+    if config.store == "prometheus":
+        if config.data_dir is not None:
+            log.warning("INFRACAST_DATA_DIR %s is not used: the TSDB holds the samples", config.data_dir)
+        endpoint = TsdbEndpoint(
+            config.prometheus_url, config.prometheus_write_url, config.prometheus_bearer_token_file,
+            config.prometheus_username, config.prometheus_password_file, config.prometheus_ca,
+            config.prometheus_timeout_s)
+        reach = PromQLReach(int(config.prometheus_step_s * 1000), int(config.raw_window_s * 1000),
+                            int(config.retention_s * 1000))
+        return PrometheusStore(TsdbHttp(endpoint), reach, config.prometheus_cache_series)
     limits = MemoryLimits(raw_window_ms=int(config.raw_window_s * 1000),
                           downsampled_window_ms=int(config.retention_s * 1000))
-    store = (MemoryStore(limits) if config.data_dir is None
-             else EmbeddedStore(config.data_dir, limits))
+    return MemoryStore(limits) if config.data_dir is None else EmbeddedStore(config.data_dir, limits)
+
+
+def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> App:
+    store = open_store(config)
     if isinstance(store, EmbeddedStore):
         store.acquire()  # before binding the port: a second server must fail, not half-start
     executor = ThreadPoolExecutor(config.forecast_workers, thread_name_prefix="forecast")
