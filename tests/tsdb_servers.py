@@ -64,10 +64,18 @@ class Daemon:
 class Tsdb:
     """A Prometheus-compatible server: its PromQL base URL and remote-write URL."""
 
-    def __init__(self, daemon: Daemon, url: str, write_url: str) -> None:
+    def __init__(self, daemon: Daemon, url: str, write_url: str, flush_path: str = "") -> None:
         self.daemon = daemon
         self.url = url
         self.write_url = write_url
+        self._flush_path = flush_path
+
+    def make_searchable(self) -> None:
+        """VictoriaMetrics makes new samples searchable within about a second; tests that
+        count them at once ask it to flush (Prometheus serves its head block at once)."""
+        if self._flush_path:
+            with urllib.request.urlopen(self.url + self._flush_path, timeout=30):
+                pass
 
     def query(self, promql: str, at_s: float | None = None) -> list[dict]:
         params = {"query": promql}
@@ -124,4 +132,4 @@ def start_victoria_metrics(directory: Path) -> Tsdb:
                      f"-httpListenAddr=127.0.0.1:{port}", "-search.latencyOffset=0s",
                      "-dedup.minScrapeInterval=1ms", "-loggerLevel=WARN"],
                     directory / "victoria-metrics.log", f"{url}/health")
-    return Tsdb(daemon, url, f"{url}/api/v1/write")
+    return Tsdb(daemon, url, f"{url}/api/v1/write", "/internal/force_flush")
