@@ -103,9 +103,9 @@ def start_node_exporter(directory: Path) -> tuple[Daemon, str]:
 
 
 def start_prometheus(directory: Path, scrape_targets: list[str] = (), rule_files: list[Path] = (),
-                     interval: str = "1s") -> Tsdb:
+                     interval: str = "1s", port: int = 0) -> Tsdb:
     executable = binary("prometheus")
-    port = free_port()
+    port = port or free_port()
     config = directory / "prometheus.yml"
     lines = [f"global:\n  scrape_interval: {interval}\n  evaluation_interval: {interval}"]
     if rule_files:

@@ -24,12 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from infracast.server.errors import FailedPrecondition, InvalidArgument, Unavailable
 from infracast.server.selector import Selector
 from infracast.server.series import SeriesKey
 from infracast.server.store.base import AppendResult, SeriesSummary, SeriesWrite, Window
 from infracast.server.store.promql import key_promql, matrix_arrays, selector_promql, series_key
 from infracast.server.store.remote_write import RemoteWriter
-from infracast.server.store.tsdb_http import TsdbHttp
+from infracast.server.store.tsdb_http import TsdbError, TsdbHttp
 
 DOWNSAMPLED_STEP_MS = 300_000
 MAX_POINTS_PER_QUERY = 10_000  # Prometheus refuses more than 11,000 points a series
@@ -87,7 +88,10 @@ class PrometheusStore:
         count = sum(len(write.values) for write in writes)
         if not count:
             return AppendResult(0, 0)
-        outcome = await self.writer.write(writes)
+        try:
+            outcome = await self.writer.write(writes)
+        except TsdbError as error:  # not acknowledged: the agent sends the batch again
+            raise Unavailable(f"the TSDB did not take the samples: {error}", retry_after_s=1.0) from None
         for write in writes:
             key = write.key
             if key not in self._written:
@@ -118,7 +122,7 @@ class PrometheusStore:
             cached = self._selected.get(query)
         if cached is not None and now - cached[0] < self.reach.step_ms:
             return cached[1]
-        found = self.http.api("/api/v1/series", [
+        found = self._api("/api/v1/series", [
             ("match[]", query), ("start", _seconds(now - self.reach.raw_window_ms)), ("end", _seconds(now))])
         keys = sorted({series_key(labels) for labels in found})
         # The TSDB's regex engine (RE2) and ours agree on the common syntax; filtering again
@@ -132,7 +136,7 @@ class PrometheusStore:
 
     def labels(self) -> list[str]:
         """Label names the TSDB knows (/api/v1/labels)."""
-        return list(self.http.api("/api/v1/labels", []))
+        return list(self._api("/api/v1/labels", []))
 
     def window(self, key: SeriesKey) -> Window | None:
         now = self._now_ms()
@@ -183,7 +187,7 @@ class PrometheusStore:
         parts_t, parts_v = [], []
         while first <= end_ms:
             last = min(end_ms, first + (MAX_POINTS_PER_QUERY - 1) * step_ms)
-            result = self.http.api("/api/v1/query_range", [
+            result = self._api("/api/v1/query_range", [
                 ("query", query), ("start", _seconds(first)), ("end", _seconds(last)),
                 ("step", f"{step_ms / 1000:g}")])
             times, values = matrix_arrays(result["result"])
@@ -191,6 +195,16 @@ class PrometheusStore:
             parts_v.append(values)
             first = last + step_ms
         return np.concatenate(parts_t), np.concatenate(parts_v)
+
+    def _api(self, path: str, params: list[tuple[str, str]]):
+        try:
+            return self.http.api(path, params)
+        except TsdbError as error:
+            if error.status == 400:  # e.g. a regular expression RE2 does not take
+                raise InvalidArgument(f"the TSDB refused the query: {error}") from None
+            if error.status == 422:
+                raise FailedPrecondition(f"the TSDB could not run the query: {error}") from None
+            raise Unavailable(f"the TSDB did not answer: {error}", retry_after_s=1.0) from None
 
     def _remember(self, key: SeriesKey, cached: _Cached) -> None:
         if not self._cache_size:
