@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
+import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -27,6 +29,10 @@ from infracast.server.nodes import NodeRegistry
 from infracast.server.predictions import Predictor
 from infracast.server.rate_limit import RateLimitInterceptor, TokenBuckets
 from infracast.server.readiness import Readiness
+from infracast.server.rules.definitions import load_rules
+from infracast.server.rules.evaluator import RuleEvaluator
+from infracast.server.rules.exposition import RuleResultsCollector
+from infracast.server.rules.replicas import ReplicaSet
 from infracast.server.services.forecast import ForecastServicer
 from infracast.server.services.ingest import IngestLimits, IngestServicer
 from infracast.server.services.status import StatusServicer
@@ -77,6 +83,7 @@ class App:
     started_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     store_ready: bool = False
     engine_seconds: float | None = None
+    rules: RuleEvaluator | None = None
 
     @property
     def address(self) -> str:
@@ -117,6 +124,8 @@ class App:
         gc.collect()
         gc.freeze()
         await self.readiness.ready()
+        if self.rules is not None:
+            self.rules.start()
         log.info("infracast server ready")
 
     def _watch_cluster(self) -> None:
@@ -148,6 +157,8 @@ class App:
         await self.server.stop(grace)
         if self.health_server is not None:
             await self.health_server.stop(0)
+        if self.rules is not None:
+            await self.rules.stop()
         await self.store.close()
         if self.cluster is not None:
             self.cluster.stop()
@@ -319,4 +330,11 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
                       lambda: durable.log.commits if durable else 0,
                       lambda: durable.log.size_bytes if durable else 0)
     status_pb2_grpc.add_StatusServiceServicer_to_server(StatusServicer(app.report), server)
+    if config.rules_file is not None:
+        remote = store if isinstance(store, PrometheusStore) else None
+        replica = config.replica_name or f"{socket.gethostname()}-{os.getpid()}"
+        app.rules = RuleEvaluator(load_rules(config.rules_file), predictor,
+                                  ReplicaSet(replica, remote, config.rules_interval_s),
+                                  config.rules_interval_s, remote)
+        telemetry.registry.register(RuleResultsCollector(app.rules))
     return app

@@ -27,6 +27,7 @@ from infracast.clients.settings import (
     render,
 )
 from infracast.server.auth import TokenFileError, parse_tokens
+from infracast.server.rules.definitions import RuleError, load_rules
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -140,6 +141,12 @@ SETTINGS = (
     Setting("prometheus_timeout", _duration, "10s", "time one TSDB request may take"),
     Setting("prometheus_cache_series", bounded_int(0, 10_000_000), "10000",
             "windows of recently read series kept per replica (0: no cache)"),
+    Setting("rules_file", Path, None,
+            "forecast rules (YAML) evaluated every RULES_INTERVAL into infracast_* series on /metrics "
+            "and, with store=prometheus, remote-written (none: no rules)"),
+    Setting("rules_interval", _duration, "1m", "time between rounds of rule evaluation"),
+    Setting("replica_name", str, "",
+            "this replica's name among those sharing the rules' work (empty: host name and process id)"),
     Setting("allow_insecure", parse_bool, "false",
             "let the production profile run without TLS and authentication"),
 )
@@ -186,6 +193,9 @@ class ServerConfig:
     prometheus_step_s: float = 15.0
     prometheus_timeout_s: float = 10.0
     prometheus_cache_series: int = 10_000
+    rules_file: Path | None = None
+    rules_interval_s: float = 60.0
+    replica_name: str = ""
     allow_insecure: bool = False
 
     @property
@@ -195,7 +205,8 @@ class ServerConfig:
 
 _RENAMED = {"raw_window": "raw_window_s", "retention": "retention_s", "grace_period": "grace_period_s",
             "max_message_size": "max_message_bytes", "max_future_skew": "max_future_skew_s",
-            "prometheus_step": "prometheus_step_s", "prometheus_timeout": "prometheus_timeout_s"}
+            "prometheus_step": "prometheus_step_s", "prometheus_timeout": "prometheus_timeout_s",
+            "rules_interval": "rules_interval_s"}
 
 
 def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> ServerConfig:
@@ -248,6 +259,11 @@ def check_profile(config: ServerConfig) -> None:
         raise SettingsError("INFRACAST_AGENT_SERVICE_ACCOUNT needs the Kubernetes API, but "
                             "INFRACAST_KUBERNETES=off")
     _check_store(config)
+    if config.rules_file is not None:
+        try:
+            load_rules(config.rules_file)
+        except RuleError as error:
+            raise SettingsError(f"INFRACAST_RULES_FILE: {error}") from None
     missing = [what for what, present in (("TLS", config.tls), ("authentication", config.tokens_file))
                if not present]
     if config.profile == "production" and missing and not config.allow_insecure:

@@ -1,7 +1,8 @@
 """Answers to prediction questions: find the series, validate the question, run the engine.
 
 The engine's kernels release the GIL, so forecasts run on a thread pool and the
-event loop keeps serving ingest and health while they compute. What turns a forecast
+event loop keeps serving ingest and health while they compute. Store reads run on
+threads too: with store=prometheus each one is an HTTP request to the TSDB. What turns a forecast
 into an answer (resolution, reach, physical limits, probabilities) is in
 infracast.server.answers; this module only gathers what those need from the store.
 """
@@ -223,7 +224,7 @@ class Predictor:
         """A forecast over the whole horizon, or FailedPrecondition when the history is too
         short to see that far (no 90-second trend is extrapolated for 6 hours)."""
         _check_horizon(horizon_ms)
-        subject = self.subject(selector_text, aggregation)
+        subject = await asyncio.to_thread(self.subject, selector_text, aggregation)
         result = await self.outlook(subject, horizon_ms, levels)
         if result.plan.reach_limited:
             span = result.plan.span_ms
@@ -243,9 +244,19 @@ class Predictor:
         the allocatable amount its node's agent reported; or, with `capacity_percent`, that
         share of its capacity (its file system's size, its node's memory)."""
         _check_threshold_question(threshold, node_resource, capacity_percent, horizon_ms)
-        subject = self.subject(selector_text, aggregation)
+        subject = await asyncio.to_thread(self.subject, selector_text, aggregation)
         return await self._threshold_answer(subject, threshold, rising, horizon_ms, level,
                                             node_resource, capacity_percent)
+
+    async def series_threshold(
+        self, key: SeriesKey, threshold: float, rising: bool, horizon_ms: int, level: float,
+        capacity_percent: float = 0.0,
+    ) -> ThresholdAnswer:
+        """time_to_threshold for one series named by its key (the rule evaluator's question)."""
+        _check_threshold_question(threshold, None, capacity_percent, horizon_ms)
+        subject = await asyncio.to_thread(self._series_subject, key)
+        return await self._threshold_answer(subject, threshold, rising, horizon_ms, level, None,
+                                            capacity_percent)
 
     async def _threshold_answer(
         self, subject: Subject, threshold: float, rising: bool, horizon_ms: int, level: float,
@@ -272,7 +283,7 @@ class Predictor:
         if page_size < 0 or page_size > MAX_PAGE_SIZE:
             raise InvalidArgument(f"page_size must be between 0 and {MAX_PAGE_SIZE}, got {page_size}")
         offset = _page_offset(page_token)
-        keys = self.select(selector_text)
+        keys = await asyncio.to_thread(self.select, selector_text)
         if len(keys) > MAX_AT_RISK_SERIES:
             raise InvalidArgument(
                 f"selector {_shown(selector_text)} matches {len(keys)} series; one question may "
@@ -281,7 +292,7 @@ class Predictor:
 
         async def examine(key: SeriesKey) -> ThresholdAnswer | None:
             try:
-                subject = self._series_subject(key)
+                subject = await asyncio.to_thread(self._series_subject, key)
                 return await self._threshold_answer(subject, threshold, rising, within_ms, level,
                                                     None, capacity_percent)
             except (FailedPrecondition, NotFound) as error:
@@ -317,8 +328,8 @@ class Predictor:
                 f"window must be positive and at most 7 days, got {window_ms / 1000:g}s")
         if not (math.isfinite(threshold) and threshold > 0):
             raise InvalidArgument(f"threshold must be a positive number, got {threshold:g}")
-        key = self.resolve(selector_text)
-        window = self._store.window(key)
+        key = await asyncio.to_thread(self.resolve, selector_text)
+        window = await asyncio.to_thread(self._store.window, key)
         if window is None:
             raise NotFound(f"series {key} has no samples yet")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from google.protobuf.duration_pb2 import Duration
 from grpc import aio
 
@@ -97,7 +99,9 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
     async def ListSeries(
         self, request: forecast_pb2.ListSeriesRequest, context: aio.ServicerContext
     ) -> forecast_pb2.ListSeriesResponse:
-        summaries, truncated = self._predictor.list_series(request.selector, request.limit)
+        # A thread: with store=prometheus the list is read from the TSDB.
+        summaries, truncated = await asyncio.to_thread(
+            self._predictor.list_series, request.selector, request.limit)
         return forecast_pb2.ListSeriesResponse(
             series=[
                 forecast_pb2.SeriesInfo(

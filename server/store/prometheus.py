@@ -16,6 +16,7 @@ beyond the agents' own series carrying it.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import threading
 import time
@@ -133,6 +134,11 @@ class PrometheusStore:
                 self._selected.clear()
             self._selected[query] = (now, keys)
         return keys
+
+    async def instant_query(self, promql: str) -> list[dict]:
+        """An instant query's result vector (for the replicas' heartbeats)."""
+        data = await asyncio.to_thread(self._api, "/api/v1/query", [("query", promql)])
+        return data["result"]
 
     def labels(self) -> list[str]:
         """Label names the TSDB knows (/api/v1/labels)."""

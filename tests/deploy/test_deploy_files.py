@@ -257,3 +257,27 @@ def test_the_agent_runs_without_numba_as_its_image_has_it(server_process):
         agent.send_signal(signal.SIGINT)
         assert agent.wait(30) == 0, agent.stderr.read()
         agent.stderr.close()
+
+
+PROMETHEUS_DEPLOY = ROOT / "deploy" / "prometheus"
+
+
+def test_alerting_rules_pass_promtool_and_the_prometheus_rule_holds_the_same_groups():
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed (Debian package prometheus; .ci/run installs it)")
+    checked = subprocess.run([promtool, "check", "rules", str(PROMETHEUS_DEPLOY / "alerts.yaml")],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    groups = yaml.safe_load((PROMETHEUS_DEPLOY / "alerts.yaml").read_text())["groups"]
+    resource = yaml.safe_load((PROMETHEUS_DEPLOY / "prometheusrule.yaml").read_text())
+    assert resource["kind"] == "PrometheusRule" and resource["spec"]["groups"] == groups
+
+
+def test_the_service_monitor_scrapes_the_servers_metrics_port(rendered):
+    monitor = yaml.safe_load((PROMETHEUS_DEPLOY / "servicemonitor.yaml").read_text())
+    (service,) = [d for d in rendered
+                  if d["kind"] == "Service" and d["metadata"]["name"] == "infracast-server"]
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    assert "metrics" in {p["name"] for p in service["spec"]["ports"]}
+    assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
