@@ -19,6 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from infracast.clients.kubernetes_api import connect
+from infracast.keda import externalscaler_pb2, externalscaler_pb2_grpc
 from infracast.server.auth import AuthInterceptor, TokenStore
 from infracast.server.cluster_nodes import ClusterNodeLister
 from infracast.server.config import ServerConfig
@@ -35,6 +36,7 @@ from infracast.server.rules.exposition import RuleResultsCollector
 from infracast.server.rules.replicas import ReplicaSet
 from infracast.server.services.forecast import ForecastServicer
 from infracast.server.services.ingest import IngestLimits, IngestServicer
+from infracast.server.services.keda import ExternalScalerServicer
 from infracast.server.services.status import StatusServicer
 from infracast.server.stats import ServerStats
 from infracast.server.status import Component, State, StatusReport
@@ -298,6 +300,8 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
     ingest_pb2_grpc.add_IngestServiceServicer_to_server(ingest, server)
     predictor = Predictor(store, executor, stats=stats, nodes=nodes)
     forecast_pb2_grpc.add_ForecastServiceServicer_to_server(ForecastServicer(predictor), server)
+    # KEDA's external scaler contract, over the same answers (services/keda.py).
+    externalscaler_pb2_grpc.add_ExternalScalerServicer_to_server(ExternalScalerServicer(predictor), server)
     readiness = Readiness()
     health_pb2_grpc.add_HealthServicer_to_server(readiness.servicer, server)
     reflection.enable_server_reflection(
@@ -305,6 +309,7 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
             ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name,
             forecast_pb2.DESCRIPTOR.services_by_name["ForecastService"].full_name,
             status_pb2.DESCRIPTOR.services_by_name["StatusService"].full_name,
+            externalscaler_pb2.DESCRIPTOR.services_by_name["ExternalScaler"].full_name,
             health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
             reflection.SERVICE_NAME,
         ),

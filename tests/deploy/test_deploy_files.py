@@ -281,3 +281,13 @@ def test_the_service_monitor_scrapes_the_servers_metrics_port(rendered):
     assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
     assert "metrics" in {p["name"] for p in service["spec"]["ports"]}
     assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+
+
+def test_the_keda_scaled_object_asks_questions_the_scaler_accepts():
+    from infracast.server.services.keda import scaler_question
+
+    scaled = yaml.safe_load((PROMETHEUS_DEPLOY / "keda-scaledobject.yaml").read_text())
+    (trigger,) = scaled["spec"]["triggers"]
+    assert trigger["type"] == "external" and trigger["metadata"]["scalerAddress"].endswith(":50051")
+    question = scaler_question(trigger["metadata"])
+    assert (question.horizon_ms, question.statistic, question.level) == (600_000, "peak", 80.0)
