@@ -139,8 +139,9 @@ SETTINGS = (
     Setting("prometheus_step", _duration, "15s",
             "resolution of recent history read by PromQL (at least the scrape interval)"),
     Setting("prometheus_timeout", _duration, "10s", "time one TSDB request may take"),
-    Setting("prometheus_cache_series", bounded_int(0, 10_000_000), "10000",
-            "windows of recently read series kept per replica (0: no cache)"),
+    Setting("prometheus_cache_series", bounded_int(0, 10_000_000), "2000",
+            "windows of recently read series kept per replica, up to ~90 KB each at the default "
+            "windows (0: no cache)"),
     Setting("rules_file", Path, None,
             "forecast rules (YAML) evaluated every RULES_INTERVAL into infracast_* series on /metrics "
             "and, with store=prometheus, remote-written (none: no rules)"),
@@ -192,7 +193,7 @@ class ServerConfig:
     prometheus_ca: Path | None = None
     prometheus_step_s: float = 15.0
     prometheus_timeout_s: float = 10.0
-    prometheus_cache_series: int = 10_000
+    prometheus_cache_series: int = 2000
     rules_file: Path | None = None
     rules_interval_s: float = 60.0
     replica_name: str = ""

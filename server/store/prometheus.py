@@ -62,7 +62,7 @@ class CacheStats:
 
 
 class PrometheusStore:
-    def __init__(self, http: TsdbHttp, reach: PromQLReach | None = None, cache_series: int = 10_000,
+    def __init__(self, http: TsdbHttp, reach: PromQLReach | None = None, cache_series: int = 2000,
                  clock=time.time) -> None:
         self.http = http
         self.reach = reach or PromQLReach()
