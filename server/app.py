@@ -182,8 +182,12 @@ class App:
                             f"replayed {store.replayed_samples} samples in {store.replay_seconds:.1f}s")
         elif isinstance(store, PrometheusStore):
             store_state = State.READY
+            cached = store.cache_stats
             store_detail = (f"Prometheus-compatible TSDB at {store.http.endpoint.url}: "
-                            f"{store.series_count} series written by this replica")
+                            f"{store.series_count} series written by this replica; windows read "
+                            f"{cached.full_reads} whole, {cached.tail_reads} by their tail, "
+                            f"{cached.hits} from the cache; remote write retried {store.writer.retries} "
+                            f"times, {store.writer.dropped_samples} samples refused by the TSDB")
         else:
             store_state = State.READY
             store_detail = f"in memory only (no data directory): {store.series_count} series"

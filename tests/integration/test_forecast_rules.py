@@ -129,3 +129,27 @@ def test_replicas_split_the_rules_series_and_the_survivor_takes_them_all(tmp_pat
             wait_until(lambda: evaluated(first) == mountpoints, timeout_s=60, message="the survivor: all")
     finally:
         prometheus.daemon.stop()
+
+
+def test_rules_run_on_the_embedded_store_too_and_show_on_metrics(tmp_path):
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - {name: disk, selector: node_filesystem_avail_bytes, horizon: 1h,\n"
+                     "     probability_within: [30m], forecast_at: [10m]}\n")
+    config = ServerConfig(listen="127.0.0.1:0", grace_period_s=1.0, rate_limit=0.0, forecast_workers=2,
+                          rules_file=rules, rules_interval_s=1.0, metrics_listen="127.0.0.1:0")
+    with running_server(config) as server:
+        now_ms = int(time.time() * 1000)
+        times = np.arange(now_ms - 1200_000, now_ms, 10_000)
+        feed_series(server.address, "n1", "node_filesystem_avail_bytes", {"mountpoint": "/"}, times,
+                    np.linspace(20 * GIB, 2 * GIB, len(times)))  # 2 GiB left, 0.9 GiB a minute
+
+        def scraped() -> str:
+            with urllib.request.urlopen(f"http://127.0.0.1:{server.app.metrics_port}/metrics") as reply:
+                text = reply.read().decode()
+            return "infracast_time_to_threshold_seconds{" in text and text
+
+        text = wait_until(scraped, timeout_s=60, message="rule results on /metrics")
+        (line,) = [x for x in text.splitlines() if x.startswith("infracast_time_to_threshold_seconds{")]
+        assert 'mountpoint="/"' in line and 'node="n1"' in line and 'rule="disk"' in line
+        assert 60 < float(line.rsplit(" ", 1)[1]) < 300  # ~2.2 minutes at the current pace
+        assert 'infracast_threshold_probability{' in text and 'within="30m"' in text

@@ -65,5 +65,8 @@ def test_node_exporter_series_are_forecast_with_no_agent(scraped_node_exporter):
         # A selector PromQL would refuse alone (it matches the empty string) still works.
         everything, _ = client.list_series('{job!="nothing"}', limit=5000)
         assert {s.series.labels.get("job") for s in everything} >= {"node"}
+        assert {"instance", "job", "mountpoint"} <= set(server.app.store.labels())  # /api/v1/labels
+        _, store_detail = client.status().components["store"]
+        assert "Prometheus-compatible TSDB" in store_detail and "from the cache" in store_detail
         with pytest.raises(Exception, match="no series matches"):
             client.forecast('node_memory_MemAvailable_bytes{instance="elsewhere:9100"}', "10s")
