@@ -33,6 +33,8 @@ from infracast.server.store.base import SeriesWrite
 
 log = logging.getLogger(__name__)
 
+CONCURRENT_SERIES = 8
+
 TIME_TO_THRESHOLD = "infracast_time_to_threshold_seconds"
 EARLIEST = "infracast_time_to_threshold_earliest_seconds"
 PROBABILITY = "infracast_threshold_probability"
@@ -110,6 +112,7 @@ class RuleEvaluator:
         self.last_round = RoundReport()
         self.rounds = 0
         self._task: asyncio.Task | None = None
+        self._concurrency = asyncio.Semaphore(CONCURRENT_SERIES)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="rule-evaluation")
@@ -151,21 +154,22 @@ class RuleEvaluator:
             keys = await asyncio.to_thread(self._predictor.select, rule.selector)
         except InfracastError:  # no series matches (yet)
             return []
-        samples: list[RuleSample] = []
-        for key in keys:
-            if not self._replicas.owns(key):
-                report.not_owned += 1
-                continue
-            try:
-                answer = await self._predictor.series_threshold(
-                    key, rule.threshold, rule.rising, rule.horizon_ms, rule.level, rule.capacity_percent)
-            except InfracastError as error:
-                report.skipped += 1
-                log.debug("rule %s: %s skipped: %s", rule.name, key, error)
-                continue
+        owned = [key for key in keys if self._replicas.owns(key)]
+        report.not_owned += len(keys) - len(owned)
+
+        async def evaluate(key: SeriesKey) -> list[RuleSample]:
+            async with self._concurrency:  # window reads (TSDB requests) overlap, bounded
+                try:
+                    answer = await self._predictor.series_threshold(
+                        key, rule.threshold, rule.rising, rule.horizon_ms, rule.level, rule.capacity_percent)
+                except InfracastError as error:
+                    report.skipped += 1
+                    log.debug("rule %s: %s skipped: %s", rule.name, key, error)
+                    return []
             report.evaluated += 1
-            samples.extend(rule_samples(rule, key, answer, now_ms))
-        return samples
+            return rule_samples(rule, key, answer, now_ms)
+
+        return [sample for found in await asyncio.gather(*map(evaluate, owned)) for sample in found]
 
 
 def _writes(results: dict[str, list[RuleSample]], now_ms: int) -> list[SeriesWrite]:
