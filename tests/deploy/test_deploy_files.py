@@ -263,9 +263,7 @@ PROMETHEUS_DEPLOY = ROOT / "deploy" / "prometheus"
 
 
 def test_alerting_rules_pass_promtool_and_the_prometheus_rule_holds_the_same_groups():
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        pytest.skip("promtool is not installed (Debian package prometheus; .ci/run installs it)")
+    promtool = tool("promtool")  # Debian package prometheus, installed by .ci/run
     checked = subprocess.run([promtool, "check", "rules", str(PROMETHEUS_DEPLOY / "alerts.yaml")],
                              capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr

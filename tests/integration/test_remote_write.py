@@ -19,7 +19,7 @@ from infracast.server.store.base import SeriesWrite
 from infracast.server.store.prometheus import PrometheusStore
 from infracast.server.store.tsdb_http import TsdbEndpoint, TsdbHttp
 from tests.conftest import free_port
-from tests.tsdb_servers import start_prometheus
+from tests.tsdb_servers import binary, start_prometheus
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +46,7 @@ def test_samples_the_tsdb_refuses_for_good_are_dropped_with_its_reason(tmp_path,
 
 
 def test_an_unreachable_tsdb_is_retried_until_it_accepts(tmp_path):
+    binary("prometheus")  # before anything starts: skipped where it is missing
     port = free_port()
     store = PrometheusStore(TsdbHttp(TsdbEndpoint(f"http://127.0.0.1:{port}", timeout_s=5)))
     now = int(time.time() * 1000)
