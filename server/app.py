@@ -249,7 +249,7 @@ def server_credentials(config: ServerConfig) -> grpc.ServerCredentials:
 def open_store(config: ServerConfig) -> MemoryStore | EmbeddedStore | PrometheusStore:
     if config.store == "prometheus":
         if config.data_dir is not None:
-            log.warning("INFRACAST_DATA_DIR %s is not used: the TSDB holds the samples", config.data_dir)
+            log.info("INFRACAST_DATA_DIR %s is not used: the TSDB holds the samples", config.data_dir)
         endpoint = TsdbEndpoint(
             config.prometheus_url, config.prometheus_write_url, config.prometheus_bearer_token_file,
             config.prometheus_username, config.prometheus_password_file, config.prometheus_ca,
