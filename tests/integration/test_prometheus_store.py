@@ -63,6 +63,9 @@ def test_node_exporter_series_are_forecast_with_no_agent(scraped_node_exporter):
         (total,) = prometheus.query("node_memory_MemTotal_bytes")
         assert forecast.limits.upper == pytest.approx(float(total["value"][1]))
 
+        anomalies = client.detect_anomalies(selector, "10s")
+        assert anomalies.series.labels["instance"] == exporter_address and len(anomalies.scores) >= 1
+
         roots = client.list_series('node_filesystem_avail_bytes{mountpoint="/"}')[0]
         assert roots, "node_exporter reports the root file system"
         crossing = client.time_to_threshold(
