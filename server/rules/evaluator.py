@@ -140,8 +140,9 @@ class RuleEvaluator:
         for rule in self.rules:
             results[rule.name] = await self._evaluate(rule, now_ms, report)
         self.results = results
-        if self._store is not None:
-            await self._store.append(_writes(results, now_ms))
+        writes = _writes(results, now_ms)
+        if self._store is not None and writes:
+            await self._store.write_derived(writes)
         report.seconds = time.monotonic() - started
         self.last_round = report
         self.rounds += 1

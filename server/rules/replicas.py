@@ -48,8 +48,8 @@ class ReplicaSet:
             return self.live
         now_ms = int(time.time() * 1000)
         key = SeriesKey.of(HEARTBEAT, {"replica": self.replica_id})
-        await self._store.append([SeriesWrite(key, np.array([now_ms], dtype=np.int64),
-                                              np.array([now_ms / 1000]))])
+        await self._store.write_derived([SeriesWrite(key, np.array([now_ms], dtype=np.int64),
+                                                     np.array([now_ms / 1000]))])
         window_ms = int(self._round_s * LIVE_ROUNDS * 1000)
         result = await self._store.instant_query(f"last_over_time({HEARTBEAT}[{window_ms}ms])")
         live = sorted({series["metric"].get("replica", "") for series in result} | {self.replica_id})

@@ -102,6 +102,12 @@ class PrometheusStore:
                     self._by_node[node] = self._by_node.get(node, 0) + 1
         return AppendResult(count, 0) if outcome.accepted else AppendResult(0, count)
 
+    async def write_derived(self, writes: list[SeriesWrite]) -> bool:
+        """Series the server derives itself (rule results, replica heartbeats): written to the
+        TSDB like agents' samples but not counted against the agents' series limits. False
+        when the TSDB refused them for good (logged); raises TsdbError when it is down."""
+        return (await self.writer.write(writes)).accepted
+
     def has_series(self, key: SeriesKey) -> bool:
         return key in self._written
 

@@ -90,6 +90,8 @@ def test_a_filling_disk_fires_the_shipped_alert_and_a_steady_one_does_not(tmp_pa
                 scraped = reply.read().decode()
             assert 'infracast_time_to_threshold_seconds{' in scraped and 'mountpoint="/data"' in scraped
             assert "infracast_rule_rounds_total" in scraped
+            # Derived series are not the agents': only the 4 fed series count against the limits.
+            assert server.app.store.series_count == 4 and server.app.store.node_series_count("disk-node") == 4
             check_dashboard_queries(prometheus)
         assert not any(a["labels"].get("mountpoint") == "/steady" for a in alerts(prometheus.url))
     finally:
