@@ -111,29 +111,38 @@ class RuleEvaluator:
         self.results: dict[str, list[RuleSample]] = {}
         self.last_round = RoundReport()
         self.rounds = 0
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
         self._concurrency = asyncio.Semaphore(CONCURRENT_SERIES)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="rule-evaluation")
+        # Heartbeats have their own loop: a round longer than the replicas' liveness window
+        # must not make this replica look gone (its series would then be evaluated twice).
+        self._tasks = [asyncio.create_task(self._every_interval(self._replicas.heartbeat, "heartbeat"),
+                                           name="replica-heartbeat"),
+                       asyncio.create_task(self._evaluate_every_interval(), name="rule-evaluation")]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _run(self) -> None:
+    async def _evaluate_every_interval(self) -> None:
+        await asyncio.sleep(0)  # the heartbeat task starts first ...
+        while self._replicas.beats == 0 and not self._replicas.failed:
+            await asyncio.sleep(0.05)  # ... and the first round waits for the live set it reads
+        await self._every_interval(self.evaluate_round, "evaluation round")
+
+    async def _every_interval(self, work, what: str) -> None:
         while True:
             started = time.monotonic()
             try:
-                await self.evaluate_round()
+                await work()
             except Exception:  # a TSDB outage must not end evaluation for good
-                log.exception("rule evaluation round failed")
+                log.exception("rule %s failed", what)
             await asyncio.sleep(max(self._interval_s - (time.monotonic() - started), 0.0))
 
     async def evaluate_round(self) -> RoundReport:
         started = time.monotonic()
-        await self._replicas.heartbeat()
         report = RoundReport()
         now_ms = int(time.time() * 1000)
         results: dict[str, list[RuleSample]] = {}

@@ -41,17 +41,26 @@ class ReplicaSet:
         self._store = store  # a PrometheusStore, or None: alone
         self._round_s = round_s
         self.live: list[str] = [replica_id]
+        self.beats = 0
+        self.failed = False  # the last heartbeat failed (the TSDB is down): the live set is old
 
     async def heartbeat(self) -> list[str]:
         """Announce this replica and read the live set (this one always included)."""
         if self._store is None:
+            self.beats += 1
             return self.live
         now_ms = int(time.time() * 1000)
         key = SeriesKey.of(HEARTBEAT, {"replica": self.replica_id})
-        await self._store.write_derived([SeriesWrite(key, np.array([now_ms], dtype=np.int64),
-                                                     np.array([now_ms / 1000]))])
-        window_ms = int(self._round_s * LIVE_ROUNDS * 1000)
-        result = await self._store.instant_query(f"last_over_time({HEARTBEAT}[{window_ms}ms])")
+        try:
+            await self._store.write_derived([SeriesWrite(key, np.array([now_ms], dtype=np.int64),
+                                                         np.array([now_ms / 1000]))])
+            window_ms = int(self._round_s * LIVE_ROUNDS * 1000)
+            result = await self._store.instant_query(f"last_over_time({HEARTBEAT}[{window_ms}ms])")
+        except Exception:
+            self.failed = True
+            raise
+        self.failed = False
+        self.beats += 1
         live = sorted({series["metric"].get("replica", "") for series in result} | {self.replica_id})
         if live != self.live:
             log.info("live replicas: %s", ", ".join(live))
