@@ -1,4 +1,5 @@
-"""Regenerate the Python stubs in proto/infracast/v1 from the .proto files.
+"""Regenerate the Python stubs in proto/infracast/v1 (our API) and proto/infracast/keda
+(KEDA's external scaler contract) from the .proto files.
 
 Run after editing any .proto:  python proto/generate.py
 The stubs are committed so a clone installs without a code generator;
@@ -11,7 +12,7 @@ import sys
 from pathlib import Path
 
 PROTO_ROOT = Path(__file__).resolve().parent
-PROTO_FILES = sorted(PROTO_ROOT.glob("infracast/v1/*.proto"))
+PROTO_FILES = sorted([*PROTO_ROOT.glob("infracast/v1/*.proto"), *PROTO_ROOT.glob("infracast/keda/*.proto")])
 
 
 def protoc_args(out_dir: Path) -> list[str]:

@@ -7,6 +7,8 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
+import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -18,6 +20,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from infracast.clients.kubernetes_api import connect
+from infracast.keda import externalscaler_pb2, externalscaler_pb2_grpc
 from infracast.server.auth import AuthInterceptor, TokenStore
 from infracast.server.cluster_nodes import ClusterNodeLister
 from infracast.server.concurrency import ConcurrencyLimitInterceptor
@@ -29,13 +32,20 @@ from infracast.server.nodes import NodeRegistry
 from infracast.server.predictions import Predictor
 from infracast.server.rate_limit import RateLimitInterceptor, TokenBuckets
 from infracast.server.readiness import Readiness
+from infracast.server.rules.definitions import load_rules
+from infracast.server.rules.evaluator import RuleEvaluator
+from infracast.server.rules.exposition import RuleResultsCollector
+from infracast.server.rules.replicas import ReplicaSet
 from infracast.server.services.forecast import ForecastServicer
 from infracast.server.services.ingest import IngestLimits, IngestServicer
+from infracast.server.services.keda import ExternalScalerServicer
 from infracast.server.services.status import StatusServicer
 from infracast.server.stats import ServerStats
 from infracast.server.status import Component, State, StatusReport
 from infracast.server.store.embedded import EmbeddedStore
 from infracast.server.store.memory import MemoryLimits, MemoryStore
+from infracast.server.store.prometheus import PrometheusStore, PromQLReach
+from infracast.server.store.tsdb_http import TsdbEndpoint, TsdbHttp
 from infracast.server.telemetry import Telemetry
 from infracast.server.token_review import REVIEW_BURST, REVIEWS_PER_SECOND, TokenReviewer, kubernetes_review
 from infracast.server.write_streams import WriteStreamsAsGenerators
@@ -61,7 +71,7 @@ class App:
     config: ServerConfig
     server: aio.Server
     port: int
-    store: MemoryStore | EmbeddedStore
+    store: MemoryStore | EmbeddedStore | PrometheusStore
     readiness: Readiness
     ingest: IngestServicer
     predictor: Predictor
@@ -78,6 +88,7 @@ class App:
     store_ready: bool = False
     engine_seconds: float | None = None
     token_watch: asyncio.Task | None = None
+    rules: RuleEvaluator | None = None
 
     @property
     def address(self) -> str:
@@ -106,6 +117,9 @@ class App:
         if isinstance(self.store, EmbeddedStore):
             self._report_store_writes(self.store)
             await self.store.open()  # readiness stays NOT_SERVING until the replay is done
+        elif isinstance(self.store, PrometheusStore):
+            log.info("store: Prometheus-compatible TSDB at %s (remote write to %s)",
+                     self.store.http.endpoint.url, self.store.http.endpoint.remote_write_url)
         else:
             log.warning("no --data-dir: samples are kept in memory only and lost on restart")
         self.store_ready = True
@@ -120,6 +134,8 @@ class App:
         gc.collect()
         gc.freeze()
         await self.readiness.ready()
+        if self.rules is not None:
+            self.rules.start()
         log.info("infracast server ready")
 
     def _report_store_writes(self, store: EmbeddedStore) -> None:
@@ -168,6 +184,8 @@ class App:
         await self.server.stop(grace)
         if self.health_server is not None:
             await self.health_server.stop(0)
+        if self.rules is not None:
+            await self.rules.stop()
         await self.store.close()
         if self.cluster is not None:
             self.cluster.stop()
@@ -185,6 +203,14 @@ class App:
             store_state, store_detail = State.STARTING, "replaying the log"
         elif isinstance(store, EmbeddedStore):
             store_state, store_detail = _embedded_store_state(store)
+        elif isinstance(store, PrometheusStore):
+            store_state = State.READY
+            cached = store.cache_stats
+            store_detail = (f"Prometheus-compatible TSDB at {store.http.endpoint.url}: "
+                            f"{store.series_count} series written by this replica; windows read "
+                            f"{cached.full_reads} whole, {cached.tail_reads} by their tail, "
+                            f"{cached.hits} from the cache; remote write retried {store.writer.retries} "
+                            f"times, {store.writer.dropped_samples} samples refused by the TSDB")
         else:
             store_state = State.READY
             store_detail = f"in memory only (no data directory): {store.series_count} series"
@@ -259,11 +285,24 @@ def server_credentials(config: ServerConfig) -> grpc.ServerCredentials:
     )
 
 
-def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> App:
+def open_store(config: ServerConfig) -> MemoryStore | EmbeddedStore | PrometheusStore:
+    if config.store == "prometheus":
+        if config.data_dir is not None:
+            log.info("INFRACAST_DATA_DIR %s is not used: the TSDB holds the samples", config.data_dir)
+        endpoint = TsdbEndpoint(
+            config.prometheus_url, config.prometheus_write_url, config.prometheus_bearer_token_file,
+            config.prometheus_username, config.prometheus_password_file, config.prometheus_ca,
+            config.prometheus_timeout_s)
+        reach = PromQLReach(int(config.prometheus_step_s * 1000), int(config.raw_window_s * 1000),
+                            int(config.retention_s * 1000))
+        return PrometheusStore(TsdbHttp(endpoint), reach, config.prometheus_cache_series)
     limits = MemoryLimits(raw_window_ms=int(config.raw_window_s * 1000),
                           downsampled_window_ms=int(config.retention_s * 1000))
-    store = (MemoryStore(limits) if config.data_dir is None
-             else EmbeddedStore(config.data_dir, limits))
+    return MemoryStore(limits) if config.data_dir is None else EmbeddedStore(config.data_dir, limits)
+
+
+def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> App:
+    store = open_store(config)
     if isinstance(store, EmbeddedStore):
         store.acquire()  # before binding the port: a second server must fail, not half-start
     executor = ThreadPoolExecutor(config.forecast_workers, thread_name_prefix="forecast")
@@ -309,6 +348,8 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
     ingest_pb2_grpc.add_IngestServiceServicer_to_server(ingest, server)
     predictor = Predictor(store, executor, stats=stats, nodes=nodes)
     forecast_pb2_grpc.add_ForecastServiceServicer_to_server(ForecastServicer(predictor), server)
+    # KEDA's external scaler contract, over the same answers (services/keda.py).
+    externalscaler_pb2_grpc.add_ExternalScalerServicer_to_server(ExternalScalerServicer(predictor), server)
     readiness = Readiness()
     health_pb2_grpc.add_HealthServicer_to_server(readiness.servicer, server)
     reflection.enable_server_reflection(
@@ -316,6 +357,7 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
             ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name,
             forecast_pb2.DESCRIPTOR.services_by_name["ForecastService"].full_name,
             status_pb2.DESCRIPTOR.services_by_name["StatusService"].full_name,
+            externalscaler_pb2.DESCRIPTOR.services_by_name["ExternalScaler"].full_name,
             health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
             reflection.SERVICE_NAME,
         ),
@@ -347,4 +389,11 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
                       lambda: durable.log.health.failed_commits if durable else 0,
                       lambda: int(durable is not None and not durable.log.health.writable))
     status_pb2_grpc.add_StatusServiceServicer_to_server(StatusServicer(app.report), server)
+    if config.rules_file is not None:
+        remote = store if isinstance(store, PrometheusStore) else None
+        replica = config.replica_name or f"{socket.gethostname()}-{os.getpid()}"
+        app.rules = RuleEvaluator(load_rules(config.rules_file), predictor,
+                                  ReplicaSet(replica, remote, config.rules_interval_s),
+                                  config.rules_interval_s, remote)
+        telemetry.registry.register(RuleResultsCollector(app.rules))
     return app

@@ -132,6 +132,9 @@ def _refusal(handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str
     if handler.unary_unary:
         return grpc.unary_unary_rpc_method_handler(refuse, handler.request_deserializer,
                                                    handler.response_serializer)
+    if handler.unary_stream:  # e.g. KEDA's StreamIsActive
+        return grpc.unary_stream_rpc_method_handler(refuse_stream, handler.request_deserializer,
+                                                    handler.response_serializer)
     if handler.stream_stream:
         return grpc.stream_stream_rpc_method_handler(refuse_stream, handler.request_deserializer,
                                                      handler.response_serializer)

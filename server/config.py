@@ -27,6 +27,7 @@ from infracast.clients.settings import (
     render,
 )
 from infracast.server.auth import TokenFileError, parse_tokens
+from infracast.server.rules.definitions import RuleError, load_rules
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -68,6 +69,12 @@ def _service_account(text: str) -> str:
 
 def _optional_listen(text: str) -> str:
     return _listen(text) if text else ""
+
+
+def _http_url(text: str) -> str:
+    if text and not re.match(r"^https?://[^/\s]+", text):
+        raise ValueError(f"{text!r} is not an http:// or https:// URL")
+    return text.rstrip("/")
 
 
 SETTINGS = (
@@ -124,6 +131,32 @@ SETTINGS = (
     Setting("agent_service_account", _service_account, "",
             "NAMESPACE/NAME: agents authenticate with that service account's projected tokens, "
             "checked by Kubernetes TokenReview and bound to their pod's node (empty: off)"),
+    Setting("store", choice("embedded", "prometheus"), "embedded",
+            "where samples live: embedded (this process and its data directory) or prometheus "
+            "(a Prometheus-compatible TSDB: remote write in, PromQL out; replicas hold no state)"),
+    Setting("prometheus_url", _http_url, "",
+            "base URL of the PromQL API, e.g. http://prometheus:9090 or "
+            "http://vmselect:8481/select/0/prometheus (store=prometheus)"),
+    Setting("prometheus_write_url", _http_url, "",
+            "remote-write URL (empty: PROMETHEUS_URL + /api/v1/write), e.g. "
+            "http://vminsert:8480/insert/0/prometheus/api/v1/write"),
+    Setting("prometheus_bearer_token_file", Path, None,
+            "file holding the bearer token sent to the TSDB (read at each request: rotation works)"),
+    Setting("prometheus_username", str, "", "basic-auth user for the TSDB"),
+    Setting("prometheus_password_file", Path, None, "file holding the TSDB's basic-auth password"),
+    Setting("prometheus_ca", Path, None, "PEM CA bundle that signs the TSDB's certificate"),
+    Setting("prometheus_step", _duration, "15s",
+            "resolution of recent history read by PromQL (at least the scrape interval)"),
+    Setting("prometheus_timeout", _duration, "10s", "time one TSDB request may take"),
+    Setting("prometheus_cache_series", bounded_int(0, 10_000_000), "2000",
+            "windows of recently read series kept per replica, up to ~90 KB each at the default "
+            "windows (0: no cache)"),
+    Setting("rules_file", Path, None,
+            "forecast rules (YAML) evaluated every RULES_INTERVAL into infracast_* series on /metrics "
+            "and, with store=prometheus, remote-written (none: no rules)"),
+    Setting("rules_interval", _duration, "1m", "time between rounds of rule evaluation"),
+    Setting("replica_name", str, "",
+            "this replica's name among those sharing the rules' work (empty: host name and process id)"),
     Setting("allow_insecure", parse_bool, "false",
             "let the production profile run without TLS and authentication"),
 )
@@ -164,6 +197,19 @@ class ServerConfig:
     otlp_endpoint: str = ""
     kubernetes: str = "auto"
     agent_service_account: str = ""
+    store: str = "embedded"
+    prometheus_url: str = ""
+    prometheus_write_url: str = ""
+    prometheus_bearer_token_file: Path | None = None
+    prometheus_username: str = ""
+    prometheus_password_file: Path | None = None
+    prometheus_ca: Path | None = None
+    prometheus_step_s: float = 15.0
+    prometheus_timeout_s: float = 10.0
+    prometheus_cache_series: int = 2000
+    rules_file: Path | None = None
+    rules_interval_s: float = 60.0
+    replica_name: str = ""
     allow_insecure: bool = False
 
     @property
@@ -173,7 +219,9 @@ class ServerConfig:
 
 _RENAMED = {"raw_window": "raw_window_s", "retention": "retention_s", "grace_period": "grace_period_s",
             "max_message_size": "max_message_bytes", "max_future_skew": "max_future_skew_s",
-            "stream_idle_timeout": "stream_idle_timeout_s"}
+            "stream_idle_timeout": "stream_idle_timeout_s",
+            "prometheus_step": "prometheus_step_s", "prometheus_timeout": "prometheus_timeout_s",
+            "rules_interval": "rules_interval_s"}
 
 
 def load_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> ServerConfig:
@@ -225,6 +273,12 @@ def check_profile(config: ServerConfig) -> None:
     if config.agent_service_account and config.kubernetes == "off":
         raise SettingsError("INFRACAST_AGENT_SERVICE_ACCOUNT needs the Kubernetes API, but "
                             "INFRACAST_KUBERNETES=off")
+    _check_store(config)
+    if config.rules_file is not None:
+        try:
+            load_rules(config.rules_file)
+        except RuleError as error:
+            raise SettingsError(f"INFRACAST_RULES_FILE: {error}") from None
     missing = [what for what, present in (("TLS", config.tls), ("authentication", config.tokens_file))
                if not present]
     if config.profile == "production" and missing and not config.allow_insecure:
@@ -234,3 +288,24 @@ def check_profile(config: ServerConfig) -> None:
             "INFRACAST_ALLOW_INSECURE=true to run it behind a trusted network")
 
 
+
+
+def _check_store(config: ServerConfig) -> None:
+    if config.store == "embedded":
+        given = [name for name in ("prometheus_url", "prometheus_write_url") if getattr(config, name)]
+        if given:
+            raise SettingsError(f"INFRACAST_{given[0].upper()} is set but INFRACAST_STORE=embedded; "
+                                "set INFRACAST_STORE=prometheus to use the TSDB")
+        return
+    if not config.prometheus_url:
+        raise SettingsError("INFRACAST_STORE=prometheus needs INFRACAST_PROMETHEUS_URL (the PromQL API)")
+    if config.prometheus_bearer_token_file is not None and config.prometheus_username:
+        raise SettingsError("give INFRACAST_PROMETHEUS_BEARER_TOKEN_FILE or INFRACAST_PROMETHEUS_USERNAME "
+                            "(basic auth), not both")
+    if bool(config.prometheus_username) != (config.prometheus_password_file is not None):
+        raise SettingsError("INFRACAST_PROMETHEUS_USERNAME and INFRACAST_PROMETHEUS_PASSWORD_FILE "
+                            "go together")
+    for name in ("prometheus_bearer_token_file", "prometheus_password_file", "prometheus_ca"):
+        path = getattr(config, name)
+        if path is not None and not path.is_file():
+            raise SettingsError(f"INFRACAST_{name.upper()}: {path} is not a readable file")

@@ -197,6 +197,24 @@ class ErrorMappingInterceptor(aio.ServerInterceptor):
                 request_deserializer=_tolerant(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
+        if handler.unary_stream:
+            inner_server_stream = handler.unary_stream
+
+            async def server_stream(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
+                try:
+                    _refuse_undecodable(request)
+                    async for response in inner_server_stream(request, context):
+                        yield response
+                except Exception as error:
+                    if _is_abort(error):
+                        raise
+                    await _abort_for(error, context, method)
+
+            return grpc.unary_stream_rpc_method_handler(
+                server_stream,
+                request_deserializer=_tolerant(handler.request_deserializer),
+                response_serializer=handler.response_serializer,
+            )
         if handler.stream_stream:
             inner_stream = handler.stream_stream
 

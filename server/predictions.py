@@ -1,7 +1,8 @@
 """Answers to prediction questions: find the series, validate the question, run the engine.
 
 The engine's kernels release the GIL, so forecasts run on a thread pool and the
-event loop keeps serving ingest and health while they compute. What turns a forecast
+event loop keeps serving ingest and health while they compute. Store reads run on
+threads too: with store=prometheus each one is an HTTP request to the TSDB. What turns a forecast
 into an answer (resolution, reach, physical limits, probabilities) is in
 infracast.server.answers; this module only gathers what those need from the store.
 """
@@ -261,6 +262,16 @@ class Predictor:
         return await self._threshold_answer(subject, threshold, rising, horizon_ms, level,
                                             node_resource, capacity_percent)
 
+    async def series_threshold(
+        self, key: SeriesKey, threshold: float, rising: bool, horizon_ms: int, level: float,
+        capacity_percent: float = 0.0,
+    ) -> ThresholdAnswer:
+        """time_to_threshold for one series named by its key (the rule evaluator's question)."""
+        _check_threshold_question(threshold, None, capacity_percent, horizon_ms)
+        subject = await asyncio.to_thread(self._series_subject, key)
+        return await self._threshold_answer(subject, threshold, rising, horizon_ms, level, None,
+                                            capacity_percent)
+
     async def _threshold_answer(
         self, subject: Subject, threshold: float, rising: bool, horizon_ms: int, level: float,
         node_resource: str | None, capacity_percent: float,
@@ -296,7 +307,7 @@ class Predictor:
 
         async def examine(key: SeriesKey) -> ThresholdAnswer | None:
             try:
-                subject = self._series_subject(key)
+                subject = await asyncio.to_thread(self._series_subject, key)
                 return await self._threshold_answer(subject, threshold, rising, within_ms, level,
                                                     None, capacity_percent)
             except (FailedPrecondition, NotFound) as error:
@@ -340,7 +351,7 @@ class Predictor:
             raise InvalidArgument(f"threshold must be an anomaly score in (0, 1], got {threshold:g}")
         threshold = threshold or SENSITIVITY_THRESHOLDS[sensitivity]
         key = await asyncio.to_thread(self.resolve, selector_text)  # matching off the loop
-        window = self._store.window(key)
+        window = await asyncio.to_thread(self._store.window, key)  # a TSDB read with store=prometheus
         if window is None:
             raise NotFound(f"series {key} has no samples yet")
         loop = asyncio.get_running_loop()

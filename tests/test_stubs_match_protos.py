@@ -12,7 +12,8 @@ from google.protobuf import descriptor_pb2
 from grpc_tools import protoc
 
 ROOT = Path(__file__).resolve().parent.parent
-PROTOS = sorted((ROOT / "proto" / "infracast" / "v1").glob("*.proto"))
+PROTOS = sorted([*(ROOT / "proto" / "infracast" / "v1").glob("*.proto"),
+                 *(ROOT / "proto" / "infracast" / "keda").glob("*.proto")])
 
 
 def without_json_names(messages) -> None:
@@ -34,8 +35,9 @@ def test_committed_stubs_match_the_proto(proto, tmp_path):
                         f"--descriptor_set_out={descriptor_set}", str(relative)]) == 0
     built = descriptor_pb2.FileDescriptorSet.FromString(descriptor_set.read_bytes()).file[0]
     without_json_names(built.message_type)
-    module = importlib.import_module(f"infracast.v1.{proto.stem}_pb2")
+    package = f"infracast.{proto.parent.name}"
+    module = importlib.import_module(f"{package}.{proto.stem}_pb2")
     committed = descriptor_pb2.FileDescriptorProto.FromString(module.DESCRIPTOR.serialized_pb)
     assert committed == built, f"stubs for {proto.name} are stale: run python proto/generate.py"
-    grpc_module = ROOT / "proto" / "infracast" / "v1" / f"{proto.stem}_pb2_grpc.py"
+    grpc_module = proto.parent / f"{proto.stem}_pb2_grpc.py"
     assert grpc_module.exists()

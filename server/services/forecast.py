@@ -110,8 +110,9 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
     async def ListSeries(
         self, request: forecast_pb2.ListSeriesRequest, context: aio.ServicerContext
     ) -> forecast_pb2.ListSeriesResponse:
-        # Matching every series against the selector takes a while on a big server: off
-        # the event loop, so health and ingest are answered meanwhile.
+        # Matching every series against the selector takes a while on a big server, and with
+        # store=prometheus the list is read from the TSDB: off the event loop, so health and
+        # ingest are answered meanwhile.
         summaries, truncated = await asyncio.to_thread(
             self._predictor.list_series, request.selector, request.limit)
         return forecast_pb2.ListSeriesResponse(

@@ -248,3 +248,85 @@ def test_the_agent_runs_without_numba_as_its_image_has_it(server_process):
         agent.send_signal(signal.SIGINT)
         assert agent.wait(30) == 0, agent.stderr.read()
         agent.stderr.close()
+
+
+PROMETHEUS_DEPLOY = ROOT / "deploy" / "prometheus"
+
+
+def test_alerting_rules_pass_promtool_and_the_prometheus_rule_holds_the_same_groups():
+    promtool = tool("promtool")  # Debian package prometheus, installed by .ci/run
+    checked = subprocess.run([promtool, "check", "rules", str(PROMETHEUS_DEPLOY / "alerts.yaml")],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    groups = yaml.safe_load((PROMETHEUS_DEPLOY / "alerts.yaml").read_text())["groups"]
+    resource = yaml.safe_load((PROMETHEUS_DEPLOY / "prometheusrule.yaml").read_text())
+    assert resource["kind"] == "PrometheusRule" and resource["spec"]["groups"] == groups
+
+
+def test_the_service_monitor_scrapes_the_servers_metrics_port(rendered):
+    monitor = yaml.safe_load((PROMETHEUS_DEPLOY / "servicemonitor.yaml").read_text())
+    (service,) = [d for d in rendered
+                  if d["kind"] == "Service" and d["metadata"]["name"] == "infracast-server"]
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    assert "metrics" in {p["name"] for p in service["spec"]["ports"]}
+    assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+
+
+def test_the_keda_scaled_object_asks_questions_the_scaler_accepts():
+    from infracast.server.services.keda import scaler_question
+
+    scaled = yaml.safe_load((PROMETHEUS_DEPLOY / "keda-scaledobject.yaml").read_text())
+    (trigger,) = scaled["spec"]["triggers"]
+    assert trigger["type"] == "external" and trigger["metadata"]["scalerAddress"].endswith(":50051")
+    question = scaler_question(trigger["metadata"])
+    assert (question.horizon_ms, question.statistic, question.level) == (600_000, "peak", 80.0)
+
+
+SCALE_OUT_DIR = ROOT / "deploy" / "scale-out"
+
+
+@pytest.fixture(scope="module")
+def scale_out() -> list[dict]:
+    out = subprocess.run([tool("kubectl"), "kustomize", str(SCALE_OUT_DIR)], check=True,
+                         capture_output=True, text=True, timeout=120).stdout
+    return [doc for doc in yaml.safe_load_all(out) if doc]
+
+
+def test_the_scale_out_overlay_runs_stateless_replicas_over_the_tsdb(scale_out):
+    kinds = {(d["kind"], d["metadata"]["name"]) for d in scale_out}
+    assert ("Deployment", "infracast-server") in kinds and ("StatefulSet", "infracast-server") not in kinds
+    assert ("Service", "infracast-server-headless") not in kinds and ("DaemonSet", "infracast-agent") in kinds
+    deployment = find(scale_out, "Deployment", "infracast-server")
+    assert deployment["spec"]["replicas"] >= 2 and "volumeClaimTemplates" not in deployment["spec"]
+    assert all(d["metadata"].get("namespace") == "infracast" for d in scale_out
+               if d["kind"] not in ("Namespace", "ClusterRole", "ClusterRoleBinding"))
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert {"name": "INFRACAST_REPLICA_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}} \
+        in container["env"]
+    base_images = {c["image"] for d in scale_out if d["kind"] == "DaemonSet"
+                   for c in d["spec"]["template"]["spec"]["containers"]}
+    assert container["image"].rpartition(":")[2] == next(iter(base_images)).rpartition(":")[2]
+    settings = find_settings(scale_out, "infracast-server-settings")
+    _, values, _ = load(server_config.SETTINGS, [], settings, "infracast-server", "")
+    assert values["store"] == "prometheus" and values["prometheus_url"].startswith("http")
+    # The rules file the settings name is the mounted ConfigMap, a copy of the shipped rules.
+    rules_dir = str(values["rules_file"].parent)
+    (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == rules_dir]
+    (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+    (rules_map,) = [d for d in scale_out if d["kind"] == "ConfigMap"
+                    and d["metadata"]["name"] == volume["configMap"]["name"]]
+    shipped = (PROMETHEUS_DEPLOY / "infracast-rules.yaml").read_text()
+    assert rules_map["data"][values["rules_file"].name] == shipped
+    assert (SCALE_OUT_DIR / "infracast-rules.yaml").read_text() == shipped
+
+
+def test_checkov_finds_nothing_unexplained_in_the_scale_out_overlay(scale_out, tmp_path):
+    checkov = tool("checkov", "CHECKOV")
+    manifest = tmp_path / "scale-out.yaml"
+    manifest.write_text(yaml.safe_dump_all(scale_out))
+    result = subprocess.run([checkov, "-f", str(manifest), "--framework", "kubernetes", "--quiet",
+                             "--compact", "--skip-download", "--output", "cli"],
+                            capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "BC_SKIP_MAPPING": "TRUE"})
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -25,6 +25,7 @@ def test_list_shows_every_service(server):
     result = grpcurl(server.address, "list")
     assert result.returncode == 0, result.stderr
     assert set(result.stdout.split()) == {
+        "externalscaler.ExternalScaler",  # KEDA's external scaler contract
         "grpc.health.v1.Health",
         "grpc.reflection.v1alpha.ServerReflection",
         "infracast.v1.ForecastService",

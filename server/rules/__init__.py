@@ -1,0 +1,1 @@
+"""Forecast rules evaluated on a schedule into Prometheus series (/metrics and remote write)."""
