@@ -1,0 +1,57 @@
+"""Draw a Picture in the terminal with plotext (braille lines; bands as their edges)."""
+
+from __future__ import annotations
+
+import shutil
+
+from infracast.clients.charts.picture import Picture, time_ticks
+
+HISTORY = (30, 110, 200)
+FORECAST = (230, 120, 20)
+BANDS = ((250, 200, 150), (240, 165, 100))  # widest level first
+THRESHOLD = (210, 30, 30)
+ANOMALY = (200, 0, 200)
+
+
+def _line(fig, x, y, color, label: str | None, marker_name: str = "braille"):
+    import plotext
+
+    if len(x) == 0:
+        return
+    signal = fig.signal([float(v) for v in x], [float(v) for v in y],
+                        marker=plotext.marker(marker_name, pixel=color)).lines(True)
+    if label:
+        signal.label(label)
+    fig.draw(signal)
+
+
+def render(p: Picture, width: int | None = None, height: int | None = None, color: bool = True) -> str:
+    import plotext
+
+    columns, rows = shutil.get_terminal_size((100, 30))
+    fig = plotext.figure
+    fig.clear()
+    fig.plot_size(width or columns, height or max(rows - 4 - len(p.notes), 15))
+    fig.title(f"{p.title} — {p.subtitle}")
+    for band, color_rgb in zip(p.bands, BANDS, strict=False):
+        _line(fig, p.forecast_x, band.upper, color_rgb, f"{band.level:g}% interval")
+        _line(fig, p.forecast_x, band.lower, color_rgb, None)
+    _line(fig, p.history_x, p.history_y, HISTORY, "history")
+    _line(fig, p.forecast_x, p.forecast_y, FORECAST, "forecast")
+    if len(p.anomalies_x):
+        fig.draw(fig.signal([float(v) for v in p.anomalies_x], [float(v) for v in p.anomalies_y],
+                            marker=plotext.marker("x", pixel=ANOMALY)).label("anomaly"))
+    fig.line(p.now_x, "vertical", label="now")
+    if p.threshold_y is not None:
+        fig.line(p.threshold_y, "horizontal", pixel=THRESHOLD, label=p.threshold_label)
+    if p.crossing_x is not None:
+        fig.line(p.crossing_x, "vertical", pixel=THRESHOLD, label=p.crossing_label)
+    start = float(p.history_x[0]) if len(p.history_x) else p.now_x
+    positions, labels = time_ticks(start, float(p.forecast_x[-1]))
+    fig.ruler("x").ticks(positions, labels)
+    fig.label(p.x_label, axis="x")
+    fig.label(p.y_label, axis="y")
+    text = fig.build()
+    body = text.string(colorless=not color)
+    footer = [p.crossing_label] if p.crossing_label and p.crossing_x is None else []
+    return "\n".join([body, *footer, *p.notes])
