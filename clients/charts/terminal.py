@@ -19,7 +19,7 @@ def _line(fig, x, y, color, label: str | None, marker_name: str = "braille"):
     if len(x) == 0:
         return
     signal = fig.signal([float(v) for v in x], [float(v) for v in y],
-                        marker=plotext.marker(marker_name, pixel=color)).lines(True)
+                        marker=plotext.marker(marker_name, pixel=plotext.pixel(color))).lines(True)
     if label:
         signal.label(label)
     fig.draw(signal)
@@ -40,18 +40,36 @@ def render(p: Picture, width: int | None = None, height: int | None = None, colo
     _line(fig, p.forecast_x, p.forecast_y, FORECAST, "forecast")
     if len(p.anomalies_x):
         fig.draw(fig.signal([float(v) for v in p.anomalies_x], [float(v) for v in p.anomalies_y],
-                            marker=plotext.marker("x", pixel=ANOMALY)).label("anomaly"))
+                            marker=plotext.marker("x", pixel=plotext.pixel(ANOMALY))).label("anomaly"))
     fig.line(p.now_x, "vertical", label="now")
     if p.threshold_y is not None:
-        fig.line(p.threshold_y, "horizontal", pixel=THRESHOLD, label=p.threshold_label)
+        fig.line(p.threshold_y, "horizontal", pixel=plotext.pixel(THRESHOLD), label=p.threshold_label)
     if p.crossing_x is not None:
-        fig.line(p.crossing_x, "vertical", pixel=THRESHOLD, label=p.crossing_label)
+        fig.line(p.crossing_x, "vertical", pixel=plotext.pixel(THRESHOLD), label=p.crossing_label)
     start = float(p.history_x[0]) if len(p.history_x) else p.now_x
     positions, labels = time_ticks(start, float(p.forecast_x[-1]))
     fig.ruler("x").ticks(positions, labels)
     fig.label(p.x_label, axis="x")
     fig.label(p.y_label, axis="y")
+    fig.legend(False)  # it would cover the history; a legend line follows the chart instead
     text = fig.build()
     body = text.string(colorless=not color)
     footer = [p.crossing_label] if p.crossing_label and p.crossing_x is None else []
-    return "\n".join([body, *footer, *p.notes])
+    return "\n".join([body, legend(p, color), *footer, *p.notes])
+
+
+def _paint(text: str, rgb: tuple[int, int, int], color: bool) -> str:
+    return f"\x1b[38;2;{rgb[0]};{rgb[1]};{rgb[2]}m{text}\x1b[0m" if color else text
+
+
+def legend(p: Picture, color: bool) -> str:
+    parts = [_paint("⣿ history", HISTORY, color), _paint("⣿ forecast", FORECAST, color)]
+    parts += [_paint(f"⣿ {band.level:g}% interval", rgb, color) for band, rgb in zip(p.bands, BANDS, strict=False)]
+    parts.append("│ now")
+    if len(p.anomalies_x):
+        parts.append(_paint("x anomaly", ANOMALY, color))
+    if p.threshold_y is not None:
+        parts.append(_paint(f"─ {p.threshold_label}", THRESHOLD, color))
+    if p.crossing_x is not None:
+        parts.append(_paint(f"│ {p.crossing_label}", THRESHOLD, color))
+    return "  ".join(parts)
