@@ -2,8 +2,8 @@
 
 The first start on a machine compiles every kernel (about half a minute on a new
 machine, longer on a busy one); later starts load them from the cache in a second or two.
-The warm-up thread records each step; the event loop logs a line per step and a
-heartbeat while a long step runs, so a start never looks hung.
+The warm-up thread records and logs each step; the event loop adds a heartbeat while
+a long step runs.
 """
 
 from __future__ import annotations
@@ -32,13 +32,18 @@ class WarmUpProgress:
         self._lock = threading.Lock()
         self._started = time.monotonic()
         self._state = WarmUpState(0, 0, "starting", 0.0)
-        self.changed = threading.Event()
 
     def __call__(self, done: int, total: int, step: str) -> None:
         """The warm-up's progress callback (called from the executor thread)."""
         with self._lock:
+            if done == 0:
+                self._started = time.monotonic()
             self._state = WarmUpState(done, total, step, time.monotonic() - self._started)
-        self.changed.set()
+        if step == "done":
+            log.info("forecast kernels ready: %d/%d steps in %.1fs", done, total, self._state.elapsed_s)
+        else:
+            log.info("warming up forecast kernels: %d/%d steps done, now %s (%.0fs)", done, total, step,
+                     self._state.elapsed_s)
 
     @property
     def state(self) -> WarmUpState:
@@ -47,14 +52,11 @@ class WarmUpProgress:
                                time.monotonic() - self._started)
 
     async def log_until_done(self, finished: asyncio.Future) -> None:
-        """A log line per finished step, and every HEARTBEAT_S while one runs."""
-        last_logged, last_done = time.monotonic(), -1
+        """While a step runs long (compiling), say so every HEARTBEAT_S: a start never looks hung."""
         while not finished.done():
-            await asyncio.wait([finished], timeout=0.5)
+            await asyncio.wait([finished], timeout=HEARTBEAT_S)
             state = self.state
-            now = time.monotonic()
-            if state.total and (state.done != last_done or now - last_logged >= HEARTBEAT_S):
-                if state.step != "done":
-                    log.info("warming up forecast kernels: %d/%d done, now %s (%.0fs; the first start on "
-                             "a machine compiles them)", state.done, state.total, state.step, state.elapsed_s)
-                last_logged, last_done = now, state.done
+            if not finished.done() and state.total:
+                log.info("still compiling forecast kernels (%s, step %d of %d, %.0fs so far; the first start "
+                         "on a machine compiles them, later starts load them from the cache)",
+                         state.step, state.done + 1, state.total, state.elapsed_s)

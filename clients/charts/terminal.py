@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 
 from infracast.clients.charts.picture import Picture, time_ticks
 
@@ -28,11 +30,10 @@ def _line(fig, x, y, color, label: str | None, marker_name: str = "braille"):
 def render(p: Picture, width: int | None = None, height: int | None = None, color: bool = True) -> str:
     import plotext
 
-    columns, rows = shutil.get_terminal_size((100, 30))
+    columns, rows = _terminal_size()
     fig = plotext.figure
     fig.clear()
-    fig.plot_size(width or columns, height or max(rows - 4 - len(p.notes), 15))
-    fig.title(f"{p.title} — {p.subtitle}")
+    fig.plot_size(width or columns, height or max(rows - 5 - len(p.notes), 15))
     for band, color_rgb in zip(p.bands, BANDS, strict=False):
         _line(fig, p.forecast_x, band.upper, color_rgb, f"{band.level:g}% interval")
         _line(fig, p.forecast_x, band.lower, color_rgb, None)
@@ -55,7 +56,17 @@ def render(p: Picture, width: int | None = None, height: int | None = None, colo
     text = fig.build()
     body = text.string(colorless=not color)
     footer = [p.crossing_label] if p.crossing_label and p.crossing_x is None else []
-    return "\n".join([body, legend(p, color), *footer, *p.notes])
+    # The title is ours, not plotext's: plotext drops a title wider than the plot.
+    return "\n".join([f"{p.title} — {p.subtitle}", body, legend(p, color), *footer, *p.notes])
+
+
+def _terminal_size() -> tuple[int, int]:
+    """The terminal's own size (not $COLUMNS/$LINES, which test runners and shells may leave stale)."""
+    try:
+        size = os.get_terminal_size(sys.stdout.fileno())
+        return size.columns, size.lines
+    except (OSError, ValueError):
+        return shutil.get_terminal_size((100, 30))
 
 
 def _paint(text: str, rgb: tuple[int, int, int], color: bool) -> str:

@@ -137,7 +137,7 @@ async def _demo(duration_s: float | None, nodes: int, interval_s: float, listen:
         if sys.stdout.isatty() and sys.stdin.isatty():
             await asyncio.to_thread(_watch_live, client, duration_s, started, stop, loop)
         while not stop.is_set():
-            fleet = await asyncio.to_thread(fleet_view, client)
+            fleet = await asyncio.to_thread(fleet_view, client, DEMO_WITHIN_S)
             print(f"infracast demo — {time.time() - started:.0f}s — Ctrl-C to stop", flush=True)
             print_once(fleet)
             if duration_s is not None and time.time() - started >= duration_s:
