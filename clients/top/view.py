@@ -52,9 +52,12 @@ def _exhaustion(view: NodeView, within_s: float) -> Text:
 def render(fleet: FleetView, rows: list[NodeView], sort: str, show: str, find: str = "",
            typing: bool = False, updated: str = "") -> Group:
     table = Table(box=None, pad_edge=False, header_style="bold", expand=False)
-    for name, justify in (("NODE", "left"), ("CPU", "right"), ("MEMORY", "right"), ("DISK", "right"),
-                          ("CPU LAST HOUR", "left"), ("SOONEST EXHAUSTION", "left"), ("NOTE", "left")):
-        table.add_column(name, justify=justify, no_wrap=True)
+    widest = max((len(view.node) for view in rows), default=4)
+    # On a narrow terminal the names and numbers stay whole; the sparkline and notes give way.
+    for name, justify, width in (("NODE", "left", widest), ("CPU", "right", 4), ("MEMORY", "right", 6),
+                                 ("DISK", "right", 4), ("CPU LAST HOUR", "left", None),
+                                 ("SOONEST EXHAUSTION", "left", 20), ("NOTE", "left", None)):
+        table.add_column(name, justify=justify, no_wrap=True, min_width=width)
     for view in rows:
         table.add_row(Text(view.node, style="bold magenta" if view.anomalous else ""),
                       _percent(view.cpu), _percent(view.memory_used), _percent(view.disk_used),

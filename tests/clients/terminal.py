@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import subprocess
@@ -23,8 +24,10 @@ class Terminal:
         self._tmux("new-session", "-d", "-x", str(width), "-y", str(height), "-s", "t", line)
 
     def _tmux(self, *args: str) -> str:
+        # Without the runner's COLUMNS/LINES, programs in the pane see the pane's own size.
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
         return subprocess.run([TMUX, "-L", self.socket, *args], capture_output=True, text=True,
-                              check=True, timeout=30).stdout
+                              check=True, timeout=30, env=env).stdout
 
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-t", "t")
