@@ -54,7 +54,8 @@ def build_parser(env: dict[str, str] | os._Environ) -> argparse.ArgumentParser:
                         help="CA bundle that signs the server's certificate (default: system roots)")
     parser.add_argument("--tls-cert", type=Path, default=env.get("INFRACAST_TLS_CERT"),
                         help="client certificate, for servers that require mutual TLS")
-    parser.add_argument("--tls-key", type=Path, default=env.get("INFRACAST_TLS_KEY"), help="client private key")
+    parser.add_argument("--tls-key", type=Path, default=env.get("INFRACAST_TLS_KEY"),
+                        help="client private key")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     answering = [series.register(commands), forecast.register(commands), when.register(commands),

@@ -60,7 +60,8 @@ def picture(data: ChartData) -> Picture:
     # Continue the forecast from the last observation so the lines join.
     last_x = f.last_timestamp.timestamp()
     forecast_x = np.concatenate([[last_x], _seconds(f.timestamps)])
-    everything = [data.history_values, f.mean, *(f.lower[lv] for lv in levels), *(f.upper[lv] for lv in levels)]
+    everything = [data.history_values, f.mean, *(f.lower[lv] for lv in levels),
+                  *(f.upper[lv] for lv in levels)]
     axis = value_axis(metric, np.concatenate([np.asarray(v, dtype=float) for v in everything]))
 
     def joined(values):
@@ -102,7 +103,8 @@ def picture(data: ChartData) -> Picture:
 def time_ticks(start_s: float, end_s: float, count: int = 6) -> tuple[list[float], list[str]]:
     """Tick positions at round local times and their labels (with the weekday past a day)."""
     span = max(end_s - start_s, 1.0)
-    steps = [60, 300, 600, 900, 1800, 3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400]
+    steps = [60, 300, 600, 900, 1800, 3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600,
+             86400, 2 * 86400, 7 * 86400]
     step = next((s for s in steps if span / s <= count), steps[-1])
     offset = datetime.fromtimestamp(start_s).astimezone().utcoffset()
     shift = offset.total_seconds() if offset else 0.0

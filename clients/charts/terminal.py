@@ -75,7 +75,8 @@ def _paint(text: str, rgb: tuple[int, int, int], color: bool) -> str:
 
 def legend(p: Picture, color: bool) -> str:
     parts = [_paint("⣿ history", HISTORY, color), _paint("⣿ forecast", FORECAST, color)]
-    parts += [_paint(f"⣿ {band.level:g}% interval", rgb, color) for band, rgb in zip(p.bands, BANDS, strict=False)]
+    parts += [_paint(f"⣿ {band.level:g}% interval", rgb, color)
+              for band, rgb in zip(p.bands, BANDS, strict=False)]
     parts.append("│ now")
     if len(p.anomalies_x):
         parts.append(_paint("x anomaly", ANOMALY, color))

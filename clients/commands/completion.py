@@ -30,6 +30,11 @@ def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.Argument
     return {}
 
 
+def _positional_choices(parser: argparse.ArgumentParser) -> list[str]:
+    return [str(c) for action in parser._actions if not action.option_strings and action.choices
+            and not isinstance(action, argparse._SubParsersAction) for c in action.choices]
+
+
 def _choices(parser: argparse.ArgumentParser) -> dict[str, list[str]]:
     return {o: [str(c) for c in action.choices] for action in parser._actions if action.choices
             and not isinstance(action, argparse._SubParsersAction) for o in action.option_strings}
@@ -38,9 +43,11 @@ def _choices(parser: argparse.ArgumentParser) -> dict[str, list[str]]:
 def bash_script(parser: argparse.ArgumentParser) -> str:
     commands = _subcommands(parser)
     cases = "\n".join(
-        f'        {name}) opts="{" ".join(_options(sub))}" ;;' for name, sub in commands.items())
-    values = "\n".join(f'        {option}) COMPREPLY=($(compgen -W "{" ".join(values)}" -- "$cur")); return ;;'
-                       for sub in [parser, *commands.values()] for option, values in _choices(sub).items())
+        f'        {name}) opts="{" ".join(_options(sub) + _positional_choices(sub))}" ;;'
+        for name, sub in commands.items())
+    values = "\n".join(
+        f'        {option}) COMPREPLY=($(compgen -W "{" ".join(values)}" -- "$cur")); return ;;'
+        for sub in [parser, *commands.values()] for option, values in _choices(sub).items())
     return f"""# bash completion for infracast (infracast completion bash)
 _infracast() {{
     local cur prev cmd opts word
@@ -79,7 +86,10 @@ def fish_script(parser: argparse.ArgumentParser) -> str:
     names = " ".join(commands)
     for name, sub in commands.items():
         lines.append(f"complete -c infracast -n 'not __fish_seen_subcommand_from {names}' -a {name} "
-                     f"-d '{_fish_escape(sub.description or '')}'")
+                     f"-d '{_fish_escape((sub.description or '').split('.')[0])}'")
+        if choices := _positional_choices(sub):
+            lines.append(f"complete -c infracast -n '__fish_seen_subcommand_from {name}' "
+                         f"-a '{' '.join(choices)}'")
     for condition, sub in [(f"not __fish_seen_subcommand_from {names}", parser),
                            *((f"__fish_seen_subcommand_from {n}", s) for n, s in commands.items())]:
         for action in sub._actions:
@@ -88,7 +98,8 @@ def fish_script(parser: argparse.ArgumentParser) -> str:
                     continue
                 values = f" -xa '{' '.join(str(c) for c in action.choices)}'" if action.choices else ""
                 helptext = _fish_escape((action.help or "").replace("%%", "%").split("(")[0].strip())
-                lines.append(f"complete -c infracast -n '{condition}' -l {option[2:]}{values} -d '{helptext}'")
+                lines.append(
+                    f"complete -c infracast -n '{condition}' -l {option[2:]}{values} -d '{helptext}'")
     return "\n".join(lines) + "\n"
 
 

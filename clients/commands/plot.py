@@ -51,7 +51,8 @@ def register(commands) -> argparse.ArgumentParser:
                              "when the history cannot support it")
     parser.add_argument("--history", type=duration, default=None,
                         help="how much history to show (default twice the horizon, at least 1h, at most 7d)")
-    parser.add_argument("--threshold", type=threshold, help="mark this level and when the forecast crosses it")
+    parser.add_argument("--threshold", type=threshold,
+                        help="mark this level and when the forecast crosses it")
     parser.add_argument("--below", nargs="?", const=True, type=threshold, metavar="VALUE",
                         help="the crossing is the series falling to the threshold")
     parser.add_argument("--above", type=threshold, metavar="VALUE", help="the series rising to VALUE")

@@ -24,15 +24,16 @@ infracast health --service infracast.v1.ForecastService   # readiness of the pre
 
 def status(client: InfracastClient, args: argparse.Namespace) -> Report:
     s = client.status()
-    data = {"version": s.version, "profile": s.profile, "started": iso(s.started), "uptime_seconds": s.uptime_s,
+    data = {"version": s.version, "profile": s.profile, "started": iso(s.started),
+            "uptime_seconds": s.uptime_s,
             "components": {name: {"state": state, "detail": detail}
                            for name, (state, detail) in s.components.items()},
             "counts": s.counts, "configuration": s.configuration,
             "nodes": [{**vars(n), "last_connected": iso(n.last_connected)} for n in s.nodes]}
     components = Table(["COMPONENT", "STATE", "DETAIL"],
                        [[name, state, detail] for name, (state, detail) in s.components.items()])
-    tables = [components, Table(["COUNT", "VALUE"], [[name, f"{value:g}"] for name, value in s.counts.items()],
-                                [False, True])]
+    counts = [[name, f"{value:g}"] for name, value in s.counts.items()]
+    tables = [components, Table(["COUNT", "VALUE"], counts, [False, True])]
     notes = []
     if s.nodes:
         # Nodes that need a look: in the cluster without an agent, or whose agent went away.
@@ -41,7 +42,8 @@ def status(client: InfracastClient, args: argparse.Namespace) -> Report:
         notes.append(f"nodes: {len(s.nodes) - len(missing)} with an agent connected, {len(missing)} without")
         tables.append(Table(["NODE", "IN CLUSTER", "AGENT LAST CONNECTED"],
                             [[n.name, "yes" if n.in_cluster else "-",
-                              when_text(n.last_connected) if n.last_connected else "never"] for n in missing]))
+                              when_text(n.last_connected) if n.last_connected else "never"]
+                             for n in missing]))
     healthy = all(state == "ready" for state, _ in s.components.values())
     rows = ([["component", name, state, detail] for name, (state, detail) in s.components.items()]
             + [["count", name, repr(value), ""] for name, value in s.counts.items()])

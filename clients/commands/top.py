@@ -38,7 +38,8 @@ def register(commands) -> argparse.ArgumentParser:
                      "at risk, anomalous), / finds nodes by name, q quits.")
     parser.add_argument("--within", type=duration, default=86400.0,
                         help="how far ahead to look for exhaustion (default 24h)")
-    parser.add_argument("--refresh", type=duration, default=5.0, help="seconds between refreshes (default 5s)")
+    parser.add_argument("--refresh", type=duration, default=5.0,
+                        help="seconds between refreshes (default 5s)")
     parser.add_argument("--once", action="store_true",
                         help="print one snapshot and exit (the default when not on a terminal)")
     parser.set_defaults(interactive=run)

@@ -60,7 +60,8 @@ def run(client: InfracastClient, args: argparse.Namespace) -> Report:
     if c.already_crossed:
         lines.append(f"already past {target}")
     elif c.will_cross:
-        lines.append(f"{way} {target} in {format_duration(c.time_remaining_s or 0)}, at {when_text(c.expected)}")
+        lines.append(f"{way} {target} in {format_duration(c.time_remaining_s or 0)}, "
+                     f"at {when_text(c.expected)}")
         latest = when_text(c.latest) if c.latest else f"not within {searched}"
         lines.append(f"{c.level:g}% range: earliest {when_text(c.earliest)}, latest {latest}; "
                      f"probability within {searched}: {c.probability:.0%}")

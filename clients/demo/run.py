@@ -68,8 +68,9 @@ async def _start_with_progress(app) -> None:
     if sys.stdout.isatty():
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                      TimeElapsedColumn(), transient=True) as bar:
+        columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                   TimeElapsedColumn())
+        with Progress(*columns, transient=True) as bar:
             task = bar.add_task("starting the server", total=None)
             while not starting.done():
                 await asyncio.wait([starting], timeout=0.2)

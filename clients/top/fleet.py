@@ -68,7 +68,8 @@ def _soonest(client: InfracastClient, within_s: float, problems: list[str]) -> d
         token = ""
         while True:
             try:
-                page = client.threshold_crossings(metric, 0.0, falling=True, within=within_s, page_token=token)
+                page = client.threshold_crossings(metric, 0.0, falling=True, within=within_s,
+                                                  page_token=token)
             except ClientError as error:
                 problems.append(f"{resource} exhaustion: {error}")
                 break

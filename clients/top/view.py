@@ -63,7 +63,8 @@ def render(fleet: FleetView, rows: list[NodeView], sort: str, show: str, find: s
                       _percent(view.cpu), _percent(view.memory_used), _percent(view.disk_used),
                       sparkline(view.cpu_hour, view.anomalous_hour), _exhaustion(view, fleet.within_s),
                       Text("anomaly in the last hour", style="bold magenta") if view.anomalous else Text(""))
-    title = Text.assemble(("infracast top", "bold"), f" — {len(rows)} of {len(fleet.nodes)} nodes · sorted by ",
+    title = Text.assemble(("infracast top", "bold"),
+                          f" — {len(rows)} of {len(fleet.nodes)} nodes · sorted by ",
                           (sort, "bold"), " · showing ", (show, "bold"),
                           *((" · node contains ", (find + ("▏" if typing else ""), "bold")) if find or typing
                             else ()), f" · {updated}" if updated else "")

@@ -32,8 +32,8 @@ def warm_up_kernels(progress: Progress | None = None) -> None:
         ("seasonal models", lambda: forecast_samples(timestamps, daily, horizon_ms=6 * 3_600_000)),
         ("non-seasonal models",  # season rejected
          lambda: forecast_samples(timestamps, rng.normal(size=points), horizon_ms=3_600_000)),
-        ("counter rates",
-         lambda: forecast_samples(timestamps, np.cumsum(rng.uniform(0, 10, points)), 3_600_000, is_counter=True)),
+        ("counter rates", lambda: forecast_samples(timestamps, np.cumsum(rng.uniform(0, 10, points)),
+                                                   3_600_000, is_counter=True)),
         ("short histories", lambda: forecast_samples(timestamps[:3], np.array([1.0, 2.0, 3.0]), 600_000)),
         ("season search", lambda: forecast_values(np.cumsum(rng.normal(size=64)), 8, season_length=None)),
     ]

@@ -12,8 +12,9 @@ import uuid
 import pytest
 
 TMUX = shutil.which("tmux")
-needs_tmux = pytest.mark.skipif(TMUX is None, reason="tmux is not installed (.ci/run installs it in CI): "
-                                                     "terminal output cannot be looked at through a real terminal")
+needs_tmux = pytest.mark.skipif(
+    TMUX is None, reason="tmux is not installed (.ci/run installs it in CI): terminal output cannot be "
+                         "looked at through a real terminal")
 
 
 class Terminal:

@@ -130,3 +130,84 @@ def test_status_reports_components_counts_and_configuration(fed):
     assert answer["counts"]["series"] == 2 and answer["counts"]["samples_stored"] == 360
     assert answer["configuration"]["INFRACAST_MAX_LABELS"] == "32"
     assert answer["version"] and answer["uptime_seconds"] >= 0
+
+
+def test_every_command_takes_output_table_json_csv(fed):
+    import csv
+    import io
+
+    selector = 'node_filesystem_avail_bytes{node="cli-node",mountpoint="/"}'
+    listed = list(csv.DictReader(io.StringIO(cli("series", "-o", "csv", server=fed).stdout)))
+    assert {row["series"] for row in listed} == {selector.replace('node="cli-node",mountpoint="/"',
+                                                                  'mountpoint="/",node="cli-node"'),
+                                                 'node_load1{node="cli-node"}'}
+    assert all(row["samples"] == "180" for row in listed)
+    points = list(csv.DictReader(io.StringIO(
+        cli("forecast", 'node_load1{node="cli-node"}', "--horizon", "30m", "--output", "csv",
+            server=fed).stdout)))
+    assert len(points) == 30 and set(points[0]) == {"timestamp", "mean", "lower_80", "upper_80", "lower_95",
+                                                     "upper_95"}
+    assert all(float(p["lower_95"]) <= float(p["mean"]) <= float(p["upper_95"]) for p in points)
+    crossing = list(csv.DictReader(io.StringIO(cli("when", selector, "--below", "0", "-o", "csv",
+                                                   server=fed).stdout)))
+    assert len(crossing) == 1 and crossing[0]["will_cross"] == "true"
+    assert abs(float(crossing[0]["time_remaining_seconds"]) - 320 * 60) < 600
+    # --json stays the same as --output json.
+    assert (json.loads(cli("health", "--json", server=fed).stdout)
+            == json.loads(cli("health", "-o", "json", server=fed).stdout))
+    for command in (["status"], ["health"], ["anomalies", 'node_load1{node="cli-node"}']):
+        for fmt in ("table", "json", "csv"):
+            result = cli(*command, "--output", fmt, server=fed)
+            assert result.returncode == 0 and result.stdout.strip(), (command, fmt, result.stderr)
+            if fmt == "json":
+                json.loads(result.stdout)
+            if fmt == "csv":
+                assert "," in result.stdout.splitlines()[0]
+    bad = cli("series", "--output", "yaml", server=fed)
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def test_help_has_an_example_for_every_command():
+    from infracast.clients.cli import build_parser
+    from infracast.clients.commands.completion import _subcommands
+
+    commands = _subcommands(build_parser({}))
+    assert {"series", "forecast", "when", "anomalies", "status", "health", "plot", "top", "demo",
+            "completion"} <= set(commands)
+    for name in commands:
+        result = subprocess.run([executable("infracast"), name, "--help"], capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 0, result.stderr
+        examples = result.stdout.split("examples:", 1)
+        assert len(examples) == 2, f"{name} --help has no examples"
+        assert f"infracast {name}" in examples[1] or f" {name}" in examples[1], name
+
+
+def test_bash_completion_completes_commands_and_options():
+    script = subprocess.run([executable("infracast"), "completion", "bash"], capture_output=True, text=True,
+                            timeout=60).stdout
+
+    def complete(*words):
+        words_line = "COMP_WORDS=(" + " ".join(f"'{w}'" for w in words) + f"); COMP_CWORD={len(words) - 1}"
+        probe = script + "\n" + words_line + "; _infracast; printf '%s\\n' \"${COMPREPLY[@]}\""
+        result = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=30)
+        return result.stdout.split()
+
+    assert complete("infracast", "fo") == ["forecast"]
+    assert set(complete("infracast", "")) >= {"plot", "top", "when", "completion", "--server"}
+    assert "--horizon" in complete("infracast", "plot", "--ho")
+    assert complete("infracast", "series", "--output", "c") == ["csv"]
+    assert complete("infracast", "completion", "f") == ["fish"]
+
+
+@pytest.mark.parametrize("shell", ["zsh", "fish"])
+def test_zsh_and_fish_completion_scripts_parse(shell):
+    import shutil
+
+    script = subprocess.run([executable("infracast"), "completion", shell], capture_output=True, text=True,
+                            timeout=60)
+    assert script.returncode == 0 and "infracast" in script.stdout and "forecast" in script.stdout
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed: the script's syntax cannot be checked")
+    checked = subprocess.run([shell, "-n"], input=script.stdout, capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stderr
