@@ -122,4 +122,4 @@ def print_once(fleet: FleetView, sort: str = "urgency", show: str = "all", width
     console = Console(file=out or sys.stdout, width=width, color_system=None, force_terminal=False,
                       soft_wrap=True)
     console.print(render(fleet, arrange(fleet.nodes, sort, show), sort, show,
-                         updated=time.strftime("%H:%M:%S")))
+                         updated=time.strftime("%H:%M:%S"), keys=False))

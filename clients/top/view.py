@@ -50,7 +50,7 @@ def _exhaustion(view: NodeView, within_s: float) -> Text:
 
 
 def render(fleet: FleetView, rows: list[NodeView], sort: str, show: str, find: str = "",
-           typing: bool = False, updated: str = "") -> Group:
+           typing: bool = False, updated: str = "", keys: bool = True) -> Group:
     table = Table(box=None, pad_edge=False, header_style="bold", expand=False)
     widest = max((len(view.node) for view in rows), default=4)
     # On a narrow terminal the names and numbers stay whole; the sparkline and notes give way.
@@ -74,5 +74,5 @@ def render(fleet: FleetView, rows: list[NodeView], sort: str, show: str, find: s
         f"{60 / SPARK_WIDTH:g} min, ", ("red", "bold red"),
         " where scored anomalous · ", ("magenta", "bold magenta"), " node: anomaly in the last hour · "
         "SOONEST EXHAUSTION: memory or a file system predicted to run out, when, and the probability")
-    parts = [title, table, *(Text(p, style="dim") for p in fleet.problems), legend, Text(KEYS, style="dim")]
+    parts = [title, table, *(Text(p, style="dim") for p in fleet.problems), legend, *([Text(KEYS, style="dim")] if keys else [])]
     return Group(*parts)
