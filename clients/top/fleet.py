@@ -117,7 +117,11 @@ def _last_hour(client: InfracastClient, view: NodeView) -> None:
         hour = client.detect_anomalies(f'{CPU}{{node="{view.node}"}}', "1h")
     except ClientError:
         return  # too little history yet, or no CPU series: the row shows no sparkline
-    view.cpu_hour, view.anomalous_hour = np.asarray(hour.values), np.asarray(hour.anomalous, dtype=bool)
+    view.cpu_hour = np.asarray(hour.values, dtype=float)
+    # DetectAnomalies is being reworked (issue 12): without per-point flags the row is simply not marked.
+    flags = getattr(hour, "anomalous", None)
+    usable = flags is not None and len(flags) == len(view.cpu_hour)
+    view.anomalous_hour = np.asarray(flags if usable else np.zeros(len(view.cpu_hour)), dtype=bool)
 
 
 def fleet_view(client: InfracastClient, within_s: float = 86400.0, workers: int = 4) -> FleetView:

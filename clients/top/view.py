@@ -74,5 +74,7 @@ def render(fleet: FleetView, rows: list[NodeView], sort: str, show: str, find: s
         f"{60 / SPARK_WIDTH:g} min, ", ("red", "bold red"),
         " where scored anomalous · ", ("magenta", "bold magenta"), " node: anomaly in the last hour · "
         "SOONEST EXHAUSTION: memory or a file system predicted to run out, when, and the probability")
-    parts = [title, table, *(Text(p, style="dim") for p in fleet.problems), legend, *([Text(KEYS, style="dim")] if keys else [])]
+    parts = [title, table, *(Text(p, style="dim") for p in fleet.problems), legend]
+    if keys:
+        parts.append(Text(KEYS, style="dim"))
     return Group(*parts)

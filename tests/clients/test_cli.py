@@ -211,3 +211,35 @@ def test_zsh_and_fish_completion_scripts_parse(shell):
         pytest.skip(f"{shell} is not installed: the script's syntax cannot be checked")
     checked = subprocess.run([shell, "-n"], input=script.stdout, capture_output=True, text=True, timeout=30)
     assert checked.returncode == 0, checked.stderr
+
+
+@pytest.fixture
+def silent_server():
+    """A socket that accepts connections and never answers: every call waits for its deadline.
+    (Only the CLI's waiting is under test here, not a server.)"""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    yield f"127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
+def test_a_slow_call_spins_on_a_terminal_and_is_silent_when_piped(silent_server):
+    from tests.clients.terminal import TMUX, Terminal
+
+    piped = subprocess.run([executable("infracast"), "--server", silent_server, "--timeout", "2s", "series"],
+                           capture_output=True, text=True, timeout=60)
+    assert piped.returncode == 1 and piped.stdout == ""
+    assert piped.stderr.count("\n") == 1 and piped.stderr.startswith("infracast: error:")  # no spinner frames
+    if TMUX is None:
+        pytest.skip("tmux is not installed: the spinner cannot be looked at through a real terminal")
+    terminal = Terminal([executable("infracast"), "--server", silent_server, "--timeout", "8s", "series"])
+    try:
+        spinning = terminal.wait_for(lambda s: f"asking {silent_server}…" in s, timeout_s=30)
+        assert any(frame in spinning for frame in "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"), spinning
+        done = terminal.wait_for(lambda s: "COMMAND-EXITED" in s, timeout_s=30)
+        assert "asking" not in done and "infracast: error:" in done  # the spinner is gone
+    finally:
+        terminal.close()
