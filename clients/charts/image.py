@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import datetime
 from pathlib import Path
 
@@ -51,5 +52,7 @@ def save(p: Picture, path: Path, width_in: float = 11.0, height_in: float = 5.5,
     ax.legend(loc="best", fontsize=8)
     notes = [p.crossing_label] if p.crossing_label and p.crossing_x is None else []
     if notes or p.notes:
-        figure.supxlabel("\n".join(notes + p.notes), fontsize=8, color="dimgrey")
+        # Wrapped: a note wider than the figure would be cut off at its edges.
+        wrapped = [textwrap.fill(note, int(width_in * 14)) for note in notes + p.notes]
+        figure.supxlabel("\n".join(wrapped), fontsize=8, color="dimgrey")
     figure.savefig(path, format=Path(path).suffix.lstrip(".").lower() or "png")
