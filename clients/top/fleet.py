@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from infracast.clients.client import InfracastClient, ThresholdCrossing
-from infracast.clients.errors import ClientError
+from infracast.clients.errors import ClientError, SeriesNotFound
 
 CPU = "infracast_node_cpu_utilization_ratio"
 MEMORY_AVAILABLE = "node_memory_MemAvailable_bytes"
@@ -70,6 +70,8 @@ def _soonest(client: InfracastClient, within_s: float, problems: list[str]) -> d
             try:
                 page = client.threshold_crossings(metric, 0.0, falling=True, within=within_s,
                                                   page_token=token)
+            except SeriesNotFound:
+                break  # no such series on this server: nothing to run out
             except ClientError as error:
                 problems.append(f"{resource} exhaustion: {error}")
                 break

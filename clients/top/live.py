@@ -48,6 +48,7 @@ class TopState:
         self.fleet: FleetView | None = None
         self.error = ""
         self.updated = ""
+        self.width = 200
 
     def key(self, char: str) -> bool:
         """Apply one key; False means quit."""
@@ -78,7 +79,8 @@ class TopState:
             return Text(self.error or "asking the server…")
         rows = arrange(self.fleet.nodes, self.sort, self.show, self.find)
         status = f"updated {self.updated}" + (f" · last refresh failed: {self.error}" if self.error else "")
-        return render(self.fleet, rows, self.sort, self.show, self.find, self.typing, status)
+        return render(self.fleet, rows, self.sort, self.show, self.find, self.typing, status,
+                      width=self.width)
 
 
 def run_live(fetch: Callable[[], FleetView], refresh_s: float, stop: threading.Event | None = None,
@@ -101,6 +103,7 @@ def run_live(fetch: Callable[[], FleetView], refresh_s: float, stop: threading.E
     threading.Thread(target=poll, name="infracast-top", daemon=True).start()
     fd = sys.stdin.fileno()
     console = console or Console()
+    state.width = console.width
     with _cbreak(fd), Live(state.screen(), console=console, screen=True, auto_refresh=False) as live:
         while not stop.is_set():
             ready, _, _ = select.select([fd], [], [], 0.2)
@@ -110,8 +113,9 @@ def run_live(fetch: Callable[[], FleetView], refresh_s: float, stop: threading.E
                     stop.set()
                     break
                 changed.set()
-            if changed.is_set():
+            if changed.is_set() or console.width != state.width:
                 changed.clear()
+                state.width = console.width
                 live.update(state.screen(), refresh=True)
     return 0
 
@@ -122,4 +126,4 @@ def print_once(fleet: FleetView, sort: str = "urgency", show: str = "all", width
     console = Console(file=out or sys.stdout, width=width, color_system=None, force_terminal=False,
                       soft_wrap=True)
     console.print(render(fleet, arrange(fleet.nodes, sort, show), sort, show,
-                         updated=time.strftime("%H:%M:%S"), keys=False))
+                         updated=time.strftime("%H:%M:%S"), keys=False, width=width))

@@ -44,15 +44,18 @@ def _exhaustion(view: NodeView, within_s: float) -> Text:
         return Text(f"none within {format_duration(within_s)}", style="dim")
     if e.in_s <= 0:
         return Text(f"{e.resource} exhausted now", style="bold white on red")
-    at = f", at {datetime.fromtimestamp(e.at_s).strftime('%a %H:%M')}" if e.at_s else ""
+    form = "%H:%M" if e.in_s < 20 * 3600 else "%a %H:%M"  # the weekday only when it may not be today
+    at = f", at {datetime.fromtimestamp(e.at_s).strftime(form)}" if e.at_s else ""
     style = "bold red" if e.in_s < 6 * 3600 else "yellow" if e.in_s < 24 * 3600 else ""
     return Text(f"{e.resource} in {format_duration(e.in_s)}{at} (p {e.probability:.0%})", style=style)
 
 
 def render(fleet: FleetView, rows: list[NodeView], sort: str, show: str, find: str = "",
-           typing: bool = False, updated: str = "", keys: bool = True) -> Group:
+           typing: bool = False, updated: str = "", keys: bool = True, width: int = 200) -> Group:
     table = Table(box=None, pad_edge=False, header_style="bold", expand=False)
     widest = max((len(view.node) for view in rows), default=4)
+    # The sparkline gives way on a narrow terminal: names, numbers and exhaustion stay whole.
+    spark = max(6, min(SPARK_WIDTH, width - widest - 4 - 6 - 4 - 42 - 7 - 6))
     # On a narrow terminal the names and numbers stay whole; the sparkline and notes give way.
     for name, justify, width in (("NODE", "left", widest), ("CPU", "right", 4), ("MEMORY", "right", 6),
                                  ("DISK", "right", 4), ("CPU LAST HOUR", "left", None),
@@ -61,8 +64,8 @@ def render(fleet: FleetView, rows: list[NodeView], sort: str, show: str, find: s
     for view in rows:
         table.add_row(Text(view.node, style="bold magenta" if view.anomalous else ""),
                       _percent(view.cpu), _percent(view.memory_used), _percent(view.disk_used),
-                      sparkline(view.cpu_hour, view.anomalous_hour), _exhaustion(view, fleet.within_s),
-                      Text("anomaly in the last hour", style="bold magenta") if view.anomalous else Text(""))
+                      sparkline(view.cpu_hour, view.anomalous_hour, spark), _exhaustion(view, fleet.within_s),
+                      Text("anomaly", style="bold magenta") if view.anomalous else Text(""))
     title = Text.assemble(("infracast top", "bold"),
                           f" — {len(rows)} of {len(fleet.nodes)} nodes · sorted by ",
                           (sort, "bold"), " · showing ", (show, "bold"),
@@ -71,8 +74,8 @@ def render(fleet: FleetView, rows: list[NodeView], sort: str, show: str, find: s
     legend = Text.assemble(
         "legend: CPU/MEMORY/DISK used now (", ("yellow", "yellow"), " ≥80%, ", ("red", "bold red"),
         " ≥90%; disk is the fullest file system) · CPU LAST HOUR: one bar per ",
-        f"{60 / SPARK_WIDTH:g} min, ", ("red", "bold red"),
-        " where scored anomalous · ", ("magenta", "bold magenta"), " node: anomaly in the last hour · "
+        f"{60 / spark:g} min, ".replace(".0 min", " min"), ("red", "bold red"),
+        " where scored anomalous · ", ("magenta", "bold magenta"), " node, anomaly: one in the last hour · "
         "SOONEST EXHAUSTION: memory or a file system predicted to run out, when, and the probability")
     parts = [title, table, *(Text(p, style="dim") for p in fleet.problems), legend]
     if keys:
