@@ -7,16 +7,35 @@ import sys
 from pathlib import Path
 
 from infracast.clients.charts.picture import picture
-from infracast.clients.charts.question import ask
+from infracast.clients.charts.question import ChartData, ask
 from infracast.clients.client import InfracastClient
-from infracast.clients.commands.arguments import command, duration, threshold
+from infracast.clients.commands.arguments import add_output, command, duration, threshold
+from infracast.clients.commands.forecast import forecast_json
+from infracast.clients.commands.output import Report, Table, emit, ms_to_datetime
 from infracast.clients.commands.spinner import waiting
+from infracast.clients.commands.when import crossing_json
 
 EXAMPLES = """
 infracast plot 'node_load1{node="n1"}' --horizon 6h
 infracast plot 'node_filesystem_avail_bytes{node="n1",mountpoint="/"}' --horizon 2d --threshold 0 --below
 infracast plot 'node_memory_MemAvailable_bytes{node="n1"}' --threshold 10% --below --png memory.png
+infracast plot 'node_load1{node="n1"}' -o csv > load.csv     # the chart's numbers
 """
+
+
+def chart_report(data: ChartData) -> Report:
+    f = data.forecast
+    levels = sorted(f.lower)
+    history = [{"timestamp": ms_to_datetime(t).isoformat(), "value": float(v), "anomalous": bool(a)}
+               for t, v, a in zip(data.history_times, data.history_values, data.anomalous, strict=False)]
+    rows = [[h["timestamp"], "history", repr(h["value"]), *([""] * 2 * len(levels))] for h in history]
+    rows += [[ms_to_datetime(t).isoformat(), "forecast", repr(float(f.mean[i])),
+              *(repr(float(b[lv][i])) for lv in levels for b in (f.lower, f.upper))]
+             for i, t in enumerate(f.timestamps)]
+    return Report({"history": history, "forecast": forecast_json(f),
+                   "crossing": crossing_json(data.crossing) if data.crossing else None, "notes": data.notes},
+                  csv=Table(["timestamp", "kind", "value",
+                             *(f"{side}_{lv:g}" for lv in levels for side in ("lower", "upper"))], rows))
 
 
 def run(client: InfracastClient, args: argparse.Namespace) -> int:
@@ -27,6 +46,8 @@ def run(client: InfracastClient, args: argparse.Namespace) -> int:
     falling = args.below is not None
     with waiting(f"asking {client.target}…"):
         data = ask(client, args.selector, args.horizon, args.history, limit, falling)
+    if args.output != "table":  # the chart's numbers, for scripts
+        return emit(chart_report(data), args.output)
     drawn = picture(data)
     if args.png is not None:
         from infracast.clients.charts.image import save
@@ -60,5 +81,6 @@ def register(commands) -> argparse.ArgumentParser:
     parser.add_argument("--width", type=int, default=None, help="terminal columns (default: the terminal's)")
     parser.add_argument("--height", type=int, default=None, help="terminal rows (default: the terminal's)")
     parser.add_argument("--no-color", action="store_true", help="plain characters, no colours")
+    add_output(parser)
     parser.set_defaults(interactive=run)
     return parser

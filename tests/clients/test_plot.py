@@ -70,3 +70,22 @@ def test_the_terminal_chart_through_a_real_terminal(fed):
     crossing = next(line for line in screen.splitlines() if "crossing in" in line)
     assert re.search(r"crossing in 2h [34]\dm \(p 100%\)", crossing), crossing
     assert any(ch in screen for ch in "⠁⠂⠄⡀⢀⠈⠐⠠⣀⠉"), "no braille line drawn"
+
+
+def test_plot_and_top_give_their_numbers_as_json_and_csv(fed):
+    import csv
+    import io
+    import json
+
+    chart = json.loads(cli(fed, "plot", DISK, "--horizon", "4h", "--below", "0", "-o", "json").stdout)
+    assert len(chart["history"]) >= 200 and chart["forecast"]["model"]["name"]
+    assert chart["crossing"]["will_cross"]
+    rows = list(csv.DictReader(io.StringIO(cli(fed, "plot", DISK, "--horizon", "4h", "-o", "csv").stdout)))
+    kinds = [row["kind"] for row in rows]
+    assert kinds.count("forecast") == len(chart["forecast"]["mean"]) and kinds[0] == "history"
+    fleet = json.loads(cli(fed, "top", "--output", "json").stdout)
+    (node,) = fleet["nodes"]
+    assert node["node"] == "plot-node" and node["exhaustion"]["resource"] == "disk /"
+    assert abs(node["exhaustion"]["in_seconds"] - 160 * 60) < 900
+    table = list(csv.DictReader(io.StringIO(cli(fed, "top", "-o", "csv").stdout)))
+    assert table[0]["node"] == "plot-node" and table[0]["exhaustion"] == "disk /"
