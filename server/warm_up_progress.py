@@ -48,6 +48,8 @@ class WarmUpProgress:
     @property
     def state(self) -> WarmUpState:
         with self._lock:
+            if self._state.step == "done":  # the time it took, not the time since
+                return self._state
             return WarmUpState(self._state.done, self._state.total, self._state.step,
                                time.monotonic() - self._started)
 

@@ -88,6 +88,10 @@ async def _start_with_progress(app) -> None:
                       flush=True)
                 shown = state.done
     await starting
+    if not sys.stdout.isatty():
+        state = app.warm_up.state
+        print(f"  forecast kernels ready: {state.done}/{state.total} steps ({state.elapsed_s:.1f}s)",
+              flush=True)
 
 
 def _watch_live(client: InfracastClient, duration_s: float | None, started: float,
