@@ -78,21 +78,30 @@ def build_parser(env: dict[str, str] | os._Environ) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    args = build_parser(os.environ).parse_args(argv)
+def _run(args: argparse.Namespace) -> int:
     if getattr(args, "local", None) is not None:  # needs no server connection
-        sys.exit(args.local(args))
+        return args.local(args)
     tls = (TlsOptions(args.tls_ca, args.tls_cert, args.tls_key)
            if args.tls or args.tls_ca or args.tls_cert else None)
+    token = args.token_file.read_text().strip() if args.token_file else None
+    with InfracastClient(args.server, timeout_s=args.timeout, tls=tls, token=token) as client:
+        if getattr(args, "interactive", None) is not None:  # draws its own output (plot, top)
+            return args.interactive(client, args)
+        with waiting(f"asking {args.server}…"):
+            report = args.handler(client, args)
+        return emit(report, args.output)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser(os.environ).parse_args(argv)
     try:
-        token = args.token_file.read_text().strip() if args.token_file else None
-        with InfracastClient(args.server, timeout_s=args.timeout, tls=tls, token=token) as client:
-            if getattr(args, "interactive", None) is not None:  # draws its own output (plot, top)
-                code = args.interactive(client, args)
-            else:
-                with waiting(f"asking {args.server}…"):
-                    report = args.handler(client, args)
-                code = emit(report, args.output)
+        code = _run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+    except BrokenPipeError:
+        # The reader is gone (`infracast ... | head`): that is how pipes end, not an error.
+        # Python would complain again when it flushes stdout at exit: point it at /dev/null.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 141  # 128 + SIGPIPE, what the shell reports for a command a pipe ended
     except (ClientError, OSError, ValueError) as error:
         print(f"infracast: error: {error}", file=sys.stderr)
         code = 1

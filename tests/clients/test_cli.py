@@ -243,3 +243,12 @@ def test_a_slow_call_spins_on_a_terminal_and_is_silent_when_piped(silent_server)
         assert "asking" not in done and "infracast: error:" in done  # the spinner is gone
     finally:
         terminal.close()
+
+
+@pytest.mark.parametrize("command", [["completion", "bash"], ["series", "-o", "csv"], ["top", "-o", "json"]])
+def test_output_into_a_closed_pipe_ends_quietly(fed, command):
+    # The same rule main follows for every command: `infracast ... | head` is how pipes end.
+    line = " ".join(f"'{word}'" for word in [executable("infracast"), "--server", fed.address, *command])
+    result = subprocess.run(["bash", "-c", f"{line} | head -c 0; echo ${{PIPESTATUS[0]}}"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.stderr == "" and result.stdout.strip() in ("0", "141"), result
