@@ -104,6 +104,16 @@ def run_live(fetch: Callable[[], FleetView], refresh_s: float, stop: threading.E
     fd = sys.stdin.fileno()
     console = console or Console()
     state.width = console.width
+    try:
+        _loop(fd, console, state, changed, stop)
+    except KeyboardInterrupt:  # Ctrl-C quits as q does (the terminal is restored on the way out)
+        stop.set()
+        return 130
+    return 0
+
+
+def _loop(fd: int, console: Console, state: TopState, changed: threading.Event,
+          stop: threading.Event) -> None:
     with _cbreak(fd), Live(state.screen(), console=console, screen=True, auto_refresh=False) as live:
         while not stop.is_set():
             ready, _, _ = select.select([fd], [], [], 0.2)
@@ -117,7 +127,6 @@ def run_live(fetch: Callable[[], FleetView], refresh_s: float, stop: threading.E
                 changed.clear()
                 state.width = console.width
                 live.update(state.screen(), refresh=True)
-    return 0
 
 
 def print_once(fleet: FleetView, sort: str = "urgency", show: str = "all", width: int = 200,

@@ -89,3 +89,15 @@ def test_live_top_sorts_filters_and_quits_with_keys(fleet):
         assert "COMMAND-EXITED-0" in screen
     finally:
         terminal.close()
+
+
+@needs_tmux
+def test_ctrl_c_quits_live_top_as_q_does(fleet):
+    terminal = Terminal([executable("infracast"), "--server", fleet.address, "top"])
+    try:
+        terminal.wait_for(lambda s: len(_rows(s)) == 3)
+        terminal.keys("C-c")
+        screen = terminal.wait_for(lambda s: "COMMAND-EXITED" in s, timeout_s=30)
+        assert "COMMAND-EXITED-130" in screen and "Traceback" not in screen, screen
+    finally:
+        terminal.close()
