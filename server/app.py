@@ -48,6 +48,7 @@ from infracast.server.store.prometheus import PrometheusStore, PromQLReach
 from infracast.server.store.tsdb_http import TsdbEndpoint, TsdbHttp
 from infracast.server.telemetry import Telemetry
 from infracast.server.token_review import REVIEW_BURST, REVIEWS_PER_SECOND, TokenReviewer, kubernetes_review
+from infracast.server.warm_up_progress import WarmUpProgress
 from infracast.server.write_streams import WriteStreamsAsGenerators
 from infracast.v1 import (
     forecast_pb2,
@@ -89,6 +90,7 @@ class App:
     engine_seconds: float | None = None
     token_watch: asyncio.Task | None = None
     rules: RuleEvaluator | None = None
+    warm_up: WarmUpProgress = field(default_factory=WarmUpProgress)
 
     @property
     def address(self) -> str:
@@ -125,7 +127,9 @@ class App:
         self.store_ready = True
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
-        await loop.run_in_executor(self.executor, warm_up_kernels)
+        warming = loop.run_in_executor(self.executor, warm_up_kernels, self.warm_up)
+        await self.warm_up.log_until_done(warming)
+        await warming
         self.engine_seconds = time.perf_counter() - started
         release_compiler_pages()
         # What exists now (replayed series, compiled kernels) lives as long as the process:
@@ -214,7 +218,9 @@ class App:
         else:
             store_state = State.READY
             store_detail = f"in memory only (no data directory): {store.series_count} series"
-        engine = (Component("engine", State.STARTING, "loading numba kernels")
+        warm = self.warm_up.state
+        engine = (Component("engine", State.STARTING, f"warming up numba kernels: {warm.done}/{warm.total} "
+                            f"steps done, now {warm.step}, {warm.elapsed_s:.0f}s")
                   if self.engine_seconds is None else
                   Component("engine", State.READY, f"kernels loaded in {self.engine_seconds:.1f}s"))
         ingest = Component("ingest", State.STOPPING if stopping else State.READY,

@@ -2,8 +2,9 @@
 
 Starts the server (embedded store, in a temporary data directory) on loopback, a
 real agent sampling this host, and a simulated fleet whose agents stream over real
-gRPC after back-filling three days of history; shows a live table until Ctrl-C or
---duration; stops everything.
+gRPC after back-filling three days of history; shows `infracast top` (live on a
+terminal, a snapshot every few seconds otherwise) until q, Ctrl-C or --duration;
+stops everything.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import signal
 import sys
 import tempfile
+import threading
 import time
 from importlib.metadata import version
 from pathlib import Path
@@ -24,8 +26,9 @@ from infracast.agent.identity import agent_id, node_name
 from infracast.agent.main import sample_forever
 from infracast.agent.shipper import Shipper
 from infracast.clients.client import InfracastClient
-from infracast.clients.demo.dashboard import render, snapshot
 from infracast.clients.demo.fleet import SimulatedNode, build_fleet
+from infracast.clients.top.fleet import fleet_view
+from infracast.clients.top.live import print_once, run_live
 from infracast.server.app import create_server
 from infracast.server.config import ServerConfig
 from infracast.v1 import ingest_pb2
@@ -33,6 +36,7 @@ from infracast.v1 import ingest_pb2
 BACKFILL_S = 3 * 86400
 BACKFILL_STEP_S = 300
 REFRESH_S = 3.0
+DEMO_WITHIN_S = 7 * 86400.0  # three days of history let the demo look a week ahead
 
 log = logging.getLogger("infracast.demo")
 
@@ -58,11 +62,56 @@ async def _simulate(node: SimulatedNode, shipper: Shipper, interval_s: float,
         shipper.submit(live.build())
 
 
-def _show(text: str, elapsed_s: float) -> None:
+async def _start_with_progress(app) -> None:
+    """Start the server, showing the kernel warm-up (a bar on a terminal, lines otherwise)."""
+    starting = asyncio.ensure_future(app.start())
     if sys.stdout.isatty():
-        sys.stdout.write("\033[H\033[2J")
-    print(f"infracast demo — {elapsed_s:.0f}s — Ctrl-C to stop")
-    print(text, flush=True)
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                   TimeElapsedColumn())
+        with Progress(*columns, transient=True) as bar:
+            task = bar.add_task("starting the server", total=None)
+            while not starting.done():
+                await asyncio.wait([starting], timeout=0.2)
+                state = app.warm_up.state
+                if state.total:
+                    bar.update(task, total=state.total, completed=state.done,
+                               description=f"forecast kernels: {state.step}")
+    else:
+        shown = -1
+        while not starting.done():
+            await asyncio.wait([starting], timeout=0.5)
+            state = app.warm_up.state
+            if state.total and state.done != shown and state.step != "done":
+                print(f"  forecast kernels {state.done}/{state.total}: {state.step} ({state.elapsed_s:.0f}s)",
+                      flush=True)
+                shown = state.done
+    await starting
+    if not sys.stdout.isatty():
+        state = app.warm_up.state
+        print(f"  forecast kernels ready: {state.done}/{state.total} steps ({state.elapsed_s:.1f}s)",
+              flush=True)
+
+
+def _watch_live(client: InfracastClient, duration_s: float | None, started: float,
+                stop: asyncio.Event, loop: asyncio.AbstractEventLoop) -> None:
+    """`infracast top` in this terminal until q, Ctrl-C (which sets `stop`) or the duration."""
+    done = threading.Event()
+    if duration_s is not None:
+        timer = threading.Timer(max(duration_s - (time.time() - started), 0.0), done.set)
+        timer.daemon = True
+        timer.start()
+    asyncio.run_coroutine_threadsafe(_relay(stop, done), loop)
+    try:
+        run_live(lambda: fleet_view(client, DEMO_WITHIN_S), REFRESH_S, stop=done)
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+
+
+async def _relay(stop: asyncio.Event, done: threading.Event) -> None:
+    await stop.wait()
+    done.set()
 
 
 async def _demo(duration_s: float | None, nodes: int, interval_s: float, listen: str) -> None:
@@ -74,7 +123,7 @@ async def _demo(duration_s: float | None, nodes: int, interval_s: float, listen:
           "about half a minute)", flush=True)
     data_dir = tempfile.TemporaryDirectory(prefix="infracast-demo-")
     app = create_server(ServerConfig(listen=listen, grace_period_s=2.0, data_dir=Path(data_dir.name)))
-    await app.start()
+    await _start_with_progress(app)
     print(f"server on {app.address}; try: infracast --server {app.address} series", flush=True)
 
     started = time.time()
@@ -90,9 +139,12 @@ async def _demo(duration_s: float | None, nodes: int, interval_s: float, listen:
 
     await asyncio.gather(*(s.flush(timeout=30.0) for s in shippers))
     with InfracastClient(app.address) as client:
+        if sys.stdout.isatty() and sys.stdin.isatty():
+            await asyncio.to_thread(_watch_live, client, duration_s, started, stop, loop)
         while not stop.is_set():
-            rows = await asyncio.to_thread(snapshot, client)
-            _show(render(rows), time.time() - started)
+            fleet = await asyncio.to_thread(fleet_view, client, DEMO_WITHIN_S)
+            print(f"infracast demo — {time.time() - started:.0f}s — Ctrl-C to stop", flush=True)
+            print_once(fleet)
             if duration_s is not None and time.time() - started >= duration_s:
                 break
             with contextlib.suppress(TimeoutError):

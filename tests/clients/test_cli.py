@@ -146,3 +146,125 @@ def test_output_into_a_closed_pipe_is_not_an_error(fed):
                "--horizon 6h --json | head -c 0")
     result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60)
     assert result.stderr == ""
+
+
+def test_every_command_takes_output_table_json_csv(fed):
+    import csv
+    import io
+
+    selector = 'node_filesystem_avail_bytes{node="cli-node",mountpoint="/"}'
+    listed = list(csv.DictReader(io.StringIO(cli("series", "-o", "csv", server=fed).stdout)))
+    assert {row["series"] for row in listed} == {selector.replace('node="cli-node",mountpoint="/"',
+                                                                  'mountpoint="/",node="cli-node"'),
+                                                 'node_load1{node="cli-node"}'}
+    assert all(row["samples"] == "180" for row in listed)
+    points = list(csv.DictReader(io.StringIO(
+        cli("forecast", 'node_load1{node="cli-node"}', "--horizon", "30m", "--output", "csv",
+            server=fed).stdout)))
+    assert len(points) == 30 and set(points[0]) == {"timestamp", "mean", "lower_80", "upper_80", "lower_95",
+                                                     "upper_95"}
+    assert all(float(p["lower_95"]) <= float(p["mean"]) <= float(p["upper_95"]) for p in points)
+    crossing = list(csv.DictReader(io.StringIO(cli("when", selector, "--below", "0", "-o", "csv",
+                                                   server=fed).stdout)))
+    assert len(crossing) == 1 and crossing[0]["will_cross"] == "true"
+    assert abs(float(crossing[0]["time_remaining_seconds"]) - 320 * 60) < 600
+    # --json stays the same as --output json.
+    assert (json.loads(cli("health", "--json", server=fed).stdout)
+            == json.loads(cli("health", "-o", "json", server=fed).stdout))
+    for command in (["status"], ["health"], ["anomalies", 'node_load1{node="cli-node"}']):
+        for fmt in ("table", "json", "csv"):
+            result = cli(*command, "--output", fmt, server=fed)
+            assert result.returncode == 0 and result.stdout.strip(), (command, fmt, result.stderr)
+            if fmt == "json":
+                json.loads(result.stdout)
+            if fmt == "csv":
+                assert "," in result.stdout.splitlines()[0]
+    bad = cli("series", "--output", "yaml", server=fed)
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def test_help_has_an_example_for_every_command():
+    from infracast.clients.cli import build_parser
+    from infracast.clients.commands.completion import _subcommands
+
+    commands = _subcommands(build_parser({}))
+    assert {"series", "forecast", "when", "anomalies", "status", "health", "plot", "top", "demo",
+            "completion"} <= set(commands)
+    for name in commands:
+        result = subprocess.run([executable("infracast"), name, "--help"], capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 0, result.stderr
+        examples = result.stdout.split("examples:", 1)
+        assert len(examples) == 2, f"{name} --help has no examples"
+        assert f"infracast {name}" in examples[1] or f" {name}" in examples[1], name
+
+
+def test_bash_completion_completes_commands_and_options():
+    script = subprocess.run([executable("infracast"), "completion", "bash"], capture_output=True, text=True,
+                            timeout=60).stdout
+
+    def complete(*words):
+        words_line = "COMP_WORDS=(" + " ".join(f"'{w}'" for w in words) + f"); COMP_CWORD={len(words) - 1}"
+        probe = script + "\n" + words_line + "; _infracast; printf '%s\\n' \"${COMPREPLY[@]}\""
+        result = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=30)
+        return result.stdout.split()
+
+    assert complete("infracast", "fo") == ["forecast"]
+    assert set(complete("infracast", "")) >= {"plot", "top", "when", "completion", "--server"}
+    assert "--horizon" in complete("infracast", "plot", "--ho")
+    assert complete("infracast", "series", "--output", "c") == ["csv"]
+    assert complete("infracast", "completion", "f") == ["fish"]
+
+
+@pytest.mark.parametrize("shell", ["zsh", "fish"])
+def test_zsh_and_fish_completion_scripts_parse(shell):
+    import shutil
+
+    script = subprocess.run([executable("infracast"), "completion", shell], capture_output=True, text=True,
+                            timeout=60)
+    assert script.returncode == 0 and "infracast" in script.stdout and "forecast" in script.stdout
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed: the script's syntax cannot be checked")
+    checked = subprocess.run([shell, "-n"], input=script.stdout, capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stderr
+
+
+@pytest.fixture
+def silent_server():
+    """A socket that accepts connections and never answers: every call waits for its deadline.
+    (Only the CLI's waiting is under test here, not a server.)"""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    yield f"127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
+def test_a_slow_call_spins_on_a_terminal_and_is_silent_when_piped(silent_server):
+    from tests.clients.terminal import TMUX, Terminal
+
+    piped = subprocess.run([executable("infracast"), "--server", silent_server, "--timeout", "2s", "series"],
+                           capture_output=True, text=True, timeout=60)
+    assert piped.returncode == 1 and piped.stdout == ""
+    assert piped.stderr.count("\n") == 1 and piped.stderr.startswith("infracast: error:")  # no spinner frames
+    if TMUX is None:
+        pytest.skip("tmux is not installed: the spinner cannot be looked at through a real terminal")
+    terminal = Terminal([executable("infracast"), "--server", silent_server, "--timeout", "8s", "series"])
+    try:
+        spinning = terminal.wait_for(lambda s: f"asking {silent_server}…" in s, timeout_s=30)
+        assert any(frame in spinning for frame in "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"), spinning
+        done = terminal.wait_for(lambda s: "COMMAND-EXITED" in s, timeout_s=30)
+        assert "asking" not in done and "infracast: error:" in done  # the spinner is gone
+    finally:
+        terminal.close()
+
+
+@pytest.mark.parametrize("command", [["completion", "bash"], ["series", "-o", "csv"], ["top", "-o", "json"]])
+def test_output_into_a_closed_pipe_ends_quietly(fed, command):
+    # The same rule main follows for every command: `infracast ... | head` is how pipes end.
+    line = " ".join(f"'{word}'" for word in [executable("infracast"), "--server", fed.address, *command])
+    result = subprocess.run(["bash", "-c", f"{line} | head -c 0; echo ${{PIPESTATUS[0]}}"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.stderr == "" and result.stdout.strip() in ("0", "141"), result

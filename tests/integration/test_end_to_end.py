@@ -1,5 +1,6 @@
 """The whole path with real processes: infracast-agent -> gRPC -> infracast-server -> client."""
 
+import re
 import signal
 import subprocess
 
@@ -54,3 +55,13 @@ def test_agent_streams_and_the_server_forecasts(server_process):
         agent.stderr.close()
     assert server_process.stop() == 0
     assert any("stopped" in line for line in server_process.log)
+
+
+def test_the_kernel_warm_up_shows_its_progress_in_the_log(server_process):
+    # Every start logs each warm-up step (a first start compiles for half a minute or more;
+    # the cached start here is quick, but says the same steps).
+    log = "".join(server_process.log)
+    steps = re.findall(r"warming up forecast kernels: (\d)/(\d) steps done, now ([a-z -]+)", log)
+    assert [int(done) for done, _, _ in steps] == list(range(7)), log
+    assert re.search(r"forecast kernels ready: 7/7 steps in \d+\.\ds", log), log
+    assert log.index("forecast kernels ready") < log.index("server ready")
