@@ -62,3 +62,15 @@ def test_a_rising_memory_forecast_never_exceeds_the_memory_there_is():
         assert bound.max() <= total and bound.min() >= 0
     assert outlook.raw_upper[95.0].max() > total  # the distribution itself is not clipped
     assert "MemTotal" in outlook.model.reason
+
+
+def test_saturation_signals_are_measured_against_their_limits():
+    """File descriptors, conntrack entries and inodes have their limits as sibling series, so a
+    threshold like "90 % of the maximum" resolves per node."""
+    lookup = lookup_from({SeriesKey.of("node_filefd_maximum", NODE): 1e6,
+                          SeriesKey.of("node_nf_conntrack_entries_limit", NODE): 262144.0,
+                          SeriesKey.of("node_filesystem_files", {**NODE, "mountpoint": "/"}): 5e6})
+    assert physical_limits(SeriesKey.of("node_filefd_allocated", NODE), lookup).upper == 1e6
+    assert physical_limits(SeriesKey.of("node_nf_conntrack_entries", NODE), lookup).upper == 262144.0
+    inodes = physical_limits(SeriesKey.of("node_filesystem_files_free", {**NODE, "mountpoint": "/"}), lookup)
+    assert (inodes.lower, inodes.upper) == (0.0, 5e6)
