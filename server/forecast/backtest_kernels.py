@@ -249,6 +249,39 @@ def conformal_quantile(ordered, p):
     return ordered[low] * (1.0 - fraction) + ordered[high] * fraction
 
 
+# Level correction: how far the older half's quantile missed on the newer half, applied
+# with this weight (shrunk for few errors, where a miss rate is mostly noise).
+LEVEL_PRIOR = 200  # errors at which half the measured correction is applied
+
+
+@kernel
+def honest_level(newest_first, p):
+    """The level at which to take the quantile of all calibration errors so that it
+    covers a later error with probability p, learned from the series' own history.
+
+    Calibration errors come from a model chosen and fitted on the same data, and the
+    series changes over time, so their p-quantile covers the future less often than p.
+    Measured out of time: the p-quantile of the older half of the errors covers a fraction
+    f of the newer half; the level moves by p - f (shrunk for few errors), clamped to
+    keep the quantile inside the sample. Only past errors are used, never the future.
+    """
+    count = len(newest_first)
+    half = count // 2
+    older = np.sort(newest_first[half:])
+    bound = conformal_quantile(older, p)
+    below = 0
+    for i in range(half):
+        if newest_first[i] <= bound:
+            below += 1
+    shortfall = p - below / half
+    shrink = half / (half + LEVEL_PRIOR)
+    level = p + shrink * shortfall
+    # At most half the nominal tail either way: a wider move would rest on a handful of
+    # errors in the tail.
+    tail = min(p, 1.0 - p)
+    return min(max(level, p - tail / 2.0), p + tail / 2.0)
+
+
 @kernel
 def panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis, deseasonalised,
                           component, members, weights, horizon, first_origin, probs, scales):
@@ -288,7 +321,8 @@ def panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis, 
             break
         errors = np.sort(buffer[:count])
         for j in range(len(probs)):
-            out[k - 1, j] = conformal_quantile(errors, probs[j]) * latest
+            level = honest_level(buffer[:count], probs[j])
+            out[k - 1, j] = conformal_quantile(errors, level) * latest
         medians[k - 1] = 0.5 * (errors[(count - 1) // 2] + errors[count // 2]) * latest
         if previous > 0:
             for between in range(previous + 1, k):
