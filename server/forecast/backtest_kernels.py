@@ -255,24 +255,18 @@ LEVEL_PRIOR = 200  # errors at which half the measured correction is applied
 
 
 @kernel
-def honest_level(newest_first, p):
+def honest_level(newer, older, p):
     """The level at which to take the quantile of all calibration errors so that it
     covers a later error with probability p, learned from the series' own history.
 
     Calibration errors come from a model chosen and fitted on the same data, and the
     series changes over time, so their p-quantile covers the future less often than p.
     Measured out of time: the p-quantile of the older half of the errors covers a fraction
-    f of the newer half; the level moves by p - f (shrunk for few errors), clamped to
-    keep the quantile inside the sample. Only past errors are used, never the future.
+    f of the newer half; the level moves by p - f (shrunk for few errors), clamped.
+    Only past errors are used, never the future. Both halves come sorted ascending.
     """
-    count = len(newest_first)
-    half = count // 2
-    older = np.sort(newest_first[half:])
-    bound = conformal_quantile(older, p)
-    below = 0
-    for i in range(half):
-        if newest_first[i] <= bound:
-            below += 1
+    half = len(newer)
+    below = np.searchsorted(newer, conformal_quantile(older, p), side="right")
     shortfall = p - below / half
     shrink = half / (half + LEVEL_PRIOR)
     level = p + shrink * shortfall
@@ -320,8 +314,11 @@ def panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis, 
         if count < MIN_ORIGINS:
             break
         errors = np.sort(buffer[:count])
+        # The buffer runs from the newest origin back: its first half is the newer.
+        newer = np.sort(buffer[:count // 2])
+        older = np.sort(buffer[count // 2:count])
         for j in range(len(probs)):
-            level = honest_level(buffer[:count], probs[j])
+            level = honest_level(newer, older, probs[j])
             out[k - 1, j] = conformal_quantile(errors, level) * latest
         medians[k - 1] = 0.5 * (errors[(count - 1) // 2] + errors[count // 2]) * latest
         if previous > 0:

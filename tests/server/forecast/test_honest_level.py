@@ -3,8 +3,14 @@
 import numpy as np
 import pytest
 
-from infracast.server.forecast.backtest_kernels import honest_level
+from infracast.server.forecast.backtest_kernels import honest_level as level_of_halves
 from infracast.server.forecast.engine import forecast_values
+
+
+def honest_level(newest_first, p):
+    """The kernel on errors listed newest first, as panel_error_quantiles splits them."""
+    half = len(newest_first) // 2
+    return level_of_halves(np.sort(newest_first[:half]), np.sort(newest_first[half:]), p)
 
 
 def test_exchangeable_errors_keep_the_nominal_level():
