@@ -277,6 +277,22 @@ def honest_level(newer, older, p):
 
 
 @kernel
+def merge_sorted(a, b):
+    """Two ascending arrays merged into one (cheaper than sorting them again)."""
+    out = np.empty(len(a) + len(b))
+    i = 0
+    j = 0
+    for position in range(len(out)):
+        if j >= len(b) or (i < len(a) and a[i] <= b[j]):
+            out[position] = a[i]
+            i += 1
+        else:
+            out[position] = b[j]
+            j += 1
+    return out
+
+
+@kernel
 def panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis, deseasonalised,
                           component, members, weights, horizon, first_origin, probs, scales):
     """Quantiles (horizon, p) at probs of the members' k-step errors (actual minus
@@ -313,10 +329,10 @@ def panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis, 
             count += 1
         if count < MIN_ORIGINS:
             break
-        errors = np.sort(buffer[:count])
         # The buffer runs from the newest origin back: its first half is the newer.
         newer = np.sort(buffer[:count // 2])
         older = np.sort(buffer[count // 2:count])
+        errors = merge_sorted(newer, older)
         for j in range(len(probs)):
             level = honest_level(newer, older, probs[j])
             out[k - 1, j] = conformal_quantile(errors, level) * latest

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from infracast.server.forecast.backtest_kernels import honest_level as level_of_halves
+from infracast.server.forecast.backtest_kernels import merge_sorted
 from infracast.server.forecast.engine import forecast_values
 
 
@@ -51,3 +52,10 @@ def test_errors_with_tails_heavier_lately_are_covered_at_95_percent():
         hits += np.sum((y[2400:] >= f.lower[95.0]) & (y[2400:] <= f.upper[95.0]))
         count += 6
     assert hits / count >= 0.935, hits / count
+
+
+def test_merging_two_sorted_halves_equals_sorting_them_together():
+    rng = np.random.default_rng(5)
+    for left, right in ((0, 3), (3, 0), (5, 7), (100, 101)):
+        a, b = np.sort(rng.normal(size=left)), np.sort(rng.normal(size=right))
+        assert np.array_equal(merge_sorted(a, b), np.sort(np.concatenate([a, b])))
