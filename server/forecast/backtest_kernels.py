@@ -249,6 +249,49 @@ def conformal_quantile(ordered, p):
     return ordered[low] * (1.0 - fraction) + ordered[high] * fraction
 
 
+# Level correction: how far the older half's quantile missed on the newer half, applied
+# with this weight (shrunk for few errors, where a miss rate is mostly noise).
+LEVEL_PRIOR = 200  # errors at which half the measured correction is applied
+
+
+@kernel
+def honest_level(newer, older, p):
+    """The level at which to take the quantile of all calibration errors so that it
+    covers a later error with probability p, learned from the series' own history.
+
+    Calibration errors come from a model chosen and fitted on the same data, and the
+    series changes over time, so their p-quantile covers the future less often than p.
+    Measured out of time: the p-quantile of the older half of the errors covers a fraction
+    f of the newer half; the level moves by p - f (shrunk for few errors), clamped.
+    Only past errors are used, never the future. Both halves come sorted ascending.
+    """
+    half = len(newer)
+    below = np.searchsorted(newer, conformal_quantile(older, p), side="right")
+    shortfall = p - below / half
+    shrink = half / (half + LEVEL_PRIOR)
+    level = p + shrink * shortfall
+    # At most half the nominal tail either way: a wider move would rest on a handful of
+    # errors in the tail.
+    tail = min(p, 1.0 - p)
+    return min(max(level, p - tail / 2.0), p + tail / 2.0)
+
+
+@kernel
+def merge_sorted(a, b):
+    """Two ascending arrays merged into one (cheaper than sorting them again)."""
+    out = np.empty(len(a) + len(b))
+    i = 0
+    j = 0
+    for position in range(len(out)):
+        if j >= len(b) or (i < len(a) and a[i] <= b[j]):
+            out[position] = a[i]
+            i += 1
+        else:
+            out[position] = b[j]
+            j += 1
+    return out
+
+
 @kernel
 def panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis, deseasonalised,
                           component, members, weights, horizon, first_origin, probs, scales):
@@ -286,9 +329,13 @@ def panel_error_quantiles(y, levels, trends, seasonals, season0, periods, phis, 
             count += 1
         if count < MIN_ORIGINS:
             break
-        errors = np.sort(buffer[:count])
+        # The buffer runs from the newest origin back: its first half is the newer.
+        newer = np.sort(buffer[:count // 2])
+        older = np.sort(buffer[count // 2:count])
+        errors = merge_sorted(newer, older)
         for j in range(len(probs)):
-            out[k - 1, j] = conformal_quantile(errors, probs[j]) * latest
+            level = honest_level(newer, older, probs[j])
+            out[k - 1, j] = conformal_quantile(errors, level) * latest
         medians[k - 1] = 0.5 * (errors[(count - 1) // 2] + errors[count // 2]) * latest
         if previous > 0:
             for between in range(previous + 1, k):
