@@ -23,11 +23,13 @@ def _kernel_cache_dir() -> str:
     digest = hashlib.sha256()
     for source in [*sorted(here.glob("*_kernels.py")), here / "jit.py"]:
         digest.update(source.read_bytes())
-    base = config.CACHE_DIR or os.path.join(os.path.expanduser("~"), ".cache", "infracast", "numba")
+    # numba fills its config module from the environment at import: mypy cannot see the names.
+    base = config.CACHE_DIR  # type: ignore[attr-defined]
+    base = base or os.path.join(os.path.expanduser("~"), ".cache", "infracast", "numba")
     return os.path.join(base, f"kernels-{digest.hexdigest()[:16]}")
 
 
-config.CACHE_DIR = _kernel_cache_dir()
+config.CACHE_DIR = _kernel_cache_dir()  # type: ignore[attr-defined]
 
 kernel = njit(cache=True, nogil=True)
 parallel_kernel = njit(cache=True, nogil=True, parallel=True)

@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import numpy as np
 from grpc import aio
@@ -295,14 +296,18 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 f"the server holds {self._store.series_count} series; at most "
                 f"{self._limits.max_series} are allowed")
 
-    async def _next_request(self, requests, live: LiveStream | None, timeout_s: float,
-                            too_late: str) -> ingest_pb2.PushRequest | None:
+    async def _next_request(
+        self, requests: AsyncIterator[ingest_pb2.PushRequest], live: LiveStream | None, timeout_s: float,
+        too_late: str,
+    ) -> ingest_pb2.PushRequest | None:
         """The next request; None when the agent closed the stream. Raises Unavailable on
         drain, DeadlineExceeded after `timeout_s` without one, and what ended `live`
         (replaced by the agent's newer stream, its token revoked or expired)."""
         reading = asyncio.ensure_future(anext(requests, None))
         draining = asyncio.ensure_future(self._draining.wait())
-        waits = {reading, draining} if live is None else {reading, draining, live.ended}
+        waits: set[asyncio.Future[Any]] = {reading, draining}
+        if live is not None:
+            waits.add(live.ended)
         try:
             done, _ = await asyncio.wait(waits, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
         finally:
