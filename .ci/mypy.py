@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # Ours to check; the generated stubs (infracast.v1, infracast.keda) are only followed.
-CHECKED = ("infracast.server", "infracast.agent", "infracast.clients")
+CHECKED = ("infracast.common", "infracast.server", "infracast.agent", "infracast.clients")
 
 
 def main() -> int:

@@ -17,9 +17,9 @@ import numpy as np
 from google.protobuf.duration_pb2 import Duration
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from infracast.clients.channels import TlsOptions, open_channel
-from infracast.clients.durations import parse_duration
 from infracast.clients.errors import translate
+from infracast.common.channels import TlsOptions, open_channel
+from infracast.common.durations import parse_duration
 from infracast.v1 import forecast_pb2, forecast_pb2_grpc, series_pb2, status_pb2, status_pb2_grpc
 
 MAX_HINTED_RETRIES = 3  # retries of a call the server refused with a retry hint

@@ -19,7 +19,7 @@ from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from infracast.clients.kubernetes_api import connect
+from infracast.common.kubernetes_api import connect
 from infracast.keda import externalscaler_pb2, externalscaler_pb2_grpc
 from infracast.server.auth import AuthInterceptor, TokenStore
 from infracast.server.cluster_nodes import ClusterNodeLister

@@ -9,8 +9,8 @@ from rich.console import Group, JustifyMethod, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from infracast.clients.durations import format_duration
 from infracast.clients.top.fleet import FleetView, NodeView
+from infracast.common.durations import format_duration
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 SPARK_WIDTH = 24
