@@ -25,7 +25,7 @@ from infracast.server.auth import AuthInterceptor, TokenStore
 from infracast.server.cluster_nodes import ClusterNodeLister
 from infracast.server.concurrency import ConcurrencyLimitInterceptor
 from infracast.server.config import ServerConfig
-from infracast.server.errors import ErrorMappingInterceptor
+from infracast.server.error_mapping import ErrorMappingInterceptor
 from infracast.server.forecast.compiler_memory import release_compiler_pages
 from infracast.server.forecast.warm_up import warm_up_kernels
 from infracast.server.nodes import NodeRegistry
