@@ -37,8 +37,9 @@ from infracast.server.rules.evaluator import RuleEvaluator
 from infracast.server.rules.exposition import RuleResultsCollector
 from infracast.server.rules.replicas import ReplicaSet
 from infracast.server.services.forecast import ForecastServicer
-from infracast.server.services.ingest import IngestLimits, IngestServicer
+from infracast.server.services.ingest import IngestServicer
 from infracast.server.services.keda import ExternalScalerServicer
+from infracast.server.services.push_validation import IngestLimits
 from infracast.server.services.status import StatusServicer
 from infracast.server.stats import ServerStats
 from infracast.server.status import Component, State, StatusReport
