@@ -1,6 +1,6 @@
 """Agent configuration: the only agent module that reads the environment.
 
-Settings are declared once in SETTINGS (see clients/settings.py): flags win over
+Settings are declared once in SETTINGS (see proto/infracast/common/settings.py): flags win over
 INFRACAST_* variables, which win over profile defaults and then the defaults.
 The node name also falls back to NODE_NAME (the Kubernetes downward API).
 """
@@ -14,10 +14,10 @@ from pathlib import Path
 
 from infracast.agent.collectors import DEFAULT_FAMILIES, FAMILIES, resolve_families
 from infracast.agent.identity import node_name
-from infracast.clients.channels import TlsOptions
-from infracast.clients.durations import parse_duration
-from infracast.clients.kubernetes_api import parse_mode as parse_kubernetes_mode
-from infracast.clients.settings import Setting, bounded_int, choice, load, parse_bool, parse_size, render
+from infracast.common.channels import TlsOptions
+from infracast.common.durations import parse_duration
+from infracast.common.kubernetes_api import parse_mode as parse_kubernetes_mode
+from infracast.common.settings import Setting, bounded_int, choice, load, parse_bool, parse_size, render
 
 
 def _interval(text: str) -> float:

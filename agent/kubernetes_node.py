@@ -20,7 +20,7 @@ from infracast.agent.node_over_https import (
     in_cluster_node_api,
     parse_quantity,
 )
-from infracast.clients.kubernetes_api import SERVICE_ACCOUNT_DIR, Connection, connect
+from infracast.common.kubernetes_api import SERVICE_ACCOUNT_DIR, Connection, connect
 
 log = logging.getLogger(__name__)
 

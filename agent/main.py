@@ -17,8 +17,8 @@ from infracast.agent.kubernetes_node import NodeMetadata, connect_to_node_api, r
 from infracast.agent.runner import sample_collectors
 from infracast.agent.shipper import Shipper
 from infracast.agent.tick_encoding import TickEncoder
-from infracast.clients.kubernetes_api import Connection
-from infracast.clients.log_setup import configure_logging
+from infracast.common.kubernetes_api import Connection
+from infracast.common.log_setup import configure_logging
 from infracast.v1 import ingest_pb2
 
 log = logging.getLogger("infracast.agent")

@@ -24,7 +24,7 @@ import grpc
 from grpc import aio
 
 from infracast.agent.backoff import Backoff
-from infracast.clients.channels import TlsOptions, open_aio_channel
+from infracast.common.channels import TlsOptions, open_aio_channel
 from infracast.v1 import ingest_pb2, ingest_pb2_grpc, series_pb2
 
 if TYPE_CHECKING:  # sqlite3 is imported only by agents that spool

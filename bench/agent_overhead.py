@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from server_process import start_server
 
 from infracast.clients.client import InfracastClient
-from infracast.clients.durations import parse_duration
+from infracast.common.durations import parse_duration
 
 AGENT = str(Path(sys.executable).parent / "infracast-agent")
 NODE_EXPORTER = "prometheus-node-exporter"

@@ -20,7 +20,7 @@ import time
 import numpy as np
 import psutil
 
-from infracast.clients.durations import parse_duration
+from infracast.common.durations import parse_duration
 from infracast.server.series import SeriesKey
 from infracast.server.store.base import SeriesWrite
 from infracast.server.store.memory import BUCKET_MS, MemoryLimits, MemoryStore

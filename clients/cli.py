@@ -13,13 +13,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from infracast.clients.channels import TlsOptions
 from infracast.clients.client import InfracastClient
 from infracast.clients.commands import anomalies, completion, forecast, plot, series, server, top, when
 from infracast.clients.commands.arguments import add_output, command, duration
 from infracast.clients.commands.output import emit
 from infracast.clients.commands.spinner import waiting
 from infracast.clients.errors import ClientError
+from infracast.common.channels import TlsOptions
 
 DEFAULT_SERVER = "127.0.0.1:50051"
 

@@ -17,9 +17,9 @@ import numpy as np
 from google.protobuf.duration_pb2 import Duration
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from infracast.clients.channels import TlsOptions, open_channel
-from infracast.clients.durations import parse_duration
 from infracast.clients.errors import translate
+from infracast.common.channels import TlsOptions, open_channel
+from infracast.common.durations import parse_duration
 from infracast.v1 import forecast_pb2, forecast_pb2_grpc, series_pb2, status_pb2, status_pb2_grpc
 
 MAX_HINTED_RETRIES = 3  # retries of a call the server refused with a retry hint
@@ -328,8 +328,8 @@ class InfracastClient:
             self._forecasts.ListSeries, forecast_pb2.ListSeriesRequest(selector=selector, limit=limit)
         )
         return [
-            SeriesInfo(_series(s.key), s.sample_count, _time(s.first_timestamp_ms),
-                       _time(s.last_timestamp_ms), s.last_value)
+            SeriesInfo(_series(s.key), s.sample_count, _ms_time(s.first_timestamp_ms),
+                       _ms_time(s.last_timestamp_ms), s.last_value)
             for s in response.series
         ], response.truncated
 
@@ -350,7 +350,7 @@ class InfracastClient:
             upper={i.level: np.asarray(i.upper) for i in response.intervals},
             model=_model(response.model),
             step_s=response.step.ToMilliseconds() / 1000,
-            last_timestamp=_time(response.last_timestamp_ms),
+            last_timestamp=_ms_time(response.last_timestamp_ms),
             last_value=response.last_value,
             limits=_limits(response.limits),
         )

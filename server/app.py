@@ -19,13 +19,13 @@ from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from infracast.clients.kubernetes_api import connect
+from infracast.common.kubernetes_api import connect
 from infracast.keda import externalscaler_pb2, externalscaler_pb2_grpc
 from infracast.server.auth import AuthInterceptor, TokenStore
 from infracast.server.cluster_nodes import ClusterNodeLister
 from infracast.server.concurrency import ConcurrencyLimitInterceptor
 from infracast.server.config import ServerConfig
-from infracast.server.errors import ErrorMappingInterceptor
+from infracast.server.error_mapping import ErrorMappingInterceptor
 from infracast.server.forecast.compiler_memory import release_compiler_pages
 from infracast.server.forecast.warm_up import warm_up_kernels
 from infracast.server.nodes import NodeRegistry
@@ -37,8 +37,9 @@ from infracast.server.rules.evaluator import RuleEvaluator
 from infracast.server.rules.exposition import RuleResultsCollector
 from infracast.server.rules.replicas import ReplicaSet
 from infracast.server.services.forecast import ForecastServicer
-from infracast.server.services.ingest import IngestLimits, IngestServicer
+from infracast.server.services.ingest import IngestServicer
 from infracast.server.services.keda import ExternalScalerServicer
+from infracast.server.services.push_validation import IngestLimits
 from infracast.server.services.status import StatusServicer
 from infracast.server.stats import ServerStats
 from infracast.server.status import Component, State, StatusReport

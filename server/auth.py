@@ -206,7 +206,7 @@ class AuthInterceptor(aio.ServerInterceptor):
             return f"the token is now bound to node {now.node!r}"
         return None
 
-    async def watch_tokens(self, on_change: Callable[[], None]) -> None:
+    async def watch_tokens(self, on_change: Callable[[], object]) -> None:
         """Re-read the tokens file every RELOAD_EVERY_S and call `on_change` when it changed
         (however the reload came about), so open streams re-check their tokens."""
         seen = self._tokens.generation

@@ -1,7 +1,7 @@
 """Server configuration: the only server module that reads the environment.
 
 Every setting is declared once in SETTINGS (type, default, description, profile
-defaults); see clients/settings.py for how flags, INFRACAST_* variables and
+defaults); see proto/infracast/common/settings.py for how flags, INFRACAST_* variables and
 profiles combine. `infracast-server --print-config` shows the effective values.
 """
 
@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from infracast.clients.durations import parse_duration
-from infracast.clients.kubernetes_api import parse_mode as parse_kubernetes_mode
-from infracast.clients.settings import (
+from infracast.common.durations import parse_duration
+from infracast.common.kubernetes_api import parse_mode as parse_kubernetes_mode
+from infracast.common.settings import (
     Setting,
     SettingsError,
     bounded_int,

@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from infracast.clients.log_setup import configure_logging
+from infracast.common.log_setup import configure_logging
 from infracast.server.app import create_server
 from infracast.server.config import ServerConfig, load_config
 from infracast.server.store.sample_log import DataDirectoryLocked

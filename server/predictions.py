@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from infracast.clients.durations import format_duration
+from infracast.common.durations import format_duration
 from infracast.server.anomaly_tracker import AnomalyTracker
 from infracast.server.answers.aggregate import (
     AGGREGATIONS,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from wsgiref.simple_server import WSGIServer
 
 from grpc import aio
 from opentelemetry import trace
@@ -51,7 +52,7 @@ class Telemetry:
             self.tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
         self.provider = MeterProvider(metric_readers=readers, resource=resource)
         self.meter = self.provider.get_meter("infracast.server")
-        self._http = None
+        self._http: WSGIServer | None = None
 
     def server_interceptor(self) -> aio.ServerInterceptor:
         """Starts a span for every RPC (the OpenTelemetry gRPC instrumentation)."""

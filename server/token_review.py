@@ -82,6 +82,8 @@ def kubernetes_review(api_client) -> Callable[[str], Review]:
             status = api.create_token_review(body, _request_timeout=10).status
         except (ApiException, HTTPError) as error:
             raise ReviewUnavailable(str(getattr(error, "reason", None) or error)) from error
+        if status is None:  # the API server always fills it; without it nothing was decided
+            raise ReviewUnavailable("the token review came back without a status")
         user = status.user
         return Review(bool(status.authenticated), (user and user.username) or "",
                       (user and user.extra) or {}, status.error or "")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from infracast.agent.collectors.base import Collector, NoData, Sample
 from infracast.agent.collectors.cgroups import CgroupsCollector
 from infracast.agent.collectors.conntrack import ConntrackCollector
@@ -24,7 +26,7 @@ from infracast.agent.collectors.stat import StatCollector
 from infracast.agent.collectors.uname import UnameCollector
 from infracast.agent.collectors.vmstat import VmstatCollector
 
-FAMILIES = {
+FAMILIES: dict[str, Callable[[HostPaths], Collector]] = {
     "cpu": CpuCollector,
     "stat": StatCollector,
     "meminfo": MemoryCollector,

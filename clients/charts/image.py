@@ -11,8 +11,11 @@ import numpy as np
 from infracast.clients.charts.picture import Picture
 
 
-def _local(seconds) -> list[datetime]:
-    return [datetime.fromtimestamp(float(s)).astimezone() for s in np.asarray(seconds)]
+def _local(seconds) -> np.ndarray:
+    """Local times for the x axis (an object array: matplotlib's date converter takes it as
+    it takes a list, and its type hints accept arrays)."""
+    return np.array([datetime.fromtimestamp(float(s)).astimezone() for s in np.asarray(seconds)],
+                    dtype=object)
 
 
 def save(p: Picture, path: Path, width_in: float = 11.0, height_in: float = 5.5, dpi: int = 110) -> None:

@@ -13,8 +13,8 @@ import numpy as np
 
 from infracast.clients.charts.axis import value_axis
 from infracast.clients.charts.question import ChartData
-from infracast.clients.durations import format_duration
 from infracast.clients.units import format_value
+from infracast.common.durations import format_duration
 
 
 @dataclass(frozen=True)

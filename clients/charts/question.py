@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from infracast.clients.client import Forecast, InfracastClient, ThresholdCrossing
-from infracast.clients.durations import format_duration
 from infracast.clients.errors import ClientError, FailedPrecondition
+from infracast.common.durations import format_duration
 
 MAX_HISTORY_S = 7 * 86400.0  # DetectAnomalies' longest window
 REACH = 5.0  # a forecast reaches at most this many times its history's span

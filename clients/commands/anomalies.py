@@ -7,8 +7,8 @@ import argparse
 from infracast.clients.client import SENSITIVITIES, InfracastClient
 from infracast.clients.commands.arguments import command, duration
 from infracast.clients.commands.output import Report, Table, iso, ms_to_datetime, when_text
-from infracast.clients.durations import format_duration
 from infracast.clients.units import format_value
+from infracast.common.durations import format_duration
 
 EXAMPLES = """
 infracast anomalies 'node_load1{node="n1"}' --window 1h

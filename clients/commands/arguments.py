@@ -6,7 +6,7 @@ import argparse
 
 from infracast.clients.client import THRESHOLD_SOURCES
 from infracast.clients.commands.output import FORMATS
-from infracast.clients.durations import parse_duration
+from infracast.common.durations import parse_duration
 
 
 def duration(text: str) -> float:

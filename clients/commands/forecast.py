@@ -9,8 +9,8 @@ import numpy as np
 from infracast.clients.client import Forecast, InfracastClient
 from infracast.clients.commands.arguments import command, duration
 from infracast.clients.commands.output import Report, Table, iso, ms_to_datetime, when_text
-from infracast.clients.durations import format_duration
 from infracast.clients.units import format_value
+from infracast.common.durations import format_duration
 
 EXAMPLES = """
 infracast forecast 'node_load1{node="n1"}' --horizon 6h

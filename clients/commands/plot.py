@@ -28,7 +28,8 @@ def chart_report(data: ChartData) -> Report:
     levels = sorted(f.lower)
     history = [{"timestamp": ms_to_datetime(t).isoformat(), "value": float(v), "anomalous": bool(a)}
                for t, v, a in zip(data.history_times, data.history_values, data.anomalous, strict=False)]
-    rows = [[h["timestamp"], "history", repr(h["value"]), *([""] * 2 * len(levels))] for h in history]
+    rows = [[ms_to_datetime(t).isoformat(), "history", repr(float(v)), *([""] * 2 * len(levels))]
+            for t, v, _ in zip(data.history_times, data.history_values, data.anomalous, strict=False)]
     rows += [[ms_to_datetime(t).isoformat(), "forecast", repr(float(f.mean[i])),
               *(repr(float(b[lv][i])) for lv in levels for b in (f.lower, f.upper))]
              for i, t in enumerate(f.timestamps)]

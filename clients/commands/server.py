@@ -7,7 +7,7 @@ import argparse
 from infracast.clients.client import InfracastClient
 from infracast.clients.commands.arguments import command
 from infracast.clients.commands.output import Report, Table, iso, when_text
-from infracast.clients.durations import format_duration
+from infracast.common.durations import format_duration
 
 HEALTH_SERVICES = ("", "infracast.v1.IngestService", "infracast.v1.ForecastService")
 

@@ -10,7 +10,7 @@ from infracast.clients.client import InfracastClient
 from infracast.clients.commands.arguments import add_output, command, duration
 from infracast.clients.commands.output import Report, Table, emit
 from infracast.clients.commands.spinner import waiting
-from infracast.clients.top.fleet import FleetView, arrange, fleet_view
+from infracast.clients.top.fleet import FleetView, NodeView, arrange, fleet_view
 from infracast.clients.top.live import print_once, run_live
 
 EXAMPLES = """
@@ -25,6 +25,14 @@ def _iso(epoch_s: float | None) -> str | None:
     return datetime.fromtimestamp(epoch_s, tz=UTC).isoformat() if epoch_s else None
 
 
+def _csv_row(v: NodeView) -> list[str]:
+    e = v.exhaustion
+    return [v.node, *("" if x is None else repr(x) for x in (v.cpu, v.memory_used, v.disk_used)),
+            str(v.anomalous).lower(),
+            *(["", "", "", ""] if e is None else
+              [e.resource, repr(e.in_s), repr(e.probability), _iso(e.at_s) or ""])]
+
+
 def fleet_report(fleet: FleetView) -> Report:
     """The snapshot for scripts (--output json|csv), most urgent node first."""
     nodes = [{"node": v.node, "cpu": v.cpu, "memory_used": v.memory_used, "disk_used": v.disk_used,
@@ -34,11 +42,7 @@ def fleet_report(fleet: FleetView) -> Report:
                   "resource": v.exhaustion.resource, "in_seconds": v.exhaustion.in_s,
                   "probability": v.exhaustion.probability, "at": _iso(v.exhaustion.at_s)}}
              for v in arrange(fleet.nodes, "urgency", "all")]
-    rows = [[n["node"], *("" if n[k] is None else repr(n[k]) for k in ("cpu", "memory_used", "disk_used")),
-             str(n["anomalous"]).lower(),
-             *(["", "", "", ""] if n["exhaustion"] is None else
-               [n["exhaustion"]["resource"], repr(n["exhaustion"]["in_seconds"]),
-                repr(n["exhaustion"]["probability"]), n["exhaustion"]["at"] or ""])] for n in nodes]
+    rows = [_csv_row(v) for v in arrange(fleet.nodes, "urgency", "all")]
     return Report({"nodes": nodes, "within_seconds": fleet.within_s, "problems": fleet.problems},
                   csv=Table(["node", "cpu", "memory_used", "disk_used", "anomalous", "exhaustion",
                              "exhaustion_in_seconds", "exhaustion_probability", "exhaustion_at"], rows))

@@ -7,8 +7,8 @@ import argparse
 from infracast.clients.client import InfracastClient, ThresholdCrossing
 from infracast.clients.commands.arguments import command, duration, threshold, threshold_question
 from infracast.clients.commands.output import Report, Table, iso, when_text
-from infracast.clients.durations import format_duration
 from infracast.clients.units import format_value
+from infracast.common.durations import format_duration
 
 EXAMPLES = """
 infracast when 'node_filesystem_avail_bytes{node="n1",mountpoint="/"}' --below 0

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import numpy as np
-from rich.console import Group
+from rich.console import Group, JustifyMethod, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from infracast.clients.durations import format_duration
 from infracast.clients.top.fleet import FleetView, NodeView
+from infracast.common.durations import format_duration
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 SPARK_WIDTH = 24
@@ -57,10 +57,11 @@ def render(fleet: FleetView, rows: list[NodeView], sort: str, show: str, find: s
     # The sparkline gives way on a narrow terminal: names, numbers and exhaustion stay whole.
     spark = max(6, min(SPARK_WIDTH, width - widest - 4 - 6 - 4 - 42 - 7 - 6))
     # On a narrow terminal the names and numbers stay whole; the sparkline and notes give way.
-    for name, justify, width in (("NODE", "left", widest), ("CPU", "right", 4), ("MEMORY", "right", 6),
-                                 ("DISK", "right", 4), ("CPU LAST HOUR", "left", None),
-                                 ("SOONEST EXHAUSTION", "left", 20), ("NOTE", "left", None)):
-        table.add_column(name, justify=justify, no_wrap=True, min_width=width)
+    columns: tuple[tuple[str, JustifyMethod, int | None], ...] = (
+        ("NODE", "left", widest), ("CPU", "right", 4), ("MEMORY", "right", 6), ("DISK", "right", 4),
+        ("CPU LAST HOUR", "left", None), ("SOONEST EXHAUSTION", "left", 20), ("NOTE", "left", None))
+    for name, justify, min_width in columns:
+        table.add_column(name, justify=justify, no_wrap=True, min_width=min_width)
     for view in rows:
         table.add_row(Text(view.node, style="bold magenta" if view.anomalous else ""),
                       _percent(view.cpu), _percent(view.memory_used), _percent(view.disk_used),
@@ -77,7 +78,7 @@ def render(fleet: FleetView, rows: list[NodeView], sort: str, show: str, find: s
         f"{60 / spark:g} min, ".replace(".0 min", " min"), ("red", "bold red"),
         " where scored anomalous · ", ("magenta", "bold magenta"), " node, anomaly: one in the last hour · "
         "SOONEST EXHAUSTION: memory or a file system predicted to run out, when, and the probability")
-    parts = [title, table, *(Text(p, style="dim") for p in fleet.problems), legend]
+    parts: list[RenderableType] = [title, table, *(Text(p, style="dim") for p in fleet.problems), legend]
     if keys:
         parts.append(Text(KEYS, style="dim"))
     return Group(*parts)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from infracast.clients.durations import format_duration
+from infracast.common.durations import format_duration
 from infracast.server.answers.limits import Limits
 from infracast.server.answers.noise import transient_noise_sd
 from infracast.server.answers.regime import current_regime

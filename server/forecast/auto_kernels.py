@@ -29,6 +29,43 @@ from infracast.server.forecast.backtest_kernels import (
     rolling_line,
 )
 from infracast.server.forecast.baseline_kernels import robust_slope
+from infracast.server.forecast.fit_layout import (
+    CANDIDATES,
+    DAMPED,
+    DRIFT,
+    ENSEMBLE,
+    ENSEMBLE_SIZE,
+    HOLT_WINTERS,
+    INFO_ALPHA,
+    INFO_BACKTEST_MAE,
+    INFO_BACKTEST_MASE,
+    INFO_BETA,
+    INFO_GAMMA,
+    INFO_LEVEL,
+    INFO_MEMBER_PARAMS,
+    INFO_MEMBERS,
+    INFO_MODEL,
+    INFO_OBSERVATIONS,
+    INFO_ORIGINS,
+    INFO_PHI,
+    INFO_REPEATABILITY,
+    INFO_RESIDUAL_STD,
+    INFO_SEASON,
+    INFO_SIZE,
+    INFO_TREND,
+    LINE,
+    MEAN,
+    MEMBER_ALPHA,
+    MEMBER_CODE,
+    MEMBER_FIELDS,
+    MEMBER_WEIGHT,
+    NAIVE,
+    PREDICT_LINEAR,
+    ROBUST_SES,
+    SEASONAL_NAIVE,
+    SES,
+    THETA,
+)
 from infracast.server.forecast.jit import kernel, parallel_kernel
 from infracast.server.forecast.normal_kernels import normal_quantile, student_t_quantile
 from infracast.server.forecast.season_kernels import (
@@ -38,46 +75,11 @@ from infracast.server.forecast.season_kernels import (
     smoothing_width,
 )
 
-# Model codes, shared with engine.py, which names them.
-NAIVE = 0
-MEAN = 1
-LINE = 2
-SES = 3
-DAMPED = 4
-THETA = 5
-DRIFT = 6
-HOLT_WINTERS = 7
-SEASONAL_NAIVE = 8
-PREDICT_LINEAR = 9
-ROBUST_SES = 10
-ENSEMBLE = 11  # the mean of the best few candidates
-CANDIDATES = 8  # SES .. ROBUST_SES
-ENSEMBLE_SIZE = 3
 COMBINE_WITHIN = 1.25  # backtest error relative to the best candidate's
 # Holt-Winters learns each seasonal phase from one observation per cycle: with long
 # periods its seasonal state is mostly noise (R's ets and statsforecast refuse m > 24
 # too). Long periods are handled by the decomposition (a profile over all cycles).
 MAX_HOLT_WINTERS_PERIOD = 24
-
-# Layout of the info vector.
-INFO_MODEL = 0
-INFO_SEASON = 1
-INFO_REPEATABILITY = 2
-INFO_ALPHA = 3
-INFO_BETA = 4
-INFO_GAMMA = 5
-INFO_PHI = 6
-INFO_TREND = 7
-INFO_LEVEL = 8
-INFO_RESIDUAL_STD = 9
-INFO_BACKTEST_MAE = 10
-INFO_BACKTEST_MASE = 11
-INFO_OBSERVATIONS = 12
-INFO_ORIGINS = 13
-INFO_MEMBERS = 14  # how many models the forecast averages (1 for a single model)
-INFO_MEMBER_PARAMS = 16  # per member: MEMBER_FIELDS values
-MEMBER_FIELDS = 6  # code, alpha, beta, gamma, phi, weight
-INFO_SIZE = INFO_MEMBER_PARAMS + MEMBER_FIELDS * ENSEMBLE_SIZE
 
 MIN_POINTS = 24
 # Lag-1 autocorrelation of independent residuals is about N(0, 1/n): above this many
@@ -349,9 +351,9 @@ def auto_forecast(y, season_length, horizon, probs, window, fixed, out_mean, out
     if refresh:
         for j in range(int(fixed[INFO_MEMBERS])):
             base = INFO_MEMBER_PARAMS + MEMBER_FIELDS * j
-            row = int(fixed[base]) - SES
+            row = int(fixed[base + MEMBER_CODE]) - SES
             wanted[row] = True
-            given[row] = fixed[base + 1:base + 5]
+            given[row] = fixed[base + MEMBER_ALPHA:base + MEMBER_WEIGHT]
     for code in range(SES, SES + CANDIDATES):
         row = code - SES
         if (code in (HOLT_WINTERS, SEASONAL_NAIVE)) and not seasonal:
@@ -389,7 +391,7 @@ def auto_forecast(y, season_length, horizon, probs, window, fixed, out_mean, out
         members = np.flatnonzero(wanted)
         weights = np.empty(len(members))
         for j in range(len(members)):
-            weights[j] = fixed[INFO_MEMBER_PARAMS + MEMBER_FIELDS * j + 5]
+            weights[j] = fixed[INFO_MEMBER_PARAMS + MEMBER_FIELDS * j + MEMBER_WEIGHT]
         best_score = panel_mean_abs_error(y, levels, trends, seasonals, season0, periods, phis,
                                           deseasonalised, component, members, weights, steps,
                                           first_origin)
@@ -415,9 +417,9 @@ def auto_forecast(y, season_length, horizon, probs, window, fixed, out_mean, out
     info[INFO_MEMBERS] = len(members)
     for j in range(len(members)):
         base = INFO_MEMBER_PARAMS + MEMBER_FIELDS * j
-        info[base] = members[j] + SES
-        info[base + 1:base + 5] = parameters[members[j]]
-        info[base + 5] = weights[j]
+        info[base + MEMBER_CODE] = members[j] + SES
+        info[base + MEMBER_ALPHA:base + MEMBER_WEIGHT] = parameters[members[j]]  # alpha, beta, gamma, phi
+        info[base + MEMBER_WEIGHT] = weights[j]
     info[INFO_ALPHA], info[INFO_BETA] = parameters[lead, 0], parameters[lead, 1]
     info[INFO_GAMMA], info[INFO_PHI] = parameters[lead, 2], parameters[lead, 3]
     info[INFO_TREND] = trends[lead, n - 1]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from infracast.server.forecast import auto_kernels as auto
+from infracast.server.forecast.fit_layout import INFO, MODELS, member_offsets
 from infracast.server.forecast.grid import counter_rate, native_step_ms, to_grid
 from infracast.server.forecast.season_kernels import MIN_CYCLES, dominant_period, seasonal_profile
 
@@ -29,36 +30,6 @@ WEEK_MS = 7 * DAY_MS
 # Grid steps that divide a day, so a daily season is a whole number of steps.
 NICE_STEPS_MS = tuple(s * 1000 for s in (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60, 120, 180, 240,
                                          300, 600, 900, 1200, 1800, 3600, 7200, 10800, 21600))
-
-MODEL_NAMES = {
-    auto.NAIVE: "naive",
-    auto.MEAN: "mean",
-    auto.LINE: "linear_trend",
-    auto.SES: "simple_smoothing",
-    auto.DAMPED: "damped_trend",
-    auto.THETA: "theta",
-    auto.DRIFT: "robust_drift",
-    auto.HOLT_WINTERS: "holt_winters",
-    auto.SEASONAL_NAIVE: "seasonal_naive",
-    auto.PREDICT_LINEAR: "predict_linear",
-    auto.ROBUST_SES: "robust_smoothing",
-    auto.ENSEMBLE: "ensemble",
-}
-MODEL_SUMMARIES = {
-    auto.NAIVE: "the last value carried forward",
-    auto.MEAN: "the mean of the history",
-    auto.LINE: "a least-squares line",
-    auto.SES: "exponential smoothing of the level",
-    auto.DAMPED: "exponential smoothing with a damped trend",
-    auto.THETA: "the Theta method (smoothing with half the long-run slope as drift)",
-    auto.DRIFT: "smoothing with a drift robust to bursts (median of long differences)",
-    auto.HOLT_WINTERS: "Holt-Winters additive seasonal smoothing",
-    auto.SEASONAL_NAIVE: "the same time one season earlier",
-    auto.PREDICT_LINEAR: "a least-squares line over the last window (Prometheus predict_linear)",
-    auto.ROBUST_SES: "exponential smoothing of the level, robust to spikes (Huber-cleaned)",
-    auto.ENSEMBLE: "the mean of the best candidates",
-}
-
 
 @dataclass(frozen=True)
 class ModelDescription:
@@ -168,41 +139,30 @@ def describe(info: np.ndarray, season_length: int, detected: bool = False) -> Mo
     """A model description from the kernel's info vector."""
     code = int(info[auto.INFO_MODEL])
     n = int(info[auto.INFO_OBSERVATIONS])
-    name = MODEL_NAMES[code]
-    parameters: dict[str, float] = {}
-    if code in (auto.SES, auto.DAMPED, auto.THETA, auto.DRIFT, auto.HOLT_WINTERS, auto.ROBUST_SES):
-        parameters["alpha"] = float(info[auto.INFO_ALPHA])
-    if code == auto.DAMPED:
-        parameters["beta"] = float(info[auto.INFO_BETA])
-        parameters["phi"] = float(info[auto.INFO_PHI])
-    if code == auto.HOLT_WINTERS:
-        parameters["gamma"] = float(info[auto.INFO_GAMMA])
-    if code not in (auto.SEASONAL_NAIVE, auto.NAIVE):
-        parameters["level"] = float(info[auto.INFO_LEVEL])
-        parameters["trend_per_step"] = float(info[auto.INFO_TREND])
+    model = MODELS[code]
+    parameters = {field: float(info[INFO[field]]) for field in model.parameters}
     if code < auto.SES:
-        reason = f"only {n} points (backtests need {auto.MIN_POINTS}): {MODEL_SUMMARIES[code]}"
+        reason = f"only {n} points (backtests need {auto.MIN_POINTS}): {model.summary}"
         if code == auto.MEAN:
             reason += "; no significant trend"
         mae = mase = math.nan
     else:
         mae = float(info[auto.INFO_BACKTEST_MAE])
         mase = float(info[auto.INFO_BACKTEST_MASE])
-        summary = MODEL_SUMMARIES[code]
+        summary = model.summary
         if code == auto.ENSEMBLE:
-            members = [auto.INFO_MEMBER_PARAMS + auto.MEMBER_FIELDS * j
-                       for j in range(int(info[auto.INFO_MEMBERS]))]
-            names = [MODEL_NAMES[int(info[base])] for base in members]
+            members = member_offsets(info)
+            names = [MODELS[int(info[base + auto.MEMBER_CODE])].name for base in members]
             summary = (f"the mean of {', '.join(names)}, weighted by their backtest accuracy "
                        "(the candidates about as good as the best)")
-            parameters.update({f"weight_{MODEL_NAMES[int(info[base])]}": float(info[base + 5])
-                               for base in members})
+            parameters.update({f"weight_{name}": float(info[base + auto.MEMBER_WEIGHT])
+                               for name, base in zip(names, members, strict=True)})
         reason = (f"{summary}: lowest mean absolute error ({mae:.4g}, MASE "
                   f"{mase:.2f}) forecasting from past origins among the candidates; "
                   f"{_season_reason(info, season_length, detected)}")
     season = int(info[auto.INFO_SEASON])
     return ModelDescription(
-        name=name, reason=reason, parameters=parameters, observations=n,
+        name=model.name, reason=reason, parameters=parameters, observations=n,
         residual_std=float(info[auto.INFO_RESIDUAL_STD]), season_length=season,
         backtest_mae=mae, backtest_mase=mase,
     )
@@ -282,7 +242,7 @@ def forecast_batch(
                              int(linear_window or y.shape[1]), mean, quantiles, info)
     lower, upper = _bounds(mean, quantiles, probabilities, levels)
     return BatchForecast(mean, lower, upper,
-                         [MODEL_NAMES[int(code)] for code in info[:, auto.INFO_MODEL]], info)
+                         [MODELS[int(code)].name for code in info[:, auto.INFO_MODEL]], info)
 
 
 def grid_step_ms(native_ms: int, horizon_ms: int, span_ms: int) -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from infracast.clients.durations import format_duration, parse_duration
+from infracast.common.durations import format_duration, parse_duration
 from infracast.server.selector import SelectorError, parse_selector
 
 NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,64}$")

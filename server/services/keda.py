@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from grpc import aio
 
-from infracast.clients.durations import parse_duration
+from infracast.common.durations import parse_duration
 from infracast.keda import externalscaler_pb2, externalscaler_pb2_grpc
 from infracast.server.errors import InvalidArgument
 from infracast.server.predictions import Predictor

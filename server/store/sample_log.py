@@ -266,7 +266,7 @@ class SampleLog:
     def _commit(self, groups: list[list[SeriesWrite]]) -> None:
         connection = self._connection
         assert connection is not None
-        rows = []
+        rows: list[tuple[int, int, float]] = []
         # Series first stored in this transaction: their ids are known only once it commits
         # (a rollback frees them, and SQLite hands them to the next new series).
         new_ids: dict[SeriesKey, int] = {}

@@ -1,7 +1,7 @@
 import pytest
 
-from infracast.clients.durations import format_duration, parse_duration
 from infracast.clients.units import format_value
+from infracast.common.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(("text", "seconds"), [

@@ -20,7 +20,7 @@ import yaml
 
 from infracast.agent import config as agent_config
 from infracast.clients.client import InfracastClient
-from infracast.clients.settings import load
+from infracast.common.settings import load
 from infracast.server import config as server_config
 from tests.conftest import wait_until
 from tests.deploy.tools import tool

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from infracast.clients.channels import TlsOptions
 from infracast.clients.client import InfracastClient
 from infracast.clients.errors import ServerUnavailable
+from infracast.common.channels import TlsOptions
 from tests.conftest import free_port, wait_until
 from tests.deploy.podman import Podman
 from tests.deploy.tools import missing, tool

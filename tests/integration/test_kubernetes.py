@@ -20,7 +20,7 @@ from infracast.agent.main import build_hello, first_node_metadata, refresh_node_
 from infracast.agent.shipper import Shipper
 from infracast.clients.client import InfracastClient, ServerStatus
 from infracast.clients.errors import ClientError, FailedPrecondition
-from infracast.clients.kubernetes_api import connect
+from infracast.common.kubernetes_api import connect
 from infracast.server.cluster_nodes import ClusterNodeLister
 from infracast.server.nodes import NodeRegistry
 from infracast.v1 import ingest_pb2

@@ -5,9 +5,9 @@ import subprocess
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from infracast.clients.channels import TlsOptions, open_channel
 from infracast.clients.client import InfracastClient
 from infracast.clients.errors import ServerUnavailable
+from infracast.common.channels import TlsOptions, open_channel
 from tests.conftest import ServerProcess, executable, free_port, wait_until
 from tests.integration.certificates import make_pki
 

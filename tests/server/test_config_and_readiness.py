@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from grpc_health.v1 import health_pb2
 
-from infracast.clients.settings import env_example
+from infracast.common.settings import env_example
 from infracast.server.config import SETTINGS, load_config
 from infracast.server.readiness import READINESS_SERVICES, Readiness
 

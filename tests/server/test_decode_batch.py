@@ -5,7 +5,7 @@ import pytest
 
 from infracast.server.errors import InvalidArgument
 from infracast.server.series import SeriesKey
-from infracast.server.services.ingest import IngestLimits, decode_batch
+from infracast.server.services.push_validation import IngestLimits, decode_batch
 from infracast.v1 import ingest_pb2, series_pb2
 
 NOW_MS = 1_800_000_000_000
