@@ -17,8 +17,10 @@ from infracast.v1 import forecast_pb2, forecast_pb2_grpc, ingest_pb2, ingest_pb2
 from tests.integration.feed import feed_series
 
 pytestmark = pytest.mark.slow
+# FAILED_PRECONDITION: a question the history cannot answer yet (too few samples, a horizon
+# beyond five times the history), said as such.
 DELIBERATE = {grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND,
-              grpc.StatusCode.RESOURCE_EXHAUSTED}
+              grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.FAILED_PRECONDITION}
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 text = st.text(max_size=40)
