@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import numpy as np
-
 from infracast.common.durations import format_duration
 from infracast.server.anomaly_tracker import AnomalyTracker
 from infracast.server.answers.aggregate import (
@@ -31,7 +29,7 @@ from infracast.server.answers.crossing import Crossing, find_crossing
 from infracast.server.answers.limits import CPU_COUNT, Limits, physical_limits
 from infracast.server.answers.noise import transient_noise_sd
 from infracast.server.answers.outlook import Outlook, build_outlook
-from infracast.server.answers.regime import current_regime
+from infracast.server.answers.regime import current_history
 from infracast.server.answers.resolution import MIN_SAMPLES, REACH_FACTOR, plan
 from infracast.server.errors import FailedPrecondition, InvalidArgument, NotFound, quoted
 from infracast.server.forecast.anomaly_detector import (
@@ -46,7 +44,7 @@ from infracast.server.forecast.engine import (
     check_levels,
     forecast_samples,
 )
-from infracast.server.forecast.grid import counter_rate, native_step_ms
+from infracast.server.forecast.grid import native_step_ms
 from infracast.server.forecast_cache import ForecastCache
 from infracast.server.nodes import NodeRegistry
 from infracast.server.selector import SelectorError, parse_selector
@@ -200,18 +198,18 @@ class Predictor:
         """The subject's forecast at the resolution its data allows, as far as its history reaches."""
         _check_horizon(horizon_ms)
         levels = _check_levels(levels)
-        times, _ = _usable(subject)
-        if len(times) < MIN_SAMPLES:
+        history = current_history(subject.samples.timestamps_ms, subject.samples.values,
+                                  subject.is_counter)
+        # A level shift keeps at least 30 samples after it, so this counts the whole history
+        # whenever it is short.
+        if len(history.usable_times_ms) < MIN_SAMPLES:
             raise FailedPrecondition(
-                f"not enough history for {subject.key}: {len(times)} usable samples, forecasts "
-                f"need at least {MIN_SAMPLES}; ask again after a few more sampling intervals")
-        kept_times, kept_values, note = current_regime(
-            subject.samples.timestamps_ms, subject.samples.values, subject.is_counter)
-        samples = Samples(kept_times, kept_values)
-        usable_times, usable_values = _usable(Subject(subject.key, samples, subject.is_counter,
-                                                      subject.limits))
-        tiers = plan(usable_times, horizon_ms)
-        noise = transient_noise_sd(usable_values)
+                f"not enough history for {subject.key}: {len(history.usable_times_ms)} usable samples, "
+                f"forecasts need at least {MIN_SAMPLES}; ask again after a few more sampling intervals")
+        samples = Samples(history.timestamps_ms, history.values)
+        tiers = plan(history.usable_times_ms, horizon_ms)
+        noise = transient_noise_sd(history.usable_values)
+        note = history.note
         key = subject.key
 
         def fit(step_ms: int, until_ms: int) -> SeriesForecast:
@@ -219,7 +217,7 @@ class Predictor:
                 return forecast_samples(samples.timestamps_ms, samples.values,
                                         until_ms, levels, subject.is_counter, refresh, step_ms)
             return self.cache.get_or_compute(
-                (key, step_ms, until_ms, levels, len(samples.timestamps_ms) != len(times)),
+                (key, step_ms, until_ms, levels, bool(note)),
                 (key, step_ms), samples.timestamps_ms, compute)
 
         loop = asyncio.get_running_loop()
@@ -365,16 +363,6 @@ class Predictor:
             key, points, find_events(points, threshold), threshold, sensitivity, tracked.ready,
             tracked.samples_learned, PROBATION, native_step_ms(points.timestamps_ms),
             key.is_counter)
-
-
-def _usable(subject: Subject) -> tuple[np.ndarray, np.ndarray]:
-    """The samples a forecast is made from: finite values, counters as rates."""
-    times, values = subject.samples.timestamps_ms, subject.samples.values
-    finite = np.isfinite(values)
-    times, values = times[finite], values[finite]
-    if subject.is_counter:
-        times, values = counter_rate(times, values)
-    return times, values
 
 
 def _share_of_capacity(subject: Subject, percent: float) -> float:

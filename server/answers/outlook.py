@@ -19,7 +19,7 @@ import numpy as np
 from infracast.common.durations import format_duration
 from infracast.server.answers.limits import Limits
 from infracast.server.answers.noise import transient_noise_sd
-from infracast.server.answers.regime import current_regime
+from infracast.server.answers.regime import current_history
 from infracast.server.answers.resolution import Plan, plan
 from infracast.server.forecast.crossing_kernels import exceedance as point_exceedance
 from infracast.server.forecast.engine import (
@@ -28,7 +28,6 @@ from infracast.server.forecast.engine import (
     SeriesForecast,
     forecast_samples,
 )
-from infracast.server.forecast.grid import counter_rate
 
 # fit(step_ms, horizon_ms) -> the engine's (unclipped) forecast of the series on that grid
 UNLIMITED = Limits()
@@ -167,11 +166,11 @@ def outlook_of_samples(
     """An outlook straight from raw samples, without a server's caches (tests, benchmarks).
 
     timestamps_ms sorted; at least MIN_SAMPLES usable samples (counters: rates)."""
-    timestamps_ms, values, note = current_regime(timestamps_ms, values, is_counter)
-    times, usable = counter_rate(timestamps_ms, values) if is_counter else (timestamps_ms, values)
+    history = current_history(timestamps_ms, values, is_counter)
 
     def fit(step_ms: int, until_ms: int) -> SeriesForecast:
-        return forecast_samples(timestamps_ms, values, until_ms, levels, is_counter, None, step_ms)
+        return forecast_samples(history.timestamps_ms, history.values, until_ms, levels, is_counter,
+                                None, step_ms)
 
-    return build_outlook(plan(times, horizon_ms), fit, limits, note,
-                         transient_noise_sd(usable[np.isfinite(usable)]))
+    return build_outlook(plan(history.usable_times_ms, horizon_ms), fit, limits, history.note,
+                         transient_noise_sd(history.usable_values))

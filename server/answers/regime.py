@@ -9,6 +9,7 @@ level becomes normal; the answer says so).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -46,22 +47,38 @@ def regime_start(times_ms: np.ndarray, values: np.ndarray) -> int:
     return 0
 
 
-def current_regime(timestamps_ms: np.ndarray, values: np.ndarray,
-                   is_counter: bool) -> tuple[np.ndarray, np.ndarray, str]:
-    """The raw samples since the last level shift (all when there was none), and a note saying
-    what was left out. For counters the shift is looked for in the per-second rate."""
+@dataclass(frozen=True)
+class History:
+    """What a forecast is made from: the raw samples since the last level shift (all of them
+    when there was none), the same as usable values (finite, counters as per-second rates),
+    and a note saying what was left out ("" when nothing was)."""
+
+    timestamps_ms: np.ndarray
+    values: np.ndarray
+    usable_times_ms: np.ndarray
+    usable_values: np.ndarray
+    note: str
+
+
+def usable_samples(timestamps_ms: np.ndarray, values: np.ndarray,
+                   is_counter: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Finite samples; counters as their per-second rate."""
     finite = np.isfinite(values)
     times, usable = timestamps_ms[finite], values[finite]
-    if is_counter:
-        times, usable = counter_rate(times, usable)
+    return counter_rate(times, usable) if is_counter else (times, usable)
+
+
+def current_history(timestamps_ms: np.ndarray, values: np.ndarray, is_counter: bool) -> History:
+    """The history since the last level shift; for counters the shift is looked for in the rate."""
+    times, usable = usable_samples(timestamps_ms, values, is_counter)
     start = regime_start(times, usable)
     if start == 0:
-        return timestamps_ms, values, ""
+        return History(timestamps_ms, values, times, usable, "")
     cut_ms = int(times[start])
     first = int(np.searchsorted(timestamps_ms, cut_ms))
     if is_counter:
         first = max(first - 1, 0)  # the sample before, so the first rate is there
     moment = datetime.fromtimestamp(cut_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return timestamps_ms[first:], values[first:], (
-        f"history since a level shift at {moment} (the new level is taken as normal; earlier "
-        "samples are left out)")
+    return History(timestamps_ms[first:], values[first:], times[start:], usable[start:],
+                   f"history since a level shift at {moment} (the new level is taken as normal; "
+                   "earlier samples are left out)")
