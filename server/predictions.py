@@ -315,6 +315,10 @@ class Predictor:
         answers = [a for a in await asyncio.gather(*map(examine, keys)) if a is not None]
         risky = [a for a in answers if a.crossing.already_crossed or a.crossing.expected_ms is not None
                  or a.crossing.probability >= max(min_probability, 1e-9)]
+        # Not at risk as far as it could look, but that is short of `within`: not judged either.
+        at_risk = {id(a) for a in risky}
+        lacking += [(a.key, _short_sight(a.outlook)) for a in answers
+                    if a.outlook.plan.reach_limited and id(a) not in at_risk]
         risky.sort(key=lambda a: (a.crossing.expected_ms is None,
                                   a.crossing.expected_ms or 0, -a.crossing.probability, a.key))
         size = page_size or DEFAULT_PAGE_SIZE
@@ -363,6 +367,12 @@ class Predictor:
             key, points, find_events(points, threshold), threshold, sensitivity, tracked.ready,
             tracked.samples_learned, PROBATION, native_step_ms(points.timestamps_ms),
             key.is_counter)
+
+
+def _short_sight(outlook: Outlook) -> str:
+    plan = outlook.plan
+    return (f"not at risk within {format_duration(plan.searched_ms / 1000)}, but "
+            f"{format_duration(plan.span_ms / 1000)} of history lets it see no further than that")
 
 
 def _share_of_capacity(subject: Subject, percent: float) -> float:

@@ -44,6 +44,7 @@ class NodeView:
     cpu_hour: np.ndarray = field(default_factory=lambda: np.array([]))
     anomalous_hour: np.ndarray = field(default_factory=lambda: np.array([], dtype=bool))
     exhaustion: Exhaustion | None = None
+    unjudged: bool = False  # a resource of the node could not be looked at as far as asked
 
     @property
     def anomalous(self) -> bool:
@@ -62,7 +63,9 @@ def _resource_name(crossing: ThresholdCrossing, resource: str) -> str:
     return f"{resource} {mountpoint}" if mountpoint else resource
 
 
-def _soonest(client: InfracastClient, within_s: float, problems: list[str]) -> dict[str, Exhaustion]:
+def _soonest(client: InfracastClient, within_s: float, problems: list[str],
+             unjudged: set[str]) -> dict[str, Exhaustion]:
+    """Each node's soonest exhaustion; nodes the server could not judge that far go to unjudged."""
     soonest: dict[str, Exhaustion] = {}
     for resource, metric in RESOURCES.items():
         token = ""
@@ -75,6 +78,7 @@ def _soonest(client: InfracastClient, within_s: float, problems: list[str]) -> d
             except ClientError as error:
                 problems.append(f"{resource} exhaustion: {error}")
                 break
+            unjudged.update(series.labels.get("node", "") for series, _ in page.skipped)
             for c in page.crossings:
                 node = c.series.labels.get("node", "")
                 in_s = 0.0 if c.already_crossed else c.time_remaining_s
@@ -129,8 +133,11 @@ def _last_hour(client: InfracastClient, view: NodeView) -> None:
 def fleet_view(client: InfracastClient, within_s: float = 86400.0, workers: int = 4) -> FleetView:
     problems: list[str] = []
     nodes = _current(client)
-    for node, exhaustion in _soonest(client, within_s, problems).items():
+    unjudged: set[str] = set()
+    for node, exhaustion in _soonest(client, within_s, problems, unjudged).items():
         nodes.setdefault(node, NodeView(node)).exhaustion = exhaustion
+    for node in unjudged & nodes.keys():
+        nodes[node].unjudged = True
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(lambda v: _last_hour(client, v), nodes.values()))
     return FleetView(list(nodes.values()), within_s, problems)

@@ -40,6 +40,8 @@ def _percent(value: float | None, warn: float = 0.8, alarm: float = 0.9) -> Text
 
 def _exhaustion(view: NodeView, within_s: float) -> Text:
     e = view.exhaustion
+    if e is None and view.unjudged:
+        return Text(f"history too short to see {format_duration(within_s)}", style="dim")
     if e is None:
         return Text(f"none within {format_duration(within_s)}", style="dim")
     if e.in_s <= 0:

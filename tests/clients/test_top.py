@@ -101,3 +101,11 @@ def test_ctrl_c_quits_live_top_as_q_does(fleet):
         assert "COMMAND-EXITED-130" in screen and "Traceback" not in screen, screen
     finally:
         terminal.close()
+
+
+def test_a_node_too_young_to_judge_is_not_shown_as_safe():
+    from infracast.clients.top.fleet import NodeView
+    from infracast.clients.top.view import _exhaustion
+
+    assert _exhaustion(NodeView("vm", unjudged=True), 7 * 86400).plain == "history too short to see 7d"
+    assert _exhaustion(NodeView("old"), 7 * 86400).plain == "none within 7d"

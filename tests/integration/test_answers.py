@@ -136,3 +136,17 @@ def test_series_shows_a_counters_raw_value_without_a_rate_unit(server):
                 264.7 + np.arange(10.0))
     listed = cli(server, "series", 'node_cpu_seconds_total{node="c1"}')
     assert "273.7" in listed.stdout and "/s" not in listed.stdout
+
+
+def test_a_series_too_young_to_see_that_far_is_said_to_be_unjudged_not_safe(fleet):
+    """Twenty minutes of a steady disk cannot speak for the next 24 hours: it is listed among
+    the skipped series with why, not silently counted as safe."""
+    times = NOW_MS - MINUTE * np.arange(21)[::-1]
+    feed_series(fleet.address, "young", "node_filesystem_avail_bytes", {"mountpoint": "/", "device": "vda1"},
+                times, np.full(len(times), 0.5 * SIZE))
+    with InfracastClient(fleet.address, timeout_s=120) as client:
+        found = client.threshold_crossings("node_filesystem_avail_bytes", 0, falling=True, within="24h")
+    reasons = {s.labels["node"]: why for s, why in found.skipped}
+    assert "young" not in [c.series.labels["node"] for c in found.crossings]
+    assert "of history lets it see no further" in reasons["young"]
+    assert reasons.keys() == {"f5", "young"}  # the 6-hour series see 30 hours: judged
