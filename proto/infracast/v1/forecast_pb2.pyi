@@ -255,18 +255,20 @@ class ListSeriesResponse(_message.Message):
     def __init__(self, series: _Optional[_Iterable[_Union[SeriesInfo, _Mapping]]] = ..., truncated: _Optional[bool] = ...) -> None: ...
 
 class SeriesInfo(_message.Message):
-    __slots__ = ("key", "sample_count", "first_timestamp_ms", "last_timestamp_ms", "last_value")
+    __slots__ = ("key", "sample_count", "first_timestamp_ms", "last_timestamp_ms", "last_value", "descriptor")
     KEY_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_COUNT_FIELD_NUMBER: _ClassVar[int]
     FIRST_TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
     LAST_TIMESTAMP_MS_FIELD_NUMBER: _ClassVar[int]
     LAST_VALUE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTOR_FIELD_NUMBER: _ClassVar[int]
     key: _series_pb2.SeriesKey
     sample_count: int
     first_timestamp_ms: int
     last_timestamp_ms: int
     last_value: float
-    def __init__(self, key: _Optional[_Union[_series_pb2.SeriesKey, _Mapping]] = ..., sample_count: _Optional[int] = ..., first_timestamp_ms: _Optional[int] = ..., last_timestamp_ms: _Optional[int] = ..., last_value: _Optional[float] = ...) -> None: ...
+    descriptor: _series_pb2.MetricDescriptor
+    def __init__(self, key: _Optional[_Union[_series_pb2.SeriesKey, _Mapping]] = ..., sample_count: _Optional[int] = ..., first_timestamp_ms: _Optional[int] = ..., last_timestamp_ms: _Optional[int] = ..., last_value: _Optional[float] = ..., descriptor: _Optional[_Union[_series_pb2.MetricDescriptor, _Mapping]] = ...) -> None: ...
 
 class DetectAnomaliesRequest(_message.Message):
     __slots__ = ("selector", "window", "threshold", "sensitivity")

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from infracast.v1 import series_pb2 as infracast_dot_v1_dot_series__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19infracast/v1/ingest.proto\x12\x0cinfracast.v1\x1a\x19infracast/v1/series.proto\"d\n\x0bPushRequest\x12$\n\x05hello\x18\x01 \x01(\x0b\x32\x13.infracast.v1.HelloH\x00\x12$\n\x05\x62\x61tch\x18\x02 \x01(\x0b\x32\x13.infracast.v1.BatchH\x00\x42\t\n\x07message\"\xdf\x01\n\x05Hello\x12\x0c\n\x04node\x18\x01 \x01(\t\x12/\n\x06labels\x18\x02 \x03(\x0b\x32\x1f.infracast.v1.Hello.LabelsEntry\x12\x15\n\ragent_version\x18\x03 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x04 \x01(\t\x12\x1d\n\x15\x61llocatable_cpu_cores\x18\x05 \x01(\x01\x12 \n\x18\x61llocatable_memory_bytes\x18\x06 \x01(\x01\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"F\n\x05\x42\x61tch\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12+\n\x06series\x18\x02 \x03(\x0b\x32\x1b.infracast.v1.SeriesSamples\".\n\x0cPushResponse\x12\x1e\n\x03\x61\x63k\x18\x01 \x01(\x0b\x32\x11.infracast.v1.Ack\"P\n\x03\x41\x63k\x12\x18\n\x10highest_sequence\x18\x01 \x01(\x04\x12\x16\n\x0esamples_stored\x18\x02 \x01(\x04\x12\x17\n\x0fsamples_skipped\x18\x03 \x01(\x04\x32R\n\rIngestService\x12\x41\n\x04Push\x12\x19.infracast.v1.PushRequest\x1a\x1a.infracast.v1.PushResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19infracast/v1/ingest.proto\x12\x0cinfracast.v1\x1a\x19infracast/v1/series.proto\"d\n\x0bPushRequest\x12$\n\x05hello\x18\x01 \x01(\x0b\x32\x13.infracast.v1.HelloH\x00\x12$\n\x05\x62\x61tch\x18\x02 \x01(\x0b\x32\x13.infracast.v1.BatchH\x00\x42\t\n\x07message\"\x90\x02\n\x05Hello\x12\x0c\n\x04node\x18\x01 \x01(\t\x12/\n\x06labels\x18\x02 \x03(\x0b\x32\x1f.infracast.v1.Hello.LabelsEntry\x12\x15\n\ragent_version\x18\x03 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x04 \x01(\t\x12\x1d\n\x15\x61llocatable_cpu_cores\x18\x05 \x01(\x01\x12 \n\x18\x61llocatable_memory_bytes\x18\x06 \x01(\x01\x12/\n\x07metrics\x18\x07 \x03(\x0b\x32\x1e.infracast.v1.MetricDescriptor\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"w\n\x05\x42\x61tch\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12+\n\x06series\x18\x02 \x03(\x0b\x32\x1b.infracast.v1.SeriesSamples\x12/\n\x07metrics\x18\x03 \x03(\x0b\x32\x1e.infracast.v1.MetricDescriptor\".\n\x0cPushResponse\x12\x1e\n\x03\x61\x63k\x18\x01 \x01(\x0b\x32\x11.infracast.v1.Ack\"P\n\x03\x41\x63k\x12\x18\n\x10highest_sequence\x18\x01 \x01(\x04\x12\x16\n\x0esamples_stored\x18\x02 \x01(\x04\x12\x17\n\x0fsamples_skipped\x18\x03 \x01(\x04\x32R\n\rIngestService\x12\x41\n\x04Push\x12\x19.infracast.v1.PushRequest\x1a\x1a.infracast.v1.PushResponse(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,15 +37,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PUSHREQUEST']._serialized_start=70
   _globals['_PUSHREQUEST']._serialized_end=170
   _globals['_HELLO']._serialized_start=173
-  _globals['_HELLO']._serialized_end=396
-  _globals['_HELLO_LABELSENTRY']._serialized_start=351
-  _globals['_HELLO_LABELSENTRY']._serialized_end=396
-  _globals['_BATCH']._serialized_start=398
-  _globals['_BATCH']._serialized_end=468
-  _globals['_PUSHRESPONSE']._serialized_start=470
-  _globals['_PUSHRESPONSE']._serialized_end=516
-  _globals['_ACK']._serialized_start=518
-  _globals['_ACK']._serialized_end=598
-  _globals['_INGESTSERVICE']._serialized_start=600
-  _globals['_INGESTSERVICE']._serialized_end=682
+  _globals['_HELLO']._serialized_end=445
+  _globals['_HELLO_LABELSENTRY']._serialized_start=400
+  _globals['_HELLO_LABELSENTRY']._serialized_end=445
+  _globals['_BATCH']._serialized_start=447
+  _globals['_BATCH']._serialized_end=566
+  _globals['_PUSHRESPONSE']._serialized_start=568
+  _globals['_PUSHRESPONSE']._serialized_end=614
+  _globals['_ACK']._serialized_start=616
+  _globals['_ACK']._serialized_end=696
+  _globals['_INGESTSERVICE']._serialized_start=698
+  _globals['_INGESTSERVICE']._serialized_end=780
 # @@protoc_insertion_point(module_scope)

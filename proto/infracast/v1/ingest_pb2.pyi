@@ -16,7 +16,7 @@ class PushRequest(_message.Message):
     def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., batch: _Optional[_Union[Batch, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("node", "labels", "agent_version", "agent_id", "allocatable_cpu_cores", "allocatable_memory_bytes")
+    __slots__ = ("node", "labels", "agent_version", "agent_id", "allocatable_cpu_cores", "allocatable_memory_bytes", "metrics")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -30,21 +30,25 @@ class Hello(_message.Message):
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     ALLOCATABLE_CPU_CORES_FIELD_NUMBER: _ClassVar[int]
     ALLOCATABLE_MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
     node: str
     labels: _containers.ScalarMap[str, str]
     agent_version: str
     agent_id: str
     allocatable_cpu_cores: float
     allocatable_memory_bytes: float
-    def __init__(self, node: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., agent_version: _Optional[str] = ..., agent_id: _Optional[str] = ..., allocatable_cpu_cores: _Optional[float] = ..., allocatable_memory_bytes: _Optional[float] = ...) -> None: ...
+    metrics: _containers.RepeatedCompositeFieldContainer[_series_pb2.MetricDescriptor]
+    def __init__(self, node: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., agent_version: _Optional[str] = ..., agent_id: _Optional[str] = ..., allocatable_cpu_cores: _Optional[float] = ..., allocatable_memory_bytes: _Optional[float] = ..., metrics: _Optional[_Iterable[_Union[_series_pb2.MetricDescriptor, _Mapping]]] = ...) -> None: ...
 
 class Batch(_message.Message):
-    __slots__ = ("sequence", "series")
+    __slots__ = ("sequence", "series", "metrics")
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     SERIES_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
     sequence: int
     series: _containers.RepeatedCompositeFieldContainer[_series_pb2.SeriesSamples]
-    def __init__(self, sequence: _Optional[int] = ..., series: _Optional[_Iterable[_Union[_series_pb2.SeriesSamples, _Mapping]]] = ...) -> None: ...
+    metrics: _containers.RepeatedCompositeFieldContainer[_series_pb2.MetricDescriptor]
+    def __init__(self, sequence: _Optional[int] = ..., series: _Optional[_Iterable[_Union[_series_pb2.SeriesSamples, _Mapping]]] = ..., metrics: _Optional[_Iterable[_Union[_series_pb2.MetricDescriptor, _Mapping]]] = ...) -> None: ...
 
 class PushResponse(_message.Message):
     __slots__ = ("ack",)

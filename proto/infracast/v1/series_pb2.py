@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19infracast/v1/series.proto\x12\x0cinfracast.v1\"\x7f\n\tSeriesKey\x12\x0e\n\x06metric\x18\x01 \x01(\t\x12\x33\n\x06labels\x18\x02 \x03(\x0b\x32#.infracast.v1.SeriesKey.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\\\n\rSeriesSamples\x12$\n\x03key\x18\x01 \x01(\x0b\x32\x17.infracast.v1.SeriesKey\x12\x15\n\rtimestamps_ms\x18\x02 \x03(\x03\x12\x0e\n\x06values\x18\x03 \x03(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19infracast/v1/series.proto\x12\x0cinfracast.v1\"\x7f\n\tSeriesKey\x12\x0e\n\x06metric\x18\x01 \x01(\t\x12\x33\n\x06labels\x18\x02 \x03(\x0b\x32#.infracast.v1.SeriesKey.LabelsEntry\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\\\n\rSeriesSamples\x12$\n\x03key\x18\x01 \x01(\x0b\x32\x17.infracast.v1.SeriesKey\x12\x15\n\rtimestamps_ms\x18\x02 \x03(\x03\x12\x0e\n\x06values\x18\x03 \x03(\x01\"f\n\x10MetricDescriptor\x12\x0e\n\x06metric\x18\x01 \x01(\t\x12&\n\x04type\x18\x02 \x01(\x0e\x32\x18.infracast.v1.MetricType\x12\x0c\n\x04unit\x18\x03 \x01(\t\x12\x0c\n\x04help\x18\x04 \x01(\t*Y\n\nMetricType\x12\x1b\n\x17METRIC_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11METRIC_TYPE_GAUGE\x10\x01\x12\x17\n\x13METRIC_TYPE_COUNTER\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,10 +33,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SERIESKEY_LABELSENTRY']._loaded_options = None
   _globals['_SERIESKEY_LABELSENTRY']._serialized_options = b'8\001'
+  _globals['_METRICTYPE']._serialized_start=370
+  _globals['_METRICTYPE']._serialized_end=459
   _globals['_SERIESKEY']._serialized_start=43
   _globals['_SERIESKEY']._serialized_end=170
   _globals['_SERIESKEY_LABELSENTRY']._serialized_start=125
   _globals['_SERIESKEY_LABELSENTRY']._serialized_end=170
   _globals['_SERIESSAMPLES']._serialized_start=172
   _globals['_SERIESSAMPLES']._serialized_end=264
+  _globals['_METRICDESCRIPTOR']._serialized_start=266
+  _globals['_METRICDESCRIPTOR']._serialized_end=368
 # @@protoc_insertion_point(module_scope)
