@@ -28,6 +28,7 @@ from infracast.server.config import ServerConfig
 from infracast.server.error_mapping import ErrorMappingInterceptor
 from infracast.server.forecast.compiler_memory import release_compiler_pages
 from infracast.server.forecast.warm_up import warm_up_kernels
+from infracast.server.metadata.registry import MetricRegistry
 from infracast.server.nodes import NodeRegistry
 from infracast.server.predictions import Predictor
 from infracast.server.rate_limit import RateLimitInterceptor, TokenBuckets
@@ -45,6 +46,7 @@ from infracast.server.stats import ServerStats
 from infracast.server.status import Component, State, StatusReport
 from infracast.server.store.embedded import EmbeddedStore
 from infracast.server.store.memory import MemoryLimits, MemoryStore
+from infracast.server.store.metadata_log import MetadataLog
 from infracast.server.store.prometheus import PrometheusStore, PromQLReach
 from infracast.server.store.tsdb_http import TsdbEndpoint, TsdbHttp
 from infracast.server.telemetry import Telemetry
@@ -92,6 +94,7 @@ class App:
     token_watch: asyncio.Task | None = None
     rules: RuleEvaluator | None = None
     warm_up: WarmUpProgress = field(default_factory=WarmUpProgress)
+    metadata: MetricRegistry = field(default_factory=MetricRegistry)
 
     @property
     def address(self) -> str:
@@ -192,6 +195,7 @@ class App:
         if self.rules is not None:
             await self.rules.stop()
         await self.store.close()
+        self.metadata.close()
         if self.cluster is not None:
             self.cluster.stop()
         if self.telemetry is not None:
@@ -308,6 +312,18 @@ def open_store(config: ServerConfig) -> MemoryStore | EmbeddedStore | Prometheus
     return MemoryStore(limits) if config.data_dir is None else EmbeddedStore(config.data_dir, limits)
 
 
+def open_metadata(store: MemoryStore | EmbeddedStore | PrometheusStore,
+                  config: ServerConfig) -> MetricRegistry:
+    """Metric descriptors: durable beside the embedded store's log (its data directory is
+    locked by then), in memory otherwise. With store=prometheus every replica learns them
+    from the hellos of the streams it serves (agents send them on every stream)."""
+    if not isinstance(store, EmbeddedStore) or config.data_dir is None:
+        return MetricRegistry()
+    metadata = MetricRegistry(MetadataLog(config.data_dir))
+    log.info("%d metric descriptors loaded from %s", metadata.replay(), config.data_dir)
+    return metadata
+
+
 def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> App:
     store = open_store(config)
     if isinstance(store, EmbeddedStore):
@@ -351,9 +367,10 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
         retention_ms=int(config.retention_s * 1000))
     stats = ServerStats()
     nodes = NodeRegistry()
-    ingest = IngestServicer(store, limits, stats, nodes)
+    metadata = open_metadata(store, config)
+    ingest = IngestServicer(store, limits, stats, nodes, metadata)
     ingest_pb2_grpc.add_IngestServiceServicer_to_server(ingest, server)
-    predictor = Predictor(store, executor, stats=stats, nodes=nodes)
+    predictor = Predictor(store, executor, stats=stats, nodes=nodes, metadata=metadata)
     forecast_pb2_grpc.add_ForecastServiceServicer_to_server(ForecastServicer(predictor), server)
     # KEDA's external scaler contract, over the same answers (services/keda.py).
     externalscaler_pb2_grpc.add_ExternalScalerServicer_to_server(ExternalScalerServicer(predictor), server)
@@ -385,7 +402,8 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
             health_server)
         if health_server.add_insecure_port(config.health_listen) == 0:
             raise OSError(f"cannot listen on {config.health_listen}")
-    app = App(config, server, port, store, readiness, ingest, predictor, executor, stats, nodes=nodes)
+    app = App(config, server, port, store, readiness, ingest, predictor, executor, stats, nodes=nodes,
+              metadata=metadata)
     app.health_server = health_server
     app.auth = auth
     app.telemetry = telemetry

@@ -46,6 +46,8 @@ from infracast.server.forecast.engine import (
 )
 from infracast.server.forecast.grid import native_step_ms
 from infracast.server.forecast_cache import ForecastCache
+from infracast.server.metadata.descriptors import MetricDescriptor, is_counter
+from infracast.server.metadata.registry import MetricRegistry
 from infracast.server.nodes import NodeRegistry
 from infracast.server.selector import SelectorError, parse_selector
 from infracast.server.series import SeriesKey
@@ -107,8 +109,10 @@ class AtRiskAnswer:
 class Predictor:
     def __init__(self, store: Store, executor: ThreadPoolExecutor,
                  cache: ForecastCache | None = None, stats: ServerStats | None = None,
-                 nodes: NodeRegistry | None = None) -> None:
+                 nodes: NodeRegistry | None = None, metadata: MetricRegistry | None = None) -> None:
         self._store = store
+        # Counters by their declared type; the _total suffix for metrics nobody described.
+        self.metadata = metadata or MetricRegistry()
         self._nodes = nodes or NodeRegistry()
         self._executor = executor
         self.cache = cache or ForecastCache()
@@ -122,6 +126,10 @@ class Predictor:
         limit = limit or DEFAULT_LIST_LIMIT
         summaries = [s for s in map(self._store.summary, keys[:limit]) if s is not None]
         return summaries, len(keys) > limit
+
+    def descriptor(self, metric: str) -> MetricDescriptor | None:
+        """What the metric means, as its sender declared it; None if nobody described it."""
+        return self.metadata.get(metric)
 
     def select(self, selector_text: str) -> list[SeriesKey]:
         """Every series a selector names; NotFound when there is none."""
@@ -158,7 +166,7 @@ class Predictor:
             raise InvalidArgument(
                 f"selector {quoted(selector_text.strip())} matches {len(keys)} series; an aggregate "
                 f"combines at most {MAX_AT_RISK_SERIES}")
-        counters = {key.is_counter for key in keys}
+        counters = {self.metadata.is_counter(key.metric) for key in keys}
         if len(counters) > 1:
             raise InvalidArgument(
                 f"selector {quoted(selector_text.strip())} mixes counters and gauges; aggregate one kind")
@@ -178,8 +186,9 @@ class Predictor:
         window = self._store.window(key)
         if window is None:
             raise NotFound(f"series {key} has no samples yet")
-        return Subject(key, Samples(window.timestamps_ms, window.values), key.is_counter,
-                       physical_limits(key, self._last_value, self._cpu_count(key)))
+        descriptor = self.metadata.get(key.metric)
+        return Subject(key, Samples(window.timestamps_ms, window.values), is_counter(key.metric, descriptor),
+                       physical_limits(key, self._last_value, self._cpu_count(key), descriptor))
 
     def _last_value(self, key: SeriesKey) -> float | None:
         summary = self._store.summary(key)
@@ -356,17 +365,18 @@ class Predictor:
         window = await asyncio.to_thread(self._store.window, key)  # a TSDB read with store=prometheus
         if window is None:
             raise NotFound(f"series {key} has no samples yet")
+        counter = self.metadata.is_counter(key.metric)
         loop = asyncio.get_running_loop()
         tracked = await loop.run_in_executor(
             self._executor, self.anomalies.catch_up, key, window.timestamps_ms, window.values,
-            key.is_counter)
+            counter)
         points = tracked.points
         if len(points.timestamps_ms):
             points = points.since(int(points.timestamps_ms[-1]) - window_ms + 1)
         return AnomalyAnswer(
             key, points, find_events(points, threshold), threshold, sensitivity, tracked.ready,
             tracked.samples_learned, PROBATION, native_step_ms(points.timestamps_ms),
-            key.is_counter)
+            counter)
 
 
 def _short_sight(outlook: Outlook) -> str:

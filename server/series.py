@@ -50,11 +50,6 @@ class SeriesKey:
                 return flat[position + 1]
         return None
 
-    @property
-    def is_counter(self) -> bool:
-        """Counters are sent raw; their forecasts describe the per-second rate."""
-        return self.metric.endswith("_total")
-
     def __str__(self) -> str:
         if not self.labels:
             return self.metric

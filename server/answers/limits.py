@@ -1,5 +1,7 @@
 """What a metric can physically be: from its meaning and its sibling series, never from the user.
 
+The meaning is the metric's descriptor where its sender declared one (type and unit), else
+its name (the _total suffix for counters, the unit suffix such as _bytes or _ratio).
 Bytes, counts and rates are never negative; ratios lie in [0, 1]; available or free
 space is at most the size of its file system and available memory at most the
 memory the node has (read from the sibling series with the same labels); one CPU
@@ -13,6 +15,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from infracast.server.metadata.descriptors import MetricDescriptor, is_counter
 from infracast.server.series import SeriesKey
 
 # Series whose value is part of a capacity held in a sibling series with the same labels.
@@ -37,6 +40,8 @@ CPU_COUNT = "infracast_node_cpu_count"
 NON_NEGATIVE_SUFFIXES = ("_bytes", "_seconds", "_count", "_files", "_files_free", "_pids", "_threads",
                          "_entries", "_limit", "_allocated", "_maximum")
 NON_NEGATIVE_PREFIXES = ("node_load", "node_procs_", "node_processes_", "node_pressure_")
+# Declared units of amounts that are never negative, whatever the metric is named.
+NON_NEGATIVE_UNITS = frozenset({"bytes", "seconds", "hertz", "joules", "watts", "packets", "pages"})
 
 SiblingLookup = Callable[[SeriesKey], float | None]  # a sibling series' last value, None if unknown
 
@@ -68,10 +73,14 @@ def capacity(key: SeriesKey, lookup: SiblingLookup) -> tuple[float, SeriesKey] |
     return total, total_key
 
 
-def physical_limits(key: SeriesKey, lookup: SiblingLookup, cpu_count: int | None = None) -> Limits:
-    """Limits of the forecast values of `key` (for a counter: of its per-second rate)."""
+def physical_limits(key: SeriesKey, lookup: SiblingLookup, cpu_count: int | None = None,
+                    descriptor: MetricDescriptor | None = None) -> Limits:
+    """Limits of the forecast values of `key` (for a counter: of its per-second rate);
+    `descriptor` is its metric's declared meaning, None when nobody described it."""
     metric = key.metric
-    if metric.endswith("_ratio"):
+    counter = is_counter(metric, descriptor)
+    unit = descriptor.unit if descriptor is not None else ""
+    if not counter and (unit == "ratio" or metric.endswith("_ratio")):
         return Limits(0.0, 1.0, "a ratio lies in [0, 1]")
     if metric == CPU_SECONDS:
         if "cpu" in key.label_map:
@@ -83,8 +92,10 @@ def physical_limits(key: SeriesKey, lookup: SiblingLookup, cpu_count: int | None
     if found is not None:
         total, total_key = found
         return Limits(0.0, total, f"between 0 and {total_key}")
-    if key.is_counter:
+    if counter:
         return Limits(0.0, math.inf, "a counter's rate is never negative")
+    if unit in NON_NEGATIVE_UNITS:
+        return Limits(0.0, math.inf, f"the value is an amount of {unit}, never negative")
     if metric.endswith(NON_NEGATIVE_SUFFIXES) or metric.startswith(NON_NEGATIVE_PREFIXES):
         return Limits(0.0, math.inf, "the value is an amount, never negative")
     return Limits()

@@ -8,12 +8,25 @@ from google.protobuf.duration_pb2 import Duration
 
 from infracast.server.answers.limits import Limits
 from infracast.server.forecast.engine import ModelDescription
+from infracast.server.metadata.descriptors import COUNTER, GAUGE, MetricDescriptor
 from infracast.server.series import SeriesKey
 from infracast.v1 import forecast_pb2, series_pb2
 
 
 def series_key_message(key: SeriesKey) -> series_pb2.SeriesKey:
     return series_pb2.SeriesKey(metric=key.metric, labels=dict(key.labels))
+
+
+METRIC_TYPES = {GAUGE: series_pb2.METRIC_TYPE_GAUGE, COUNTER: series_pb2.METRIC_TYPE_COUNTER}
+
+
+def descriptor_message(metric: str, descriptor: MetricDescriptor | None) -> series_pb2.MetricDescriptor:
+    """The metric's descriptor; type unspecified and unit and help empty when nobody described it."""
+    if descriptor is None:
+        return series_pb2.MetricDescriptor(metric=metric)
+    return series_pb2.MetricDescriptor(
+        metric=metric, type=METRIC_TYPES.get(descriptor.type, series_pb2.METRIC_TYPE_UNSPECIFIED),
+        unit=descriptor.unit, help=descriptor.help)
 
 
 def model_message(model: ModelDescription, rate_of_counter: bool, step_ms: int) -> forecast_pb2.ModelInfo:

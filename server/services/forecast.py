@@ -10,6 +10,7 @@ from grpc import aio
 from infracast.server.errors import InvalidArgument
 from infracast.server.predictions import Predictor, ThresholdAnswer
 from infracast.server.services.codec import (
+    descriptor_message,
     duration_message,
     limits_message,
     model_message,
@@ -123,6 +124,7 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
                     first_timestamp_ms=s.first_timestamp_ms,
                     last_timestamp_ms=s.last_timestamp_ms,
                     last_value=s.last_value,
+                    descriptor=descriptor_message(s.key.metric, self._predictor.descriptor(s.key.metric)),
                 )
                 for s in summaries
             ],

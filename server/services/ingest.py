@@ -21,8 +21,11 @@ from infracast.server.errors import (
     quoted,
 )
 from infracast.server.live_streams import LiveStream, LiveStreams
+from infracast.server.metadata.descriptors import MetricDescriptor
+from infracast.server.metadata.registry import MetricRegistry
 from infracast.server.nodes import NodeRegistry
 from infracast.server.series import SeriesKey
+from infracast.server.services.descriptor_validation import checked_descriptors
 from infracast.server.services.push_validation import (
     DEFAULT_LIMITS,
     IngestLimits,
@@ -43,8 +46,10 @@ STORE_RETRY_AFTER_S = 2.0
 
 class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     def __init__(self, store: Store, limits: IngestLimits = DEFAULT_LIMITS,
-                 stats: ServerStats | None = None, nodes: NodeRegistry | None = None) -> None:
+                 stats: ServerStats | None = None, nodes: NodeRegistry | None = None,
+                 metadata: MetricRegistry | None = None) -> None:
         self._store = store
+        self.metadata = metadata or MetricRegistry()
         self._nodes = nodes or NodeRegistry()
         self._limits = limits
         self.stats = stats or ServerStats()
@@ -88,6 +93,8 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             raise PermissionDenied(
                 f"this token may only push series of node {identity.node!r}, not {quoted(hello.node)}")
         agent = hello.agent_id or hello.node
+        if hello.metrics:
+            await self._describe(checked_descriptors(hello.metrics, "hello"), f"agent {agent}", "hello")
         log.info("agent %s (node %s, version %s) connected", agent, hello.node, hello.agent_version)
         self._nodes.connected(hello.node, hello.agent_version, dict(hello.labels),
                               hello.allocatable_cpu_cores, hello.allocatable_memory_bytes)
@@ -130,9 +137,12 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     async def _store_batch(self, batch: ingest_pb2.Batch, node: str) -> ingest_pb2.Ack:
         # Decoding runs on a worker thread so that health checks and queries keep being
         # answered between batches (the event loop is otherwise busy with every one).
+        descriptors = checked_descriptors(batch.metrics, f"batch {batch.sequence}") if batch.metrics else []
         decoded = await asyncio.to_thread(decode_batch, batch, node, self._limits, None,
                                           self._store.has_series)
         self._admit(node, decoded.new_keys)
+        if descriptors:  # committed before the samples, so no acked sample lacks its meaning
+            await self._describe(descriptors, f"node {node}", f"batch {batch.sequence}")
         try:
             result = await self._store.append(decoded.writes)
         except CommitFailed as error:
@@ -144,6 +154,14 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self.stats.samples_stored += result.stored
         self.stats.samples_skipped += result.skipped + decoded.gaps
         return ingest_pb2.Ack(samples_stored=result.stored, samples_skipped=result.skipped + decoded.gaps)
+
+    async def _describe(self, descriptors: list[MetricDescriptor], sender: str, what: str) -> None:
+        try:
+            await self.metadata.record(descriptors, sender)
+        except CommitFailed as error:
+            raise Unavailable(f"the store cannot write metric descriptors now ({error}); nothing of "
+                              f"the {what} was stored: send it again later",
+                              retry_after_s=STORE_RETRY_AFTER_S * random.uniform(0.5, 1.5)) from None
 
     def _admit(self, node: str, new_keys: list[SeriesKey]) -> None:
         """Refuse a batch that would create more series than allowed, for the agent's node or

@@ -56,8 +56,6 @@ def test_bad_selectors_say_what_is_wrong(text, says):
 
 def test_series_key_prints_in_prometheus_syntax():
     assert str(DISK) == 'node_filesystem_avail_bytes{mountpoint="/",node="n1"}'
-    assert SeriesKey.of("up").is_counter is False
-    assert SeriesKey.of("node_network_receive_bytes_total").is_counter is True
 
 
 def test_regexes_have_prometheus_re2_semantics():

@@ -4,6 +4,7 @@ import numpy as np
 
 from infracast.server.answers.limits import physical_limits
 from infracast.server.answers.outlook import outlook_of_samples
+from infracast.server.metadata.descriptors import COUNTER, GAUGE, MetricDescriptor
 from infracast.server.series import SeriesKey
 
 NODE = {"node": "n1"}
@@ -23,6 +24,23 @@ def test_limits_follow_the_meaning_of_the_metric():
     assert bounds("node_network_receive_bytes_total") == (0, math.inf)
     assert bounds("node_load1") == (0, math.inf)
     assert bounds("some_temperature_celsius") == (-math.inf, math.inf)
+
+
+def test_declared_type_and_unit_bound_what_the_name_does_not_say():
+    def declared(metric, kind, unit):
+        limits = physical_limits(SeriesKey.of(metric, NODE), lookup_from({}), None,
+                                 MetricDescriptor(metric, kind, unit, ""))
+        return limits.lower, limits.upper, limits.why
+
+    assert declared("disk_busy", GAUGE, "ratio") == (0, 1, "a ratio lies in [0, 1]")
+    assert declared("heap_in_use", GAUGE, "bytes") == (
+        0, math.inf, "the value is an amount of bytes, never negative")
+    assert declared("node_vmstat_pgfault", COUNTER, "") == (0, math.inf, "a counter's rate is never negative")
+    # Without descriptors these names say nothing: unbounded.
+    for metric in ("disk_busy", "heap_in_use", "node_vmstat_pgfault"):
+        assert bounds(metric) == (-math.inf, math.inf)
+    # A gauge declared so is not a counter, whatever its suffix.
+    assert declared("queue_depth_total", GAUGE, "")[:2] == (-math.inf, math.inf)
 
 
 def test_capacity_comes_from_the_sibling_series():
