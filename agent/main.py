@@ -14,6 +14,7 @@ from infracast.agent.collectors import Collector, HostPaths, default_collectors
 from infracast.agent.config import AgentConfig, load_config
 from infracast.agent.identity import agent_id
 from infracast.agent.kubernetes_node import NodeMetadata, connect_to_node_api, read_node_metadata
+from infracast.agent.metric_descriptors import MetricDescriber
 from infracast.agent.runner import sample_collectors
 from infracast.agent.shipper import Shipper
 from infracast.agent.tick_encoding import TickEncoder
@@ -85,9 +86,12 @@ async def sample_forever(collectors: list[Collector], shipper: Shipper, interval
     read that can hang, statvfs of a network file system, has its own deadline."""
     loop = asyncio.get_running_loop()
     encoder = TickEncoder()
+    describer = MetricDescriber()
     next_tick = loop.time()
     while not stop.is_set():
         tick = sample_collectors(collectors)
+        # Before the batch: the shipper sends a metric's descriptor no later than its first sample.
+        shipper.describe(describer.new_descriptors(tick.samples))
         shipper.submit_batch(encoder.batch(tick.timestamp_ms, tick.samples))
         next_tick += interval_s
         with contextlib.suppress(TimeoutError):

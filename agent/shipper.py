@@ -6,6 +6,10 @@ still buffered is sent again (the server stores idempotently, so a resend never
 duplicates). The buffer is bounded in batches and bytes: when full, the oldest
 batch is dropped and counted, so sampling never blocks and memory never grows
 without bound. With a spool, the buffer is also on disk and survives a restart.
+
+Metric descriptors (type, unit, help) go once per metric per stream: every stream's hello
+carries all those known when it opens (reconnects included), and a batch written later
+carries those described since. They are never part of a buffered or spooled batch.
 """
 
 from __future__ import annotations
@@ -101,6 +105,10 @@ class Shipper:
         # Called with each acknowledged batch (tests and benchmarks record them).
         self.on_acked: Callable[[ingest_pb2.Batch], None] | None = None
         self._pending: deque[ingest_pb2.Batch] = deque()
+        # Metric name -> descriptor, in the order described; the open stream has sent the
+        # first _described_on_stream of them.
+        self._descriptors: dict[str, series_pb2.MetricDescriptor] = {}
+        self._described_on_stream = 0
         self._pending_bytes = 0
         self._next_sequence = 1
         self._changed = asyncio.Event()
@@ -122,6 +130,19 @@ class Shipper:
     @property
     def buffered_batches(self) -> int:
         return len(self._pending)
+
+    def describe(self, descriptors: list[series_pb2.MetricDescriptor]) -> None:
+        """Metric descriptors to send: in the hello of every later stream, and on the open
+        stream with its next batch. A metric described again keeps its place and new text."""
+        for descriptor in descriptors:
+            self._descriptors[descriptor.metric] = descriptor
+
+    def _hello_with_descriptors(self) -> ingest_pb2.Hello:
+        hello = ingest_pb2.Hello()
+        hello.CopyFrom(self.hello)
+        hello.metrics.extend(self._descriptors.values())
+        self._described_on_stream = len(self._descriptors)
+        return hello
 
     def submit(self, series: list[series_pb2.SeriesSamples]) -> int:
         """Queue samples for sending; never blocks. Returns the batch's sequence number."""
@@ -233,7 +254,7 @@ class Shipper:
             call = ingest_pb2_grpc.IngestServiceStub(channel).Push(metadata=self._metadata())
             reader = asyncio.create_task(self._read_acks(call))
             try:
-                await self._write(call, ingest_pb2.PushRequest(hello=self.hello), reader)
+                await self._write(call, ingest_pb2.PushRequest(hello=self._hello_with_descriptors()), reader)
                 await self._write_batches(call, reader)
             finally:
                 if not reader.done():
@@ -258,7 +279,11 @@ class Shipper:
                 in_flight += 1
             if in_flight < len(self._pending) and in_flight < self.max_in_flight:
                 batch = self._pending[in_flight]
-                await self._write(call, ingest_pb2.PushRequest(batch=batch), reader)
+                request = ingest_pb2.PushRequest(batch=batch)  # a copy: the buffered batch stays as is
+                if len(self._descriptors) > self._described_on_stream:
+                    request.batch.metrics.extend(list(self._descriptors.values())[self._described_on_stream:])
+                    self._described_on_stream = len(self._descriptors)
+                await self._write(call, request, reader)
                 sent = batch.sequence
                 continue
             await self._wait_for_change(reader)

@@ -49,6 +49,13 @@ class SeriesInfo:
     first: datetime
     last: datetime
     last_value: float
+    # What the metric means, as its sender declared it; "" where nobody described it.
+    type: str = ""  # "gauge" or "counter"
+    unit: str = ""  # base unit: bytes, seconds, ratio, ...
+    help: str = ""
+
+
+METRIC_TYPES = {series_pb2.METRIC_TYPE_GAUGE: "gauge", series_pb2.METRIC_TYPE_COUNTER: "counter"}
 
 
 @dataclass(frozen=True)
@@ -329,7 +336,8 @@ class InfracastClient:
         )
         return [
             SeriesInfo(_series(s.key), s.sample_count, _ms_time(s.first_timestamp_ms),
-                       _ms_time(s.last_timestamp_ms), s.last_value)
+                       _ms_time(s.last_timestamp_ms), s.last_value, METRIC_TYPES.get(s.descriptor.type, ""),
+                       s.descriptor.unit, s.descriptor.help)
             for s in response.series
         ], response.truncated
 

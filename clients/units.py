@@ -17,11 +17,16 @@ def format_bytes(value: float) -> str:
     raise AssertionError("unreachable")
 
 
-def format_value(metric: str, value: float, counter_rate: bool = True) -> str:
-    """The value in the metric's unit. Counters (_total) are forecast as per-second rates,
-    so they get "/s"; pass counter_rate=False for a counter's raw value."""
+def format_value(metric: str, value: float, counter_rate: bool = True, unit: str = "") -> str:
+    """The value in the metric's unit: the declared `unit` when known, else the name's
+    suffix. Counters (_total) are forecast as per-second rates, so they get "/s"; pass
+    counter_rate=False for a counter's raw value."""
     if not math.isfinite(value):
         return str(value)
+    if unit == "bytes":
+        return format_bytes(value)
+    if unit == "ratio":
+        return f"{value * 100:.1f}%"
     if metric.endswith("_total"):
         raw = format_value(metric.removesuffix("_total"), value)
         return raw + "/s" if counter_rate else raw

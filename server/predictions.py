@@ -112,7 +112,7 @@ class Predictor:
                  nodes: NodeRegistry | None = None, metadata: MetricRegistry | None = None) -> None:
         self._store = store
         # Counters by their declared type; the _total suffix for metrics nobody described.
-        self.metadata = metadata or MetricRegistry()
+        self.metadata = metadata if metadata is not None else MetricRegistry()  # an empty one is falsy
         self._nodes = nodes or NodeRegistry()
         self._executor = executor
         self.cache = cache or ForecastCache()

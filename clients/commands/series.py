@@ -19,17 +19,19 @@ infracast series node_filesystem_avail_bytes -o csv > disks.csv
 def run(client: InfracastClient, args: argparse.Namespace) -> Report:
     series, truncated = client.list_series(args.selector, args.limit)
     data = {"series": [
-        {"metric": s.series.metric, "labels": s.series.labels, "sample_count": s.sample_count,
-         "first": iso(s.first), "last": iso(s.last), "last_value": s.last_value}
+        {"metric": s.series.metric, "labels": s.series.labels, "type": s.type, "unit": s.unit,
+         "help": s.help, "sample_count": s.sample_count, "first": iso(s.first), "last": iso(s.last),
+         "last_value": s.last_value}
         for s in series], "truncated": truncated}
-    rows = [[str(s.series), str(s.sample_count), when_text(s.last),
-             format_value(s.series.metric, s.last_value, counter_rate=False)] for s in series]
-    raw = [[str(s.series), str(s.sample_count), iso(s.first) or "", iso(s.last) or "", repr(s.last_value)]
-           for s in series]
+    # "-": no sender described the metric (the server then goes by the _total suffix).
+    rows = [[str(s.series), s.type or "-", s.unit or "-", str(s.sample_count), when_text(s.last),
+             format_value(s.series.metric, s.last_value, counter_rate=False, unit=s.unit)] for s in series]
+    raw = [[str(s.series), s.type, s.unit, str(s.sample_count), iso(s.first) or "", iso(s.last) or "",
+            repr(s.last_value)] for s in series]
     notes = [f"(more series match; showing the first {len(series)}: raise --limit)"] if truncated else []
-    return Report(data, tables=[Table(["SERIES", "SAMPLES", "LAST SAMPLE", "LAST VALUE"], rows,
-                                      [False, True, False, True])], notes=notes,
-                  csv=Table(["series", "samples", "first", "last", "last_value"], raw))
+    return Report(data, tables=[Table(["SERIES", "TYPE", "UNIT", "SAMPLES", "LAST SAMPLE", "LAST VALUE"],
+                                      rows, [False, False, False, True, False, True])], notes=notes,
+                  csv=Table(["series", "type", "unit", "samples", "first", "last", "last_value"], raw))
 
 
 def register(commands) -> argparse.ArgumentParser:

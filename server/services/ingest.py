@@ -49,7 +49,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                  stats: ServerStats | None = None, nodes: NodeRegistry | None = None,
                  metadata: MetricRegistry | None = None) -> None:
         self._store = store
-        self.metadata = metadata or MetricRegistry()
+        self.metadata = metadata if metadata is not None else MetricRegistry()  # an empty one is falsy
         self._nodes = nodes or NodeRegistry()
         self._limits = limits
         self.stats = stats or ServerStats()

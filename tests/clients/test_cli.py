@@ -268,3 +268,32 @@ def test_output_into_a_closed_pipe_ends_quietly(fed, command):
     result = subprocess.run(["bash", "-c", f"{line} | head -c 0; echo ${{PIPESTATUS[0]}}"],
                             capture_output=True, text=True, timeout=60)
     assert result.stderr == "" and result.stdout.strip() in ("0", "141"), result
+
+
+def test_series_show_the_declared_type_and_unit_in_every_output(server):
+    import csv
+    import io
+
+    from infracast.v1 import ingest_pb2, series_pb2
+
+    times = NOW_MS - 60_000 * np.arange(10)[::-1]
+    hello = ingest_pb2.Hello(node="typed-node", agent_id="typed", metrics=[series_pb2.MetricDescriptor(
+        metric="app_heap", type=series_pb2.METRIC_TYPE_GAUGE, unit="bytes", help="Heap in use.")])
+    feed_series(server.address, "typed-node", "app_heap", {}, times, [3 * 1024.0**2] * 10, hello=hello)
+    feed_series(server.address, "typed-node", "app_queue", {}, times, [1.0] * 10)  # described by nobody
+    table = cli("series", '{node="typed-node"}', server=server)
+    assert table.returncode == 0, table.stderr
+    header, *rows = table.stdout.splitlines()
+    assert header.split()[:3] == ["SERIES", "TYPE", "UNIT"]
+    by_metric = {row.split()[0].split("{")[0]: row.split() for row in rows if row.startswith("app_")}
+    assert by_metric["app_heap"][1:3] == ["gauge", "bytes"] and "3.0 MiB" in " ".join(by_metric["app_heap"])
+    assert by_metric["app_queue"][1:3] == ["-", "-"]
+    listed = {s["metric"]: s for s in json.loads(cli("series", '{node="typed-node"}', "-o", "json",
+                                                      server=server).stdout)["series"]}
+    assert (listed["app_heap"]["type"], listed["app_heap"]["unit"], listed["app_heap"]["help"]) == (
+        "gauge", "bytes", "Heap in use.")
+    assert (listed["app_queue"]["type"], listed["app_queue"]["unit"]) == ("", "")
+    rows = {row["series"]: row for row in csv.DictReader(io.StringIO(
+        cli("series", '{node="typed-node"}', "-o", "csv", server=server).stdout))}
+    assert (rows['app_heap{node="typed-node"}']["type"], rows['app_heap{node="typed-node"}']["unit"]) == (
+        "gauge", "bytes")
