@@ -1,0 +1,146 @@
+"""Metric descriptors end to end: a real agent's descriptors reach the real server, survive
+kill -9 of it, show in ListSeries (the client and grpcurl), follow the agent across
+reconnects, and make a counter without the _total suffix answer with rates."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+from infracast.agent.backoff import Backoff
+from infracast.agent.batches import BatchBuilder
+from infracast.agent.shipper import Shipper
+from infracast.clients.client import InfracastClient
+from infracast.clients.testing import running_server
+from infracast.server.config import ServerConfig
+from infracast.v1 import ingest_pb2, series_pb2
+from tests.conftest import ServerProcess, executable, free_port, wait_until
+from tests.integration.feed import feed_series
+from tests.integration.test_grpcurl import grpcurl
+
+pytestmark = pytest.mark.slow
+
+PGFAULT = 'node_vmstat_pgfault{node="meaning-node"}'
+
+
+def listed(address: str, selector: str):
+    with InfracastClient(address, timeout_s=30) as client:
+        series, _ = client.list_series(selector)
+    return series
+
+
+def test_an_agents_descriptors_are_stored_durably_and_listed(tmp_path):
+    address = f"127.0.0.1:{free_port()}"
+    args = ("--listen", address, "--data-dir", str(tmp_path / "data"))
+    server = ServerProcess(*args)
+    agent = None
+    try:
+        server.wait_ready()
+        agent = subprocess.Popen([executable("infracast-agent"), "--server", address,
+                                  "--node", "meaning-node", "--interval", "200ms"],
+                                 stderr=subprocess.PIPE, text=True)
+        (pgfault,) = wait_until(lambda: listed(address, PGFAULT), 60, 0.2, "the agent's series")
+        # node_exporter calls it untyped; it only grows, so the agent declares it a counter.
+        assert (pgfault.type, pgfault.unit, pgfault.help) == (
+            "counter", "", "/proc/vmstat information field pgfault.")
+        (memory,) = listed(address, 'node_memory_MemTotal_bytes{node="meaning-node"}')
+        assert (memory.type, memory.unit) == ("gauge", "bytes")
+        every = listed(address, '{node="meaning-node"}')
+        assert len(every) > 100 and all(s.type in ("gauge", "counter") for s in every), \
+            [str(s.series) for s in every if not s.type]
+
+        answer = grpcurl(address, "infracast.v1.ForecastService/ListSeries", data={"selector": PGFAULT})
+        assert answer.returncode == 0, answer.stderr
+        (info,) = json.loads(answer.stdout)["series"]
+        assert info["descriptor"] == {"metric": "node_vmstat_pgfault", "type": "METRIC_TYPE_COUNTER",
+                                      "help": "/proc/vmstat information field pgfault."}
+
+        agent.send_signal(signal.SIGINT)
+        assert agent.wait(30) == 0
+        assert agent.stderr is not None
+        agent_log = agent.stderr.read()
+        assert "no descriptor for metric" not in agent_log, agent_log
+        server.process.send_signal(signal.SIGKILL)
+        server.stop()
+        # No agent connects again: what is listed now came back from the data directory.
+        server = ServerProcess(*args)
+        server.wait_ready()
+        (pgfault,) = listed(address, PGFAULT)
+        assert (pgfault.type, pgfault.help) == ("counter", "/proc/vmstat information field pgfault.")
+        assert any("metric descriptors loaded" in line for line in server.log)
+    finally:
+        if agent is not None:
+            if agent.poll() is None:
+                agent.kill()
+                agent.wait()
+            if agent.stderr is not None:
+                agent.stderr.close()
+        server.stop()
+
+
+def descriptor(metric: str, kind: int, unit: str = "", text: str = "") -> series_pb2.MetricDescriptor:
+    return series_pb2.MetricDescriptor(metric=metric, type=kind, unit=unit, help=text)
+
+
+def test_the_shipper_sends_descriptors_in_every_hello_and_new_ones_with_a_batch():
+    port = free_port()
+    config = ServerConfig(listen=f"127.0.0.1:{port}", grace_period_s=0.5, rate_limit=0.0)
+    now_ms = int(time.time() * 1000)
+
+    async def ship(shipper: Shipper, metric: str, at_ms: int) -> None:
+        builder = BatchBuilder()
+        builder.add_points(metric, {}, [at_ms], [1.0])
+        shipper.submit(builder.build())
+        assert await shipper.flush(30)
+
+    async def scenario():
+        shipper = Shipper(f"127.0.0.1:{port}", ingest_pb2.Hello(node="shipper-node", agent_id="s"),
+                          backoff=Backoff(initial=0.05, maximum=0.2, rng=random.Random(1)))
+        shipper.describe([descriptor("first_metric", series_pb2.METRIC_TYPE_GAUGE, "bytes", "One.")])
+        running = asyncio.create_task(shipper.run())
+        with running_server(config) as first:
+            await ship(shipper, "first_metric", now_ms)
+            # Described after the stream opened: it rides with the next batch.
+            shipper.describe([descriptor("second_events", series_pb2.METRIC_TYPE_COUNTER, "", "Two.")])
+            await ship(shipper, "second_events", now_ms)
+            held = first.app.metadata.snapshot()
+            assert held["first_metric"].unit == "bytes" and held["second_events"].type == "counter"
+        # A new server on the same address, knowing nothing: the reconnect's hello tells it both,
+        # before any batch that carries descriptors.
+        with running_server(config) as second:
+            await ship(shipper, "third_metric", now_ms + 1)
+            held = second.app.metadata.snapshot()
+            assert set(held) == {"first_metric", "second_events"}
+            assert held["second_events"].help == "Two."
+        await shipper.close()
+        await running
+
+    asyncio.run(scenario())
+
+
+def test_a_counter_declared_so_gets_rates_without_the_total_suffix(server):
+    times = int(time.time() * 1000) - 60_000 * np.arange(120)[::-1]
+    counts = 600.0 * np.arange(120)  # 10 events a second, sampled every minute
+    hello = ingest_pb2.Hello(node="rates-node", agent_id="rates", metrics=[
+        descriptor("app_requests", series_pb2.METRIC_TYPE_COUNTER, "", "Requests served."),
+        descriptor("app_level_total", series_pb2.METRIC_TYPE_GAUGE, "", "A gauge despite its name.")])
+    feed_series(server.address, "rates-node", "app_requests", {}, times, counts, hello=hello)
+    feed_series(server.address, "rates-node", "app_level_total", {}, times, counts, hello=hello)
+    feed_series(server.address, "rates-node", "app_undeclared", {}, times, counts)
+    with InfracastClient(server.address, timeout_s=60) as client:
+        declared = client.forecast('app_requests{node="rates-node"}', "30m")
+        assert declared.model.rate_of_counter
+        assert declared.last_value == pytest.approx(10.0)
+        assert np.allclose(declared.mean, 10.0, rtol=0.05)
+        # The same numbers with no descriptor: the suffix rule, so a gauge that keeps rising.
+        undeclared = client.forecast('app_undeclared{node="rates-node"}', "30m")
+        assert not undeclared.model.rate_of_counter and undeclared.last_value == counts[-1]
+        gauge = client.forecast('app_level_total{node="rates-node"}', "30m")
+        assert not gauge.model.rate_of_counter and gauge.last_value == counts[-1]
