@@ -11,6 +11,7 @@ import signal
 import subprocess
 import time
 
+import grpc
 import numpy as np
 import pytest
 
@@ -20,7 +21,7 @@ from infracast.agent.shipper import Shipper
 from infracast.clients.client import InfracastClient
 from infracast.clients.testing import running_server
 from infracast.server.config import ServerConfig
-from infracast.v1 import ingest_pb2, series_pb2
+from infracast.v1 import ingest_pb2, ingest_pb2_grpc, series_pb2
 from tests.conftest import ServerProcess, executable, free_port, wait_until
 from tests.integration.feed import feed_series
 from tests.integration.test_grpcurl import grpcurl
@@ -144,3 +145,38 @@ def test_a_counter_declared_so_gets_rates_without_the_total_suffix(server):
         assert not undeclared.model.rate_of_counter and undeclared.last_value == counts[-1]
         gauge = client.forecast('app_level_total{node="rates-node"}', "30m")
         assert not gauge.model.rate_of_counter and gauge.last_value == counts[-1]
+
+
+def push(address: str, *requests: ingest_pb2.PushRequest) -> list[ingest_pb2.PushResponse]:
+    with grpc.insecure_channel(address) as channel:
+        return list(ingest_pb2_grpc.IngestServiceStub(channel).Push(iter(requests), timeout=30))
+
+
+def test_bad_descriptors_are_refused_whole_and_the_server_keeps_serving(server):
+    now_ms = int(time.time() * 1000)
+    bad = descriptor("bad_unit_metric", series_pb2.METRIC_TYPE_GAUGE, "Bytes/s")
+    with pytest.raises(grpc.RpcError) as refused:
+        push(server.address, ingest_pb2.PushRequest(hello=ingest_pb2.Hello(node="bad-node", metrics=[bad])))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert refused.value.details() == ("hello, metric descriptor 0 (bad_unit_metric): unit 'Bytes/s' must be "
+                                       "lower case letters, digits and _ (a base unit such as bytes, seconds "
+                                       "or ratio), or empty")
+    batch = ingest_pb2.Batch(sequence=1, series=[series_pb2.SeriesSamples(
+        key=series_pb2.SeriesKey(metric="refused_with_its_batch"), timestamps_ms=[now_ms], values=[1.0])],
+        metrics=[descriptor("refused_with_its_batch", 9)])
+    with pytest.raises(grpc.RpcError) as refused:
+        push(server.address, ingest_pb2.PushRequest(hello=ingest_pb2.Hello(node="bad-node")),
+             ingest_pb2.PushRequest(batch=batch))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "batch 1, metric descriptor 0 (refused_with_its_batch): unknown type 9" in refused.value.details()
+    # Nothing of either was kept: no descriptor, no sample.
+    assert server.app.metadata.get("bad_unit_metric") is None
+    assert server.app.metadata.get("refused_with_its_batch") is None
+    assert listed(server.address, "refused_with_its_batch") == []
+    # A good batch on the same server still goes through, its descriptor with it.
+    batch.metrics[0].type = series_pb2.METRIC_TYPE_COUNTER
+    (response,) = push(server.address, ingest_pb2.PushRequest(hello=ingest_pb2.Hello(node="bad-node")),
+                       ingest_pb2.PushRequest(batch=batch))
+    assert response.ack.samples_stored == 1
+    (stored,) = listed(server.address, "refused_with_its_batch")
+    assert stored.type == "counter"
