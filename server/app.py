@@ -233,6 +233,7 @@ class App:
         cache = self.predictor.cache.stats
         counts = {
             "series": float(store.series_count),
+            "metrics_described": float(len(self.metadata)),
             "active_streams": float(self.stats.active_streams),
             "batches_stored": float(self.stats.batches_stored),
             "samples_stored": float(self.stats.samples_stored),

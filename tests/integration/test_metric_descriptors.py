@@ -76,6 +76,9 @@ def test_an_agents_descriptors_are_stored_durably_and_listed(tmp_path):
         (pgfault,) = listed(address, PGFAULT)
         assert (pgfault.type, pgfault.help) == ("counter", "/proc/vmstat information field pgfault.")
         assert any("metric descriptors loaded" in line for line in server.log)
+        replayed = {s.series.metric for s in listed(address, '{node="meaning-node"}')}
+        with InfracastClient(address, timeout_s=30) as client:
+            assert client.status().counts["metrics_described"] == len(replayed)
     finally:
         if agent is not None:
             if agent.poll() is None:
