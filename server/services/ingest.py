@@ -93,8 +93,9 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             raise PermissionDenied(
                 f"this token may only push series of node {identity.node!r}, not {quoted(hello.node)}")
         agent = hello.agent_id or hello.node
-        if hello.metrics:
-            await self._describe(checked_descriptors(hello.metrics, "hello"), f"agent {agent}", "hello")
+        if hello.metrics:  # an agent's few hundred take a millisecond or two: off the event loop
+            descriptors = await asyncio.to_thread(checked_descriptors, hello.metrics, "hello")
+            await self._describe(descriptors, f"agent {agent}", "hello")
         log.info("agent %s (node %s, version %s) connected", agent, hello.node, hello.agent_version)
         self._nodes.connected(hello.node, hello.agent_version, dict(hello.labels),
                               hello.allocatable_cpu_cores, hello.allocatable_memory_bytes)
