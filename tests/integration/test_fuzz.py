@@ -70,15 +70,21 @@ samples = st.builds(
     values=st.lists(numbers, max_size=5),
 )
 
+descriptors = st.lists(st.builds(
+    series_pb2.MetricDescriptor, metric=st.one_of(text, st.just("fuzz_value")), type=st.integers(-3, 5),
+    unit=st.one_of(text, st.just("bytes")), help=text), max_size=3)
+
 
 @FUZZ
-@given(node=text, batches=st.lists(st.lists(samples, max_size=3), max_size=3), hello_first=st.booleans())
-def test_push_streams(channel, node, batches, hello_first):
+@given(node=text, batches=st.lists(st.tuples(st.lists(samples, max_size=3), descriptors), max_size=3),
+       hello_first=st.booleans(), described=descriptors)
+def test_push_streams(channel, node, batches, hello_first, described):
     stub = ingest_pb2_grpc.IngestServiceStub(channel)
-    hello = ingest_pb2.PushRequest(hello=ingest_pb2.Hello(node=node, agent_id="fuzz"))
+    hello = ingest_pb2.PushRequest(hello=ingest_pb2.Hello(node=node, agent_id="fuzz", metrics=described))
     requests = [hello] if hello_first else []
-    requests += [ingest_pb2.PushRequest(batch=ingest_pb2.Batch(sequence=i + 1, series=series))
-                 for i, series in enumerate(batches)]
+    requests += [ingest_pb2.PushRequest(batch=ingest_pb2.Batch(sequence=i + 1, series=series,
+                                                               metrics=metrics))
+                 for i, (series, metrics) in enumerate(batches)]
     try:
         for _ in stub.Push(iter(requests), timeout=30):
             pass
