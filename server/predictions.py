@@ -225,9 +225,11 @@ class Predictor:
             def compute(refresh):
                 return forecast_samples(samples.timestamps_ms, samples.values,
                                         until_ms, levels, subject.is_counter, refresh, step_ms)
+            # Keyed by the counter rule too: a metric declared anew as a counter (or gauge)
+            # must not get the answer or the fit made for the other kind.
             return self.cache.get_or_compute(
-                (key, step_ms, until_ms, levels, bool(note)),
-                (key, step_ms), samples.timestamps_ms, compute)
+                (key, step_ms, until_ms, levels, bool(note), subject.is_counter),
+                (key, step_ms, subject.is_counter), samples.timestamps_ms, compute)
 
         loop = asyncio.get_running_loop()
         started = time.perf_counter()

@@ -148,6 +148,13 @@ def test_a_counter_declared_so_gets_rates_without_the_total_suffix(server):
         assert not undeclared.model.rate_of_counter and undeclared.last_value == counts[-1]
         gauge = client.forecast('app_level_total{node="rates-node"}', "30m")
         assert not gauge.model.rate_of_counter and gauge.last_value == counts[-1]
+        # Declared anew as a gauge (the same samples resent, so the cached answer's data is
+        # unchanged): the last declaration wins at once, not after the cache expires.
+        redeclared = ingest_pb2.Hello(node="rates-node", agent_id="rates", metrics=[
+            descriptor("app_requests", series_pb2.METRIC_TYPE_GAUGE, "", "Requests served, as a gauge.")])
+        feed_series(server.address, "rates-node", "app_requests", {}, times, counts, hello=redeclared)
+        as_gauge = client.forecast('app_requests{node="rates-node"}', "30m")
+        assert not as_gauge.model.rate_of_counter and as_gauge.last_value == counts[-1]
 
 
 def push(address: str, *requests: ingest_pb2.PushRequest) -> list[ingest_pb2.PushResponse]:
