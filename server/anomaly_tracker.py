@@ -23,6 +23,7 @@ class _Tracked:
     detector: StreamingAnomalyDetector = field(default_factory=StreamingAnomalyDetector)
     points: ScoredPoints | None = None
     last_raw: tuple[int, float] | None = None  # a counter's last sample, for the next rate
+    is_counter: bool = False  # what the detector learnt: values, or a counter's rates
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -45,7 +46,9 @@ class AnomalyTracker:
         """Feeds the samples newer than the last fed (the store's window, sorted) and
         returns what is kept for the series. Thread-safe; series are independent."""
         with self._lock:
-            tracked = self._series.setdefault(key, _Tracked())
+            tracked = self._series.get(key)
+            if tracked is None or tracked.is_counter != is_counter:  # new, or redeclared: learn afresh
+                tracked = self._series[key] = _Tracked(is_counter=is_counter)
         with tracked.lock:
             finite = np.isfinite(values)
             timestamps_ms, values = timestamps_ms[finite], values[finite]

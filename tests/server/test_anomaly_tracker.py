@@ -24,3 +24,16 @@ def test_a_counter_is_scored_as_its_rate_and_fed_in_parts_as_at_once():
     assert len(kept.points.scores) == 240  # one hour of 15 s samples is kept
     np.testing.assert_array_equal(kept.points.scores, expected[-240:])
     np.testing.assert_array_equal(kept.points.values, rates[-240:])
+
+
+def test_a_series_redeclared_counter_or_gauge_is_learnt_afresh():
+    tracker = AnomalyTracker(3_600_000)
+    key = SeriesKey.of("app_requests")
+    times = 1_700_000_000_000 + 10_000 * np.arange(50)
+    counts = 100.0 * np.arange(50)
+    as_gauge = tracker.catch_up(key, times, counts, is_counter=False)
+    assert as_gauge.samples_learned == 50 and as_gauge.points.values[-1] == counts[-1]
+    as_counter = tracker.catch_up(key, times, counts, is_counter=True)
+    # The rates of the same samples, from the start: not appended to the values learnt before.
+    assert as_counter.samples_learned == 49
+    assert np.allclose(as_counter.points.values, 10.0)
