@@ -69,7 +69,7 @@ from infracast.v1 import ingest_pb2
 SYSTEMS = ("infracast", "victoria-metrics", "prometheus")
 TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 SATURATION_STEP_MS = 1_000
-SATURATION_WARMUP_S = 3.0
+SATURATION_WARMUP_S = 3.0  # at most; shorter for very short runs (the smoke test)
 QUIET_S = 3.0
 PUSH_METHOD = "/infracast.v1.IngestService/Push"
 
@@ -92,6 +92,13 @@ def rss_bytes(pid: int) -> int:
 def own_cpu_seconds() -> float:
     times = os.times()
     return times.user + times.system
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes of the machine have used (every core), from /proc/stat."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(
+        int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / TICKS_PER_S
 
 
 def directory_bytes(path: Path) -> int:
@@ -145,6 +152,14 @@ def metric_sum(url: str, name: str) -> float:
     return total
 
 
+def warm_up_s(saturation_seconds: float) -> float:
+    return min(SATURATION_WARMUP_S, saturation_seconds)
+
+
+def quiet_s(args) -> float:
+    return min(QUIET_S, args.interval)
+
+
 # ---- one system under load ----------------------------------------------------------------
 
 @dataclass
@@ -154,6 +169,7 @@ class Phase:
     server_cpu_s: float = 0.0
     generator_cpu_s: float = 0.0
     building_s: float = 0.0  # the generator's CPU spent building requests
+    machine_cpu_s: float = 0.0  # every process's, other helpers' included
 
 
 @dataclass
@@ -304,7 +320,7 @@ async def fixed_load(sender: Sender, pid: int, base_ms: int, interval_s: float, 
     rounds = max(1, round(seconds / interval_s))
     started = time.monotonic()
     cpu, own, building, acked = cpu_seconds(pid), own_cpu_seconds(), sender.building_s, sender.samples_acked
-    tasks = []
+    machine = machine_busy_seconds()
 
     async def node_rounds(node: int) -> None:
         offset = interval_s * node / load.nodes
@@ -318,7 +334,7 @@ async def fixed_load(sender: Sender, pid: int, base_ms: int, interval_s: float, 
         await sender.drain()
     await asyncio.sleep(max(0.0, started + rounds * interval_s - time.monotonic()))
     return Phase(sender.samples_acked - acked, time.monotonic() - started, cpu_seconds(pid) - cpu,
-                 own_cpu_seconds() - own, sender.building_s - building)
+                 own_cpu_seconds() - own, sender.building_s - building, machine_busy_seconds() - machine)
 
 
 async def saturation(sender: Sender, pid: int, base_ms: int, seconds: float) -> Phase:
@@ -332,12 +348,13 @@ async def saturation(sender: Sender, pid: int, base_ms: int, seconds: float) -> 
             r += 1
 
     tasks = [asyncio.create_task(node_rounds(node)) for node in range(sender.load.nodes)]
-    await asyncio.sleep(SATURATION_WARMUP_S)
+    await asyncio.sleep(warm_up_s(seconds))
     started = time.monotonic()
     cpu, own, building, acked = cpu_seconds(pid), own_cpu_seconds(), sender.building_s, sender.samples_acked
+    machine = machine_busy_seconds()
     await asyncio.sleep(seconds)
     phase = Phase(sender.samples_acked - acked, time.monotonic() - started, cpu_seconds(pid) - cpu,
-                  own_cpu_seconds() - own, sender.building_s - building)
+                  own_cpu_seconds() - own, sender.building_s - building, machine_busy_seconds() - machine)
     stopping = True
     await asyncio.gather(*tasks)
     if isinstance(sender, InfracastSender):
@@ -353,7 +370,7 @@ async def run_load(sender: Sender, pid: int, args, result: Result) -> None:
     await asyncio.gather(*(sender.send(node, base_ms) for node in range(load.nodes)))
     if isinstance(sender, InfracastSender):
         await sender.drain()
-    await asyncio.sleep(QUIET_S)
+    await asyncio.sleep(quiet_s(args))
     result.fixed = await fixed_load(sender, pid, base_ms + SATURATION_STEP_MS, args.interval,
                                     args.fixed_seconds)
     profiler = start_profile(pid, args) if result.system == "infracast" and args.profile_dir else None
@@ -396,7 +413,7 @@ def measure(system: str, load: NodeLoad, args, directory: Path) -> Result:
         time.sleep(1.0)
         result.idle_rss = rss_bytes(process.pid)
         asyncio.run(run_load(sender, process.pid, args, result))
-        time.sleep(QUIET_S)
+        time.sleep(quiet_s(args))
         result.rss = rss_bytes(process.pid)
         if system == "victoria-metrics":
             result.samples_stored = int(metric_sum(f"{url}/metrics", "vm_rows_added_to_storage_total"))
@@ -454,7 +471,7 @@ def start_profile(pid: int, args) -> subprocess.Popen:
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     directory = Path(args.profile_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    seconds = str(max(1, int(SATURATION_WARMUP_S + args.saturation_seconds - 1)))
+    seconds = str(max(1, int(warm_up_s(args.saturation_seconds) + args.saturation_seconds - 1)))
     # Raw (collapsed) stacks for the summary below, one sample per 10 ms; native frames off.
     return subprocess.Popen([py_spy, "record", "--pid", str(pid), "--duration", seconds, "--rate", "100",
                              "--format", "raw", "--output", str(directory / "infracast-server.txt"),
@@ -480,6 +497,7 @@ def print_table(results: list[Result], args) -> None:
     rows = [
         ("series", lambda r: r.series, "{:,.0f}"),
         ("samples stored (all phases)", lambda r: r.samples_stored, "{:,.0f}"),
+        ("  per series", lambda r: r.samples_stored / r.series, "{:,.0f}"),
         (f"fixed load: samples/s ({args.interval:g}s interval)", lambda r: r.fixed.samples / r.fixed.seconds,
          "{:,.0f}"),
         ("fixed load: server cores", lambda r: r.fixed.server_cpu_s / r.fixed.seconds, "{:.3f}"),
@@ -492,6 +510,8 @@ def print_table(results: list[Result], args) -> None:
          lambda r: per_sample_us(r.saturation, r.saturation.server_cpu_s), "{:.2f}"),
         ("saturation: generator cores", lambda r: r.saturation.generator_cpu_s / r.saturation.seconds,
          "{:.2f}"),
+        ("saturation: machine cores busy (all processes)",
+         lambda r: r.saturation.machine_cpu_s / r.saturation.seconds, "{:.2f}"),
         ("saturation: generator CPU per sample, us",
          lambda r: per_sample_us(r.saturation, r.saturation.generator_cpu_s), "{:.2f}"),
         ("  of which building requests, us",
@@ -504,17 +524,25 @@ def print_table(results: list[Result], args) -> None:
     names = [r.system for r in results]
     ours = next((r for r in results if r.system == "infracast"), None)
     others = [r for r in results if r.system != "infracast"] if ours else []
-    head = f"{'':44s}" + "".join(f"{n:>18s}" for n in names) + "".join(
+    head = f"{'':48s}" + "".join(f"{n:>18s}" for n in names) + "".join(
         f"{'infracast/' + ('VM' if o.system == 'victoria-metrics' else 'Prom'):>18s}" for o in others)
     print(head)
     for label, value, form in rows:
         cells = [value(r) for r in results]
-        line = f"{label:44s}" + "".join(f"{form.format(c):>18s}" for c in cells)
+        line = f"{label:48s}" + "".join(f"{form.format(c):>18s}" for c in cells)
         if ours:
             mine = value(ours)
             line += "".join(f"{(mine / value(o) if value(o) else float('nan')):>17.2f}x" for o in others)
         print(line)
     print()
+    for r in results:
+        saturation = r.saturation
+        if saturation.generator_cpu_s / saturation.seconds >= 0.9:
+            print(f"{r.system}: the generator (one Python thread) was near a full core at saturation: "
+                  "its samples/s are a lower bound")
+        if saturation.machine_cpu_s / saturation.seconds >= 0.9 * (os.cpu_count() or 1):
+            print(f"{r.system}: the machine's cores were nearly all busy at saturation (other processes "
+                  "included): its samples/s are bound by the machine")
     for r in results:
         extra = f"; WAL {r.extra['wal']} bytes per sample" if "wal" in r.extra else ""
         print(f"{r.system}: {r.samples_sent:,} samples sent; disk: {r.disk_how}, "
