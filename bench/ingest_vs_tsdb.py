@@ -45,6 +45,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -483,7 +484,8 @@ def own_time(collapsed: Path, top: int = 15) -> list[tuple[str, float]]:
     counts: Counter[str] = Counter()
     for line in collapsed.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        counts[stack.split(";")[-1]] += int(count)
+        # "function (path/file.py:123)": every line of a function counts as the function.
+        counts[re.sub(r"\((?:.*/)?([^/]+?):\d+\)$", r"(\1)", stack.split(";")[-1])] += int(count)
     total = sum(counts.values()) or 1
     return [(name, count / total) for name, count in counts.most_common(top)]
 
