@@ -1,7 +1,7 @@
 """The same node-like load through infracast and through remote write into VictoriaMetrics and Prometheus.
 
     python bench/ingest_vs_tsdb.py [--series 100000] [--series-per-node 500] [--interval 10]
-        [--fixed-seconds 60] [--saturation-seconds 30] [--connections 8]
+        [--fixed-seconds 60] [--saturation-seconds 30] [--saturation-rounds N] [--connections 8]
         [--systems infracast,victoria-metrics,prometheus] [--profile-dir DIR]
 
 For each system in turn this script starts the server on loopback with a data directory of
@@ -20,7 +20,7 @@ too old, out of order or in the future):
    evenly over the interval, for --fixed-seconds: the server's CPU time per sample;
 3. saturation: every node sends its next round as soon as the previous one is acknowledged
    (timestamps 1 s apart), for --saturation-seconds after a short warm-up: samples/s and
-   CPU per sample;
+   CPU per sample (or, with --saturation-rounds, until each node sent that many rounds);
 4. RSS after the load, per active series (above the idle server's RSS), then bytes on disk:
    VictoriaMetrics after /internal/force_flush and /internal/force_merge and a graceful stop;
    Prometheus as the block its admin snapshot writes from the head (what compaction would
@@ -338,22 +338,33 @@ async def fixed_load(sender: Sender, pid: int, base_ms: int, interval_s: float, 
                  own_cpu_seconds() - own, sender.building_s - building, machine_busy_seconds() - machine)
 
 
-async def saturation(sender: Sender, pid: int, base_ms: int, seconds: float) -> Phase:
-    """Every node sends its next round as soon as the server takes the previous one."""
+async def saturation(sender: Sender, pid: int, base_ms: int, seconds: float, rounds: int | None) -> Phase:
+    """Every node sends its next round as soon as the server takes the previous one.
+
+    With `rounds`, each node sends that many and the phase ends when all are taken (or
+    after `seconds`), measured from the first: every system then holds as many samples
+    per series, so their bytes on disk per sample compare like for like.
+    """
     stopping = False
 
     async def node_rounds(node: int) -> None:
         r = 0
-        while not stopping:
+        while not stopping and (rounds is None or r < rounds):
             await sender.send(node, base_ms + r * SATURATION_STEP_MS)
             r += 1
 
     tasks = [asyncio.create_task(node_rounds(node)) for node in range(sender.load.nodes)]
-    await asyncio.sleep(warm_up_s(seconds))
+    if rounds is None:
+        await asyncio.sleep(warm_up_s(seconds))
     started = time.monotonic()
     cpu, own, building, acked = cpu_seconds(pid), own_cpu_seconds(), sender.building_s, sender.samples_acked
     machine = machine_busy_seconds()
-    await asyncio.sleep(seconds)
+    if rounds is None:
+        await asyncio.sleep(seconds)
+    else:
+        await asyncio.wait(tasks, timeout=seconds)
+        if isinstance(sender, InfracastSender):
+            await sender.drain()
     phase = Phase(sender.samples_acked - acked, time.monotonic() - started, cpu_seconds(pid) - cpu,
                   own_cpu_seconds() - own, sender.building_s - building, machine_busy_seconds() - machine)
     stopping = True
@@ -376,7 +387,8 @@ async def run_load(sender: Sender, pid: int, args, result: Result) -> None:
                                     args.fixed_seconds)
     profiler = start_profile(pid, args) if result.system == "infracast" and args.profile_dir else None
     last_fixed_ms = base_ms + int(args.fixed_seconds * 1000) + int(args.interval * 1000) * 2
-    result.saturation = await saturation(sender, pid, last_fixed_ms, args.saturation_seconds)
+    result.saturation = await saturation(sender, pid, last_fixed_ms, args.saturation_seconds,
+                                         args.saturation_rounds)
     if profiler is not None:
         profiler.wait()
     await sender.close()
@@ -476,7 +488,8 @@ def start_profile(pid: int, args) -> subprocess.Popen:
     # Raw (collapsed) stacks for the summary below, one sample per 10 ms; native frames off.
     return subprocess.Popen([py_spy, "record", "--pid", str(pid), "--duration", seconds, "--rate", "100",
                              "--format", "raw", "--output", str(directory / "infracast-server.txt"),
-                             "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--nonblocking", *(["--gil"] if args.profile_gil else [])],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def own_time(collapsed: Path, top: int = 15) -> list[tuple[str, float]]:
@@ -545,6 +558,9 @@ def print_table(results: list[Result], args) -> None:
         if saturation.machine_cpu_s / saturation.seconds >= 0.9 * (os.cpu_count() or 1):
             print(f"{r.system}: the machine's cores were nearly all busy at saturation (other processes "
                   "included): its samples/s are bound by the machine")
+    if len({r.samples_stored // r.series for r in results}) > 1:
+        print("samples per series differ between systems: a TSDB's index costs bytes per series, "
+              "spread over more samples where it took more (--saturation-rounds makes them equal)")
     for r in results:
         extra = f"; WAL {r.extra['wal']} bytes per sample" if "wal" in r.extra else ""
         print(f"{r.system}: {r.samples_sent:,} samples sent; disk: {r.disk_how}, "
@@ -559,11 +575,17 @@ def main() -> None:
                         help="seconds between a node's samples (fixed load)")
     parser.add_argument("--fixed-seconds", type=float, default=60.0)
     parser.add_argument("--saturation-seconds", type=float, default=30.0)
+    parser.add_argument("--saturation-rounds", type=int,
+                        help="send this many rounds per node at saturation, then stop (same samples "
+                        "per series in every system; --saturation-seconds still bounds the phase)")
     parser.add_argument("--connections", type=int, default=8, help="TCP connections to each server")
     parser.add_argument("--in-flight", type=int, default=2,
                         help="unacknowledged batches per infracast stream")
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--profile-dir", help="py-spy record infracast-server at saturation into this folder")
+    parser.add_argument("--profile-gil", action="store_true",
+                        help="sample only the thread holding the GIL (py-spy --gil): Python's CPU work "
+                        "alone, without threads waiting for the GIL or in native code without it")
     args = parser.parse_args()
     systems = args.systems.split(",")
     if unknown := set(systems) - set(SYSTEMS):
