@@ -37,7 +37,10 @@ def test_bench_prints_every_row_for_every_system() -> None:
         line = next((line for line in lines if line.startswith(row)), None)
         assert line is not None, f"no row {row!r} in:\n{run.stdout}"
         cells = line[48:].split()
-        assert len(cells) == 5 and all(re.fullmatch(NUMBER, cell) for cell in cells), line
+        assert len(cells) == 5, line
+        assert all(re.fullmatch(NUMBER, cell) for cell in cells[:3]), line
+        # A ratio is nan where a server used no CPU tick (10 ms) in a phase this short.
+        assert all(re.fullmatch(NUMBER, cell) or cell == "nanx" for cell in cells[3:]), line
     stored = next(line for line in lines if line.startswith("samples stored"))[48:].split()[:3]
     # Every system stored samples, at least the creation round and the fixed load's.
     assert all(int(cell.replace(",", "")) >= 200 * 3 for cell in stored), stored
