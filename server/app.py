@@ -21,38 +21,43 @@ from grpc_reflection.v1alpha import reflection
 
 from infracast.common.kubernetes_api import connect
 from infracast.keda import externalscaler_pb2, externalscaler_pb2_grpc
-from infracast.server.auth import AuthInterceptor, TokenStore
-from infracast.server.cluster_nodes import ClusterNodeLister
-from infracast.server.concurrency import ConcurrencyLimitInterceptor
+from infracast.server.answers.predictions import Predictor
 from infracast.server.config import ServerConfig
-from infracast.server.error_mapping import ErrorMappingInterceptor
+from infracast.server.fleet.cluster_nodes import ClusterNodeLister
+from infracast.server.fleet.nodes import NodeRegistry
 from infracast.server.forecast.compiler_memory import release_compiler_pages
 from infracast.server.forecast.warm_up import warm_up_kernels
+from infracast.server.health.readiness import Readiness
+from infracast.server.health.status import Component, State, StatusReport
+from infracast.server.health.warm_up_progress import WarmUpProgress
 from infracast.server.metadata.registry import MetricRegistry
-from infracast.server.nodes import NodeRegistry
-from infracast.server.predictions import Predictor
-from infracast.server.rate_limit import RateLimitInterceptor, TokenBuckets
-from infracast.server.readiness import Readiness
+from infracast.server.rpc.error_mapping import ErrorMappingInterceptor
+from infracast.server.rpc.write_streams import WriteStreamsAsGenerators
 from infracast.server.rules.definitions import load_rules
 from infracast.server.rules.evaluator import RuleEvaluator
 from infracast.server.rules.exposition import RuleResultsCollector
 from infracast.server.rules.replicas import ReplicaSet
+from infracast.server.security.auth import AuthInterceptor, TokenStore
+from infracast.server.security.concurrency import ConcurrencyLimitInterceptor
+from infracast.server.security.rate_limit import RateLimitInterceptor, TokenBuckets
+from infracast.server.security.token_review import (
+    REVIEW_BURST,
+    REVIEWS_PER_SECOND,
+    TokenReviewer,
+    kubernetes_review,
+)
 from infracast.server.services.forecast import ForecastServicer
 from infracast.server.services.ingest import IngestServicer
 from infracast.server.services.keda import ExternalScalerServicer
 from infracast.server.services.push_validation import IngestLimits
 from infracast.server.services.status import StatusServicer
-from infracast.server.stats import ServerStats
-from infracast.server.status import Component, State, StatusReport
 from infracast.server.store.embedded import EmbeddedStore
 from infracast.server.store.memory import MemoryLimits, MemoryStore
 from infracast.server.store.metadata_log import MetadataLog
 from infracast.server.store.prometheus import PrometheusStore, PromQLReach
 from infracast.server.store.tsdb_http import TsdbEndpoint, TsdbHttp
-from infracast.server.telemetry import Telemetry
-from infracast.server.token_review import REVIEW_BURST, REVIEWS_PER_SECOND, TokenReviewer, kubernetes_review
-from infracast.server.warm_up_progress import WarmUpProgress
-from infracast.server.write_streams import WriteStreamsAsGenerators
+from infracast.server.telemetry.export import Telemetry
+from infracast.server.telemetry.stats import ServerStats
 from infracast.v1 import (
     forecast_pb2,
     forecast_pb2_grpc,

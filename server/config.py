@@ -26,8 +26,8 @@ from infracast.common.settings import (
     parse_size,
     render,
 )
-from infracast.server.auth import TokenFileError, parse_tokens
 from infracast.server.rules.definitions import RuleError, load_rules
+from infracast.server.security.auth import TokenFileError, parse_tokens
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 

@@ -14,7 +14,7 @@ from infracast.common.log_setup import configure_logging
 from infracast.server.app import create_server
 from infracast.server.config import ServerConfig, load_config
 from infracast.server.store.sample_log import DataDirectoryLocked
-from infracast.server.telemetry import TraceContextFilter
+from infracast.server.telemetry.export import TraceContextFilter
 
 log = logging.getLogger("infracast.server")
 

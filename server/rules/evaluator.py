@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from infracast.server.answers.predictions import Predictor
 from infracast.server.errors import InfracastError
-from infracast.server.predictions import Predictor
 from infracast.server.rules.definitions import Rule, duration_label
 from infracast.server.rules.replicas import ReplicaSet
 from infracast.server.series import SeriesKey

@@ -7,8 +7,8 @@ import asyncio
 from google.protobuf.duration_pb2 import Duration
 from grpc import aio
 
+from infracast.server.answers.predictions import Predictor, ThresholdAnswer
 from infracast.server.errors import InvalidArgument
-from infracast.server.predictions import Predictor, ThresholdAnswer
 from infracast.server.services.codec import (
     descriptor_message,
     duration_message,

@@ -10,7 +10,6 @@ from typing import Any
 
 from grpc import aio
 
-from infracast.server.auth import current_identity
 from infracast.server.errors import (
     DeadlineExceeded,
     InfracastError,
@@ -20,10 +19,11 @@ from infracast.server.errors import (
     Unavailable,
     quoted,
 )
-from infracast.server.live_streams import LiveStream, LiveStreams
+from infracast.server.fleet.live_streams import LiveStream, LiveStreams
+from infracast.server.fleet.nodes import NodeRegistry
 from infracast.server.metadata.descriptors import MetricDescriptor
 from infracast.server.metadata.registry import MetricRegistry
-from infracast.server.nodes import NodeRegistry
+from infracast.server.security.auth import current_identity
 from infracast.server.series import SeriesKey
 from infracast.server.services.descriptor_validation import checked_descriptors
 from infracast.server.services.push_validation import (
@@ -32,8 +32,8 @@ from infracast.server.services.push_validation import (
     checked_hello,
     decode_batch,
 )
-from infracast.server.stats import ServerStats
 from infracast.server.store.base import CommitFailed, Store
+from infracast.server.telemetry.stats import ServerStats
 from infracast.v1 import ingest_pb2, ingest_pb2_grpc
 
 log = logging.getLogger(__name__)

@@ -28,8 +28,8 @@ from grpc import aio
 
 from infracast.common.durations import parse_duration
 from infracast.keda import externalscaler_pb2, externalscaler_pb2_grpc
+from infracast.server.answers.predictions import Predictor
 from infracast.server.errors import InvalidArgument
-from infracast.server.predictions import Predictor
 
 STATISTICS = ("peak", "mean", "end")
 QUANTILE_LEVELS = {"0.5": None, "0.9": 80.0, "0.975": 95.0}

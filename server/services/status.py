@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from grpc import aio
 
+from infracast.server.health.status import State, StatusReport
 from infracast.server.services.codec import duration_message
-from infracast.server.status import State, StatusReport
 from infracast.v1 import status_pb2, status_pb2_grpc
 
 _STATES = {

@@ -159,7 +159,8 @@ def test_agents_use_their_pods_projected_token_which_the_server_reviews(rendered
     (container,) = pod["containers"]
     (volume,) = [v for v in pod["volumes"] if "projected" in v]
     (source,) = volume["projected"]["sources"]
-    assert source["serviceAccountToken"]["audience"] == "infracast"  # server/token_review.py AUDIENCE
+    # AUDIENCE in server/security/token_review.py
+    assert source["serviceAccountToken"]["audience"] == "infracast"
     (mount,) = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
     agent_settings = find_settings(rendered, "infracast-agent-settings")
     token_path = source["serviceAccountToken"]["path"]

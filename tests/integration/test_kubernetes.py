@@ -21,8 +21,8 @@ from infracast.agent.shipper import Shipper
 from infracast.clients.client import InfracastClient, ServerStatus
 from infracast.clients.errors import ClientError, FailedPrecondition
 from infracast.common.kubernetes_api import connect
-from infracast.server.cluster_nodes import ClusterNodeLister
-from infracast.server.nodes import NodeRegistry
+from infracast.server.fleet.cluster_nodes import ClusterNodeLister
+from infracast.server.fleet.nodes import NodeRegistry
 from infracast.v1 import ingest_pb2
 from tests.conftest import ServerProcess, executable, wait_until
 from tests.fake_kubernetes_api import TOKEN, FakeKubernetesApi, node_object

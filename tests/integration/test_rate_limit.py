@@ -10,7 +10,7 @@ from infracast.clients.client import InfracastClient
 from infracast.clients.errors import RateLimited, TimedOut, translate
 from infracast.clients.testing import running_server
 from infracast.server.config import ServerConfig
-from infracast.server.rate_limit import TokenBuckets
+from infracast.server.security.rate_limit import TokenBuckets
 from infracast.v1 import forecast_pb2, forecast_pb2_grpc
 
 

@@ -8,7 +8,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from infracast.server.app import create_server
 from infracast.server.config import ServerConfig
-from infracast.server.telemetry import Telemetry, TraceContextFilter
+from infracast.server.telemetry.export import Telemetry, TraceContextFilter
 from infracast.v1 import forecast_pb2, forecast_pb2_grpc, ingest_pb2, ingest_pb2_grpc
 
 

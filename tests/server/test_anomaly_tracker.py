@@ -1,6 +1,6 @@
 import numpy as np
 
-from infracast.server.anomaly_tracker import AnomalyTracker
+from infracast.server.answers.anomaly_tracker import AnomalyTracker
 from infracast.server.forecast.anomaly_detector import anomaly_scores
 from infracast.server.forecast.grid import counter_rate
 from infracast.server.series import SeriesKey

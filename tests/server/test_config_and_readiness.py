@@ -6,7 +6,7 @@ from grpc_health.v1 import health_pb2
 
 from infracast.common.settings import env_example
 from infracast.server.config import SETTINGS, load_config
-from infracast.server.readiness import READINESS_SERVICES, Readiness
+from infracast.server.health.readiness import READINESS_SERVICES, Readiness
 
 
 def test_flags_win_over_environment_over_defaults():

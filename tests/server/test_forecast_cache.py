@@ -1,7 +1,7 @@
 import numpy as np
 
+from infracast.server.answers.forecast_cache import ForecastCache
 from infracast.server.forecast.engine import forecast_samples
-from infracast.server.forecast_cache import ForecastCache
 
 STEP = 60_000
 

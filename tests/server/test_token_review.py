@@ -6,7 +6,7 @@ integration test tests/integration/test_agent_service_account.py drives the real
 
 import pytest
 
-from infracast.server.token_review import NODE_NAME, Review, ReviewUnavailable, TokenReviewer
+from infracast.server.security.token_review import NODE_NAME, Review, ReviewUnavailable, TokenReviewer
 
 AGENTS = "system:serviceaccount:infracast:infracast-agent"
 GOOD, BAD = "h.good.s", "h.bad.s"  # shaped like JWTs, as projected tokens are

@@ -4,8 +4,8 @@ import asyncio
 import logging
 import threading
 
-from infracast.server import warm_up_progress
-from infracast.server.warm_up_progress import WarmUpProgress
+from infracast.server.health import warm_up_progress
+from infracast.server.health.warm_up_progress import WarmUpProgress
 
 
 def test_a_long_step_is_reported_while_it_runs(monkeypatch, caplog):

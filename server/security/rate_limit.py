@@ -16,8 +16,8 @@ from typing import Any
 import grpc
 from grpc import aio
 
-from infracast.server.auth import OPEN_SERVICES, current_identity
 from infracast.server.errors import retry_details
+from infracast.server.security.auth import OPEN_SERVICES, current_identity
 
 MAX_CALLERS = 100_000
 

@@ -93,7 +93,7 @@ def _limited(handler: grpc.RpcMethodHandler, slots: _Slots) -> grpc.RpcMethodHan
                 await _refuse(slots, context)
             slots.used += 1
             try:
-                # Every stream handler is an async generator here (server/write_streams.py).
+                # Every stream handler is an async generator here (server/rpc/write_streams.py).
                 async for response in inner(request, context):
                     yield response
             finally:

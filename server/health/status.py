@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from infracast.server.nodes import NodeInfo
+from infracast.server.fleet.nodes import NodeInfo
 
 
 class State(Enum):

@@ -11,7 +11,7 @@ agent stream opened with a token the new file revokes (or takes the ingest permi
 the node from) is ended with UNAUTHENTICATED; a stream opened with a projected token ends
 when the token expires.
 With INFRACAST_AGENT_SERVICE_ACCOUNT, an ingest token that is not in the file may be an
-agent pod's projected service-account token: server/token_review.py asks Kubernetes whose
+agent pod's projected service-account token: server/security/token_review.py asks Kubernetes whose
 it is and binds it to the pod's node.
 Refusals are audit-logged with the method, the peer and the reason, never the token.
 """
@@ -31,7 +31,7 @@ from pathlib import Path
 import grpc
 from grpc import aio
 
-from infracast.server.token_review import ReviewUnavailable, TokenReviewer, token_expiry
+from infracast.server.security.token_review import ReviewUnavailable, TokenReviewer, token_expiry
 
 audit = logging.getLogger("infracast.audit")
 
@@ -143,7 +143,7 @@ def _refusal(handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str
 
 class AuthInterceptor(aio.ServerInterceptor):
     """`kubernetes_agents`: ingest tokens not in the file are agents' service-account tokens,
-    checked by `reviewer` (server/token_review.py) once the cluster connection sets it."""
+    checked by `reviewer` (server/security/token_review.py) once the cluster connection sets it."""
 
     def __init__(self, tokens: TokenStore, kubernetes_agents: bool = False) -> None:
         self._tokens = tokens

@@ -6,7 +6,7 @@ import logging
 import threading
 from typing import Any
 
-from infracast.server.nodes import NodeRegistry
+from infracast.server.fleet.nodes import NodeRegistry
 
 log = logging.getLogger(__name__)
 

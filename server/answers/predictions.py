@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from infracast.common.durations import format_duration
-from infracast.server.anomaly_tracker import AnomalyTracker
 from infracast.server.answers.aggregate import (
     AGGREGATIONS,
     AggregationError,
@@ -25,13 +24,16 @@ from infracast.server.answers.aggregate import (
     aggregate,
     aggregate_limits,
 )
+from infracast.server.answers.anomaly_tracker import AnomalyTracker
 from infracast.server.answers.crossing import Crossing, find_crossing
+from infracast.server.answers.forecast_cache import ForecastCache
 from infracast.server.answers.limits import CPU_COUNT, Limits, physical_limits
 from infracast.server.answers.noise import transient_noise_sd
 from infracast.server.answers.outlook import Outlook, build_outlook
 from infracast.server.answers.regime import current_history
 from infracast.server.answers.resolution import MIN_SAMPLES, REACH_FACTOR, plan
 from infracast.server.errors import FailedPrecondition, InvalidArgument, NotFound, quoted
+from infracast.server.fleet.nodes import NodeRegistry
 from infracast.server.forecast.anomaly_detector import (
     PROBATION,
     SENSITIVITY_THRESHOLDS,
@@ -45,14 +47,12 @@ from infracast.server.forecast.engine import (
     forecast_samples,
 )
 from infracast.server.forecast.grid import native_step_ms
-from infracast.server.forecast_cache import ForecastCache
 from infracast.server.metadata.descriptors import MetricDescriptor, is_counter
 from infracast.server.metadata.registry import MetricRegistry
-from infracast.server.nodes import NodeRegistry
 from infracast.server.selector import SelectorError, parse_selector
 from infracast.server.series import SeriesKey
-from infracast.server.stats import ServerStats
 from infracast.server.store.base import SeriesSummary, Store
+from infracast.server.telemetry.stats import ServerStats
 
 MAX_HORIZON_MS = 30 * 86400 * 1000
 MAX_ANOMALY_WINDOW_MS = 7 * 86400 * 1000

@@ -12,7 +12,7 @@ import grpc
 from grpc import aio
 
 from infracast.server.errors import InfracastError, capped, retry_details
-from infracast.server.request_stream import Requests, refuse_undecodable, tolerant
+from infracast.server.rpc.request_stream import Requests, refuse_undecodable, tolerant
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class ErrorMappingInterceptor(aio.ServerInterceptor):
                 requests: AsyncIterator[Any], context: aio.ServicerContext
             ) -> AsyncIterator[Any]:
                 try:
-                    # Write-style handlers reach here as generators (server/write_streams.py).
+                    # Write-style handlers reach here as generators (server/rpc/write_streams.py).
                     # grpc's `requests` iterator is left unread: see request_stream.Requests.
                     async for response in inner_stream(Requests(context), context):
                         yield response

@@ -25,8 +25,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from prometheus_client import CollectorRegistry, start_http_server
 
-from infracast.server.forecast_cache import ForecastCache
-from infracast.server.stats import ServerStats
+from infracast.server.answers.forecast_cache import ForecastCache
+from infracast.server.telemetry.stats import ServerStats
 
 LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]
 

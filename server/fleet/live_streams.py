@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from infracast.server.auth import Identity
 from infracast.server.errors import Aborted, InfracastError, Unauthenticated
+from infracast.server.security.auth import Identity
 
 log = logging.getLogger(__name__)
 
