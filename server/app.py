@@ -37,7 +37,7 @@ from infracast.server.rules.evaluator import RuleEvaluator
 from infracast.server.rules.exposition import RuleResultsCollector
 from infracast.server.rules.replicas import ReplicaSet
 from infracast.server.services.forecast import ForecastServicer
-from infracast.server.services.ingest import IngestServicer
+from infracast.server.services.ingest import IngestServicer, add_ingest_service
 from infracast.server.services.keda import ExternalScalerServicer
 from infracast.server.services.push_validation import IngestLimits
 from infracast.server.services.status import StatusServicer
@@ -55,7 +55,6 @@ from infracast.v1 import (
     forecast_pb2,
     forecast_pb2_grpc,
     ingest_pb2,
-    ingest_pb2_grpc,
     status_pb2,
     status_pb2_grpc,
 )
@@ -352,7 +351,7 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
     stats = ServerStats()
     nodes = NodeRegistry()
     ingest = IngestServicer(store, limits, stats, nodes)
-    ingest_pb2_grpc.add_IngestServiceServicer_to_server(ingest, server)
+    add_ingest_service(ingest, server)
     predictor = Predictor(store, executor, stats=stats, nodes=nodes)
     forecast_pb2_grpc.add_ForecastServiceServicer_to_server(ForecastServicer(predictor), server)
     # KEDA's external scaler contract, over the same answers (services/keda.py).
