@@ -98,7 +98,6 @@ def _decoded(data: bytes, sequence: int, spans: np.ndarray, time_ends: np.ndarra
              held: Callable[[SeriesKey], bool]) -> DecodedBatch | None:
     """The batch as decode_batch would return it; None if a key does not parse (protobuf
     then words the error for the whole request, as it would have)."""
-    _check_sequence(sequence)
     wire = [data[start:end] for start, end in spans.tolist()]
     keys = known.lookup(wire)
     unknown = [position for position, key in enumerate(keys) if key is None]
@@ -108,6 +107,7 @@ def _decoded(data: bytes, sequence: int, spans: np.ndarray, time_ends: np.ndarra
             sent[position] = series_pb2.SeriesKey.FromString(wire[position])
     except DecodeError:
         return None
+    _check_sequence(sequence)
 
     def where_of(position: int) -> Callable[[], str]:
         message = sent.get(position) or series_pb2.SeriesKey.FromString(wire[position])
