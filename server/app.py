@@ -190,6 +190,7 @@ class App:
             await self.health_server.stop(0)
         if self.rules is not None:
             await self.rules.stop()
+        self.ingest.close()
         await self.store.close()
         if self.cluster is not None:
             self.cluster.stop()

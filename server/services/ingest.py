@@ -6,6 +6,7 @@ import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import grpc
@@ -24,6 +25,7 @@ from infracast.server.errors import (
 from infracast.server.live_streams import LiveStream, LiveStreams
 from infracast.server.nodes import NodeRegistry
 from infracast.server.series import SeriesKey
+from infracast.server.services.ingest_worker import IngestWorker
 from infracast.server.services.push_validation import (
     DEFAULT_LIMITS,
     DecodedBatch,
@@ -64,6 +66,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self._limits = limits
         self.stats = stats or ServerStats()
         self._draining = asyncio.Event()
+        self._worker = IngestWorker()
         self.live = LiveStreams()
 
     def drain(self) -> None:
@@ -85,6 +88,10 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             raise
         finally:
             self.stats.active_streams -= 1
+
+    def close(self) -> None:
+        """Stop the worker thread (after the server stopped)."""
+        self._worker.close()
 
     @property
     def draining(self) -> bool:
@@ -140,10 +147,11 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
 
     async def _store_batch(self, request: bytes, node: str, known: KnownKeys) -> ingest_pb2.Ack:
         """Store one batch; the Ack carries this batch's own sequence."""
-        # One hop to a worker thread per batch: decoding (off the GIL in its kernel) and,
+        # One hop to the worker thread per batch: decoding (off the GIL in its kernel) and,
         # with the embedded store, the memory append. The event loop meanwhile keeps
         # answering health checks and queries; the SQLite writer commits after.
-        sequence, decoded, result = await asyncio.to_thread(self._decode_and_stage, request, node, known)
+        sequence, decoded, result = await self._worker.run(
+            partial(self._decode_and_stage, request, node, known))
         try:
             if result is None:
                 result = await self._store.append(decoded.writes)
