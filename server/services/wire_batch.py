@@ -100,7 +100,7 @@ def _decoded(data: bytes, sequence: int, spans: np.ndarray, time_ends: np.ndarra
     then words the error for the whole request, as it would have)."""
     wire = [data[start:end] for start, end in spans.tolist()]
     keys = known.lookup(wire)
-    unknown = [position for position, key in enumerate(keys) if key is None]
+    unknown = [position for position, key in enumerate(keys) if key is None] if None in keys else []
     sent: dict[int, series_pb2.SeriesKey] = {}
     try:
         for position in unknown:
@@ -115,9 +115,7 @@ def _decoded(data: bytes, sequence: int, spans: np.ndarray, time_ends: np.ndarra
 
     # Series in order, as decode_batch goes: a bad key before the first series whose counts
     # differ is named first. Known keys were checked when they were learned.
-    time_counts = np.diff(time_ends, prepend=0)
-    value_counts = np.diff(value_ends, prepend=0)
-    differing = np.flatnonzero(time_counts != value_counts)
+    differing = np.flatnonzero(time_ends != value_ends)  # the first differing end is the series
     checked_until = int(differing[0]) if len(differing) else len(keys)
     new_keys: list[SeriesKey] = []
     for position in unknown:
@@ -129,11 +127,18 @@ def _decoded(data: bytes, sequence: int, spans: np.ndarray, time_ends: np.ndarra
             new_keys.append(key)
         keys[position] = key
     if len(differing):
-        raise InvalidArgument(f"{where_of(checked_until)()}: {time_counts[checked_until]} timestamps "
-                              f"but {value_counts[checked_until]} values")
+        raise InvalidArgument(f"{where_of(checked_until)()}: {_counts(time_ends)[checked_until]} timestamps "
+                              f"but {_counts(value_ends)[checked_until]} values")
     check_samples(times, values, time_ends, now_ms, limits, where_of)
     resolved: list[SeriesKey] = keys  # type: ignore[assignment]  # every None was replaced
     writes, gaps, ends = columns_to_writes(resolved, times, values, time_ends)
-    stored_counts = np.diff(ends, prepend=0)
+    stored_counts = _counts(ends) if unknown else ends
     learned = [(wire[position], resolved[position]) for position in unknown if stored_counts[position]]
     return DecodedBatch(writes, gaps, new_keys, learned)
+
+
+def _counts(ends: np.ndarray) -> np.ndarray:
+    """Per series, from where each ends (np.diff's prepend costs more than a small batch)."""
+    counts = ends.copy()
+    counts[1:] -= ends[:-1]
+    return counts
