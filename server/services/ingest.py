@@ -61,6 +61,8 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     def __init__(self, store: Store, limits: IngestLimits = DEFAULT_LIMITS,
                  stats: ServerStats | None = None, nodes: NodeRegistry | None = None) -> None:
         self._store = store
+        # The embedded and memory stores append to memory in the worker; others whole.
+        self._staging = store if isinstance(store, StagingStore) else None
         read_push_batch(np.empty(0, dtype=np.uint8))  # compiled (or loaded) now, not at the first batch
         self._nodes = nodes or NodeRegistry()
         self._limits = limits
@@ -135,28 +137,28 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 "sends one every interval): closing this idle stream")
             if request is None:
                 return
-            ack = await self._store_batch(request, node, known)
+            sequence, ack = await self._store_batch(request, node, known)
             # The batch's bytes go now, not when the next batch arrives: a thousand idle
             # streams would otherwise each hold their last batch.
             del request
             # Per stream, not per agent: an agent that restarts may number batches from 1
             # again, and acking its old high-water mark would drop batches never stored.
-            highest = max(highest, ack.highest_sequence)
+            highest = max(highest, sequence)
             ack.highest_sequence = highest
             yield ingest_pb2.PushResponse(ack=ack)
 
-    async def _store_batch(self, request: bytes, node: str, known: KnownKeys) -> ingest_pb2.Ack:
-        """Store one batch; the Ack carries this batch's own sequence."""
+    async def _store_batch(self, request: bytes, node: str, known: KnownKeys) -> tuple[int, ingest_pb2.Ack]:
+        """Store one batch: its sequence number and its ack."""
         # One hop to the worker thread per batch: decoding (off the GIL in its kernel) and,
         # with the embedded store, the memory append. The event loop meanwhile keeps
         # answering health checks and queries; the SQLite writer commits after.
         sequence, decoded, result = await self._worker.run(
             partial(self._decode_and_stage, request, node, known))
         try:
-            if result is None:
+            if self._staging is None or result is None:
                 result = await self._store.append(decoded.writes)
             else:
-                await self._store.commit(decoded.writes)  # type: ignore[attr-defined]
+                await self._staging.commit(decoded.writes)
         except CommitFailed as error:
             # Retryable: the agent keeps the batch and resends it after the hint.
             raise Unavailable(f"the store cannot write now ({error}); nothing of batch "
@@ -166,8 +168,8 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self.stats.batches_stored += 1
         self.stats.samples_stored += result.stored
         self.stats.samples_skipped += result.skipped + decoded.gaps
-        return ingest_pb2.Ack(highest_sequence=sequence, samples_stored=result.stored,
-                              samples_skipped=result.skipped + decoded.gaps)
+        return sequence, ingest_pb2.Ack(samples_stored=result.stored,
+                                        samples_skipped=result.skipped + decoded.gaps)
 
     def _decode_and_stage(self, request: bytes, node: str,
                           known: KnownKeys) -> tuple[int, DecodedBatch, AppendResult | None]:
@@ -175,9 +177,9 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         that stages (the embedded one) appended to memory; its commit is awaited after."""
         sequence, decoded = read_batch(request, node, self._limits, known, held=self._store.has_series)
         self._admit(node, decoded.new_keys)
-        if not isinstance(self._store, StagingStore):
+        if self._staging is None:
             return sequence, decoded, None
-        return sequence, decoded, self._store.append_to_memory(decoded.writes)
+        return sequence, decoded, self._staging.append_to_memory(decoded.writes)
 
     def _admit(self, node: str, new_keys: list[SeriesKey]) -> None:
         """Refuse a batch that would create more series than allowed, for the agent's node or
