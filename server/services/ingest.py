@@ -63,7 +63,9 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self._store = store
         # The embedded and memory stores append to memory in the worker; others whole.
         self._staging = store if isinstance(store, StagingStore) else None
-        read_push_batch(np.empty(0, dtype=np.uint8))  # compiled (or loaded) now, not at the first batch
+        # Loaded (or compiled) now, before the warm-up releases the compiler's pages, not at
+        # the first batch; for the read-only arrays np.frombuffer makes of request bytes.
+        read_push_batch(np.frombuffer(b"", dtype=np.uint8))
         self._nodes = nodes or NodeRegistry()
         self._limits = limits
         self.stats = stats or ServerStats()
