@@ -47,11 +47,16 @@ log = logging.getLogger(__name__)
 STORE_RETRY_AFTER_S = 2.0
 
 
+class PushRequestBytes(bytes):
+    """A Push request as received, undecoded. A class of its own (one copy of the bytes)
+    so that a test can find any the server keeps: plain bytes are invisible to gc."""
+
+
 def add_ingest_service(servicer: IngestServicer, server: aio.Server) -> None:
     """Register IngestService with Push requests handed over as bytes: batches are read by
     wire_batch (a numba kernel, off the GIL) rather than by protobuf on the event loop."""
     handler = grpc.stream_stream_rpc_method_handler(
-        servicer.Push, request_deserializer=None,
+        servicer.Push, request_deserializer=PushRequestBytes,
         response_serializer=ingest_pb2.PushResponse.SerializeToString)
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
         ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name, {"Push": handler}),))
