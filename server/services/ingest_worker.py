@@ -54,21 +54,27 @@ class IngestWorker:
     def _work(self) -> None:
         while (item := self._calls.get()) is not _STOP:
             call, future, loop = item
+            del item
             outcome: tuple[asyncio.Future, Any, BaseException | None]
             try:
                 outcome = (future, call(), None)
             except BaseException as error:  # handed to the awaiting stream, as to_thread does
                 outcome = (future, None, error)
+            # Nothing of the call (a batch's bytes) may outlive its answer: once the loop
+            # has it, the stream acks and waits, and this thread may not run again for a
+            # while (test_stream_memory).
+            del call, future
             with self._finished_lock:
                 wake = not self._finished
                 self._finished.append(outcome)
+            del outcome
             if wake:  # otherwise the loop has not yet run the wake-up already sent
                 try:
                     loop.call_soon_threadsafe(self._settle)
                 except RuntimeError:  # the loop closed: nobody is waiting any more
                     with self._finished_lock:
                         self._finished.clear()
-            del item, call, future, outcome  # nothing of a batch stays alive while idle
+            del loop
 
     def _settle(self) -> None:
         with self._finished_lock:

@@ -66,7 +66,9 @@ def read_batch(data: bytes, node: str, limits: IngestLimits, known: KnownKeys,
     """(sequence, writes) of a serialized PushRequest that must hold a batch.
 
     Raises InvalidArgument as push_validation.decode_batch does, for the same series and
-    rule, and for a request that does not decode, a hello, or a sequence of 0.
+    rule, and for a request that does not decode, a hello, or a sequence of 0. A batch
+    with a field the kernel does not read (one added to the proto later, say) takes the
+    protobuf path below, where the parsed Batch is at hand.
     """
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     status, sequence, spans, time_ends, value_ends, times, values = \
