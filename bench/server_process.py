@@ -11,9 +11,10 @@ from pathlib import Path
 SERVER = str(Path(sys.executable).parent / "infracast-server")
 
 
-def start_server(*args: str) -> tuple[subprocess.Popen, str]:
-    """The server process on a free loopback port, and its address, once it reports ready."""
-    process = subprocess.Popen([SERVER, "--listen", "127.0.0.1:0", *args],
+def start_server(*args: str, server: str = SERVER) -> tuple[subprocess.Popen, str]:
+    """The server process on a free loopback port, and its address, once it reports ready
+    (`server`: another build's infracast-server, for side-by-side runs)."""
+    process = subprocess.Popen([server, "--listen", "127.0.0.1:0", *args],
                                stderr=subprocess.PIPE, text=True)
     assert process.stderr is not None
     address = None

@@ -47,7 +47,7 @@ from infracast.server.security.token_review import (
     kubernetes_review,
 )
 from infracast.server.services.forecast import ForecastServicer
-from infracast.server.services.ingest import IngestServicer
+from infracast.server.services.ingest import IngestServicer, add_ingest_service
 from infracast.server.services.keda import ExternalScalerServicer
 from infracast.server.services.push_validation import IngestLimits
 from infracast.server.services.status import StatusServicer
@@ -62,7 +62,6 @@ from infracast.v1 import (
     forecast_pb2,
     forecast_pb2_grpc,
     ingest_pb2,
-    ingest_pb2_grpc,
     status_pb2,
     status_pb2_grpc,
 )
@@ -199,6 +198,7 @@ class App:
             await self.health_server.stop(0)
         if self.rules is not None:
             await self.rules.stop()
+        self.ingest.close()
         await self.store.close()
         self.metadata.close()
         if self.cluster is not None:
@@ -375,7 +375,7 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
     nodes = NodeRegistry()
     metadata = open_metadata(store, config)
     ingest = IngestServicer(store, limits, stats, nodes, metadata)
-    ingest_pb2_grpc.add_IngestServiceServicer_to_server(ingest, server)
+    add_ingest_service(ingest, server)
     predictor = Predictor(store, executor, stats=stats, nodes=nodes, metadata=metadata)
     forecast_pb2_grpc.add_ForecastServiceServicer_to_server(ForecastServicer(predictor), server)
     # KEDA's external scaler contract, over the same answers (services/keda.py).

@@ -6,14 +6,16 @@ import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
+import grpc
+import numpy as np
 from grpc import aio
 
 from infracast.server.errors import (
     DeadlineExceeded,
     InfracastError,
-    InvalidArgument,
     PermissionDenied,
     ResourceExhausted,
     Unavailable,
@@ -26,13 +28,17 @@ from infracast.server.metadata.registry import MetricRegistry
 from infracast.server.security.auth import current_identity
 from infracast.server.series import SeriesKey
 from infracast.server.services.descriptor_validation import checked_descriptors
+from infracast.server.services.ingest_worker import IngestWorker
 from infracast.server.services.push_validation import (
     DEFAULT_LIMITS,
+    DecodedBatch,
     IngestLimits,
     checked_hello,
-    decode_batch,
+    parsed_request,
 )
-from infracast.server.store.base import CommitFailed, Store
+from infracast.server.services.wire_batch import KnownKeys, read_batch
+from infracast.server.services.wire_kernels import read_push_batch
+from infracast.server.store.base import AppendResult, CommitFailed, StagingStore, Store
 from infracast.server.telemetry.stats import ServerStats
 from infracast.v1 import ingest_pb2, ingest_pb2_grpc
 
@@ -44,16 +50,37 @@ log = logging.getLogger(__name__)
 STORE_RETRY_AFTER_S = 2.0
 
 
+class PushRequestBytes(bytes):
+    """A Push request as received, undecoded. A class of its own (one copy of the bytes)
+    so that a test can find any the server keeps: plain bytes are invisible to gc."""
+
+
+def add_ingest_service(servicer: IngestServicer, server: aio.Server) -> None:
+    """Register IngestService with Push requests handed over as bytes: batches are read by
+    wire_batch (a numba kernel, off the GIL) rather than by protobuf on the event loop."""
+    handler = grpc.stream_stream_rpc_method_handler(
+        servicer.Push, request_deserializer=PushRequestBytes,
+        response_serializer=ingest_pb2.PushResponse.SerializeToString)
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+        ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name, {"Push": handler}),))
+
+
 class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
     def __init__(self, store: Store, limits: IngestLimits = DEFAULT_LIMITS,
                  stats: ServerStats | None = None, nodes: NodeRegistry | None = None,
                  metadata: MetricRegistry | None = None) -> None:
         self._store = store
         self.metadata = metadata if metadata is not None else MetricRegistry()  # an empty one is falsy
+        # The embedded and memory stores append to memory in the worker; others whole.
+        self._staging = store if isinstance(store, StagingStore) else None
+        # Loaded (or compiled) now, before the warm-up releases the compiler's pages, not at
+        # the first batch; for the read-only arrays np.frombuffer makes of request bytes.
+        read_push_batch(np.frombuffer(b"", dtype=np.uint8))
         self._nodes = nodes or NodeRegistry()
         self._limits = limits
         self.stats = stats or ServerStats()
         self._draining = asyncio.Event()
+        self._worker = IngestWorker()
         self.live = LiveStreams()
 
     def drain(self) -> None:
@@ -62,7 +89,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self._draining.set()
 
     async def Push(
-        self, request_iterator: AsyncIterator[ingest_pb2.PushRequest], context: aio.ServicerContext
+        self, request_iterator: AsyncIterator[bytes], context: aio.ServicerContext
     ) -> AsyncIterator[ingest_pb2.PushResponse]:
         if self._draining.is_set():
             raise Unavailable("server is shutting down; reconnect", retry_after_s=0.0)
@@ -76,18 +103,22 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         finally:
             self.stats.active_streams -= 1
 
+    def close(self) -> None:
+        """Stop the worker thread (after the server stopped)."""
+        self._worker.close()
+
     @property
     def draining(self) -> bool:
         return self._draining.is_set()
 
     async def _serve_stream(
-        self, request_iterator: AsyncIterator[ingest_pb2.PushRequest]
+        self, request_iterator: AsyncIterator[bytes]
     ) -> AsyncIterator[ingest_pb2.PushResponse]:
         requests = aiter(request_iterator)
         first = await self._next_request(
             requests, None, self._limits.hello_timeout_s,
             f"no hello within {self._limits.hello_timeout_s:g}s of opening the stream; closing it")
-        hello = checked_hello(first)
+        hello = checked_hello(None if first is None else parsed_request(first))
         identity = current_identity.get()
         if identity is not None and identity.node is not None and identity.node != hello.node:
             raise PermissionDenied(
@@ -110,9 +141,10 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             self._nodes.disconnected(node)
 
     async def _serve_batches(
-        self, requests: AsyncIterator[ingest_pb2.PushRequest], node: str, live: LiveStream
+        self, requests: AsyncIterator[bytes], node: str, live: LiveStream
     ) -> AsyncIterator[ingest_pb2.PushResponse]:
         highest = 0
+        known = KnownKeys(capacity=self._limits.max_series_per_agent)
         while True:
             request = await self._next_request(
                 requests, live, self._limits.stream_idle_timeout_s,
@@ -120,41 +152,51 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 "sends one every interval): closing this idle stream")
             if request is None:
                 return
-            if request.WhichOneof("message") != "batch":
-                raise InvalidArgument("hello may be sent only once, as the first message")
-            if request.batch.sequence == 0:
-                raise InvalidArgument("batch.sequence must be 1 or more: an ack of 0 means "
-                                      "nothing is stored yet")
+            sequence, ack = await self._store_batch(request, node, known)
+            # The batch's bytes go now, not when the next batch arrives: a thousand idle
+            # streams would otherwise each hold their last batch.
+            del request
             # Per stream, not per agent: an agent that restarts may number batches from 1
             # again, and acking its old high-water mark would drop batches never stored.
-            highest = max(highest, request.batch.sequence)
-            ack = await self._store_batch(request.batch, node)
-            # The batch and its decoded arrays go now, not when the next batch arrives: a
-            # thousand idle streams would otherwise each hold their last batch.
-            del request
+            highest = max(highest, sequence)
             ack.highest_sequence = highest
             yield ingest_pb2.PushResponse(ack=ack)
 
-    async def _store_batch(self, batch: ingest_pb2.Batch, node: str) -> ingest_pb2.Ack:
-        # Decoding runs on a worker thread so that health checks and queries keep being
-        # answered between batches (the event loop is otherwise busy with every one).
-        descriptors = checked_descriptors(batch.metrics, f"batch {batch.sequence}") if batch.metrics else []
-        decoded = await asyncio.to_thread(decode_batch, batch, node, self._limits, None,
-                                          self._store.has_series)
-        self._admit(node, decoded.new_keys)
-        if descriptors:  # committed before the samples, so no acked sample lacks its meaning
-            await self._describe(descriptors, f"node {node}", f"batch {batch.sequence}")
+    async def _store_batch(self, request: bytes, node: str, known: KnownKeys) -> tuple[int, ingest_pb2.Ack]:
+        """Store one batch: its sequence number and its ack."""
+        # One hop to the worker thread per batch: decoding (off the GIL in its kernel) and,
+        # with the embedded store, the memory append. The event loop meanwhile keeps
+        # answering health checks and queries; the SQLite writer commits after.
+        sequence, decoded, result = await self._worker.run(
+            partial(self._decode_and_stage, request, node, known))
+        if decoded.descriptors:  # committed before the samples, so no acked sample lacks its meaning
+            await self._describe(decoded.descriptors, f"node {node}", f"batch {sequence}")
         try:
-            result = await self._store.append(decoded.writes)
+            if self._staging is None or result is None:
+                result = await self._store.append(decoded.writes)
+            else:
+                await self._staging.commit(decoded.writes)
         except CommitFailed as error:
             # Retryable: the agent keeps the batch and resends it after the hint.
             raise Unavailable(f"the store cannot write now ({error}); nothing of batch "
-                              f"{batch.sequence} was stored: resend it later",
+                              f"{sequence} was stored: resend it later",
                               retry_after_s=STORE_RETRY_AFTER_S * random.uniform(0.5, 1.5)) from None
+        known.learn([(wire, key) for wire, key in decoded.learned if self._store.has_series(key)])
         self.stats.batches_stored += 1
         self.stats.samples_stored += result.stored
         self.stats.samples_skipped += result.skipped + decoded.gaps
-        return ingest_pb2.Ack(samples_stored=result.stored, samples_skipped=result.skipped + decoded.gaps)
+        return sequence, ingest_pb2.Ack(samples_stored=result.stored,
+                                        samples_skipped=result.skipped + decoded.gaps)
+
+    def _decode_and_stage(self, request: bytes, node: str,
+                          known: KnownKeys) -> tuple[int, DecodedBatch, AppendResult | None]:
+        """In a worker thread: the batch checked and decoded, admitted, and with a store
+        that stages (the embedded one) appended to memory; its commit is awaited after."""
+        sequence, decoded = read_batch(request, node, self._limits, known, held=self._store.has_series)
+        self._admit(node, decoded.new_keys)
+        if self._staging is None:
+            return sequence, decoded, None
+        return sequence, decoded, self._staging.append_to_memory(decoded.writes)
 
     async def _describe(self, descriptors: list[MetricDescriptor], sender: str, what: str) -> None:
         try:
@@ -181,9 +223,9 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 f"{self._limits.max_series} are allowed")
 
     async def _next_request(
-        self, requests: AsyncIterator[ingest_pb2.PushRequest], live: LiveStream | None, timeout_s: float,
+        self, requests: AsyncIterator[bytes], live: LiveStream | None, timeout_s: float,
         too_late: str,
-    ) -> ingest_pb2.PushRequest | None:
+    ) -> bytes | None:
         """The next request; None when the agent closed the stream. Raises Unavailable on
         drain, DeadlineExceeded after `timeout_s` without one, and what ended `live`
         (replaced by the agent's newer stream, its token revoked or expired)."""

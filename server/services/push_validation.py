@@ -7,11 +7,14 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from functools import partial
 
 import numpy as np
+from google.protobuf.message import DecodeError
 
 from infracast.server.errors import InvalidArgument, quoted
+from infracast.server.metadata.descriptors import MetricDescriptor
 from infracast.server.series import LABEL_NAME, METRIC_NAME, NODE_LABEL, SeriesKey
 from infracast.server.store.base import SeriesWrite
 from infracast.v1 import ingest_pb2, series_pb2
@@ -43,6 +46,11 @@ class DecodedBatch:
     writes: list[SeriesWrite]
     gaps: int  # NaN samples skipped
     new_keys: list[SeriesKey]  # series the store did not hold, validated
+    # Key bytes first seen in this batch and the series they name, for the stream's cache
+    # (wire_batch.KnownKeys) once the batch is stored; only series with samples in it.
+    learned: list[tuple[bytes, SeriesKey]] = dataclass_field(default_factory=list)
+    # The batch's metric descriptors, checked (metadata first seen after the hello).
+    descriptors: list[MetricDescriptor] = dataclass_field(default_factory=list)
 
 
 def decode_batch(batch: ingest_pb2.Batch, node: str, limits: IngestLimits = IngestLimits(),
@@ -63,10 +71,10 @@ def decode_batch(batch: ingest_pb2.Batch, node: str, limits: IngestLimits = Inge
     values: list[float] = []
     ends: list[int] = []
     for position, samples in enumerate(batch.series):
-        where = partial(_where, batch.sequence, position, samples.key)  # formatted only for errors
-        key = _key_of(samples.key, node, where)
+        where = partial(series_at, batch.sequence, position, samples.key)  # formatted only for errors
+        key = key_of(samples.key, node, where)
         if not held(key):
-            key = _validated_key(key, samples.key, where, limits)
+            key = validated_key(key, samples.key, where, limits)
             new_keys.append(key)
         if len(samples.timestamps_ms) != len(samples.values):
             raise InvalidArgument(
@@ -78,26 +86,41 @@ def decode_batch(batch: ingest_pb2.Batch, node: str, limits: IngestLimits = Inge
         ends.append(len(times))
     all_times = np.array(times, dtype=np.int64)
     all_values = np.array(values, dtype=np.float64)
-    bad = (all_times <= 0) | (all_times > now_ms + limits.max_future_skew_ms) \
-        | (all_times < now_ms - limits.retention_ms) | np.isinf(all_values)
+    check_samples(all_times, all_values, np.array(ends, dtype=np.int64), now_ms, limits,
+                  lambda position: partial(series_at, batch.sequence, position, batch.series[position].key))
+    writes, gaps, _ = columns_to_writes(keys, all_times, all_values, np.array(ends, dtype=np.int64))
+    return DecodedBatch(writes, gaps, new_keys)
+
+
+def columns_to_writes(keys: list[SeriesKey], times: np.ndarray, values: np.ndarray,
+                      ends: np.ndarray) -> tuple[list[SeriesWrite], int, np.ndarray]:
+    """One store write per series, views of the batch's columns, NaN gaps dropped in one
+    pass over the batch: (writes, gaps, where each series' samples now end)."""
+    present = ~np.isnan(values)
+    gaps = len(values) - int(np.count_nonzero(present))
+    if gaps:
+        times, values = times[present], values[present]
+        kept = np.zeros(len(present) + 1, dtype=np.int64)
+        np.cumsum(present, out=kept[1:])
+        ends = kept[ends]
+    bounds = [0, *ends.tolist()]
+    writes = [SeriesWrite(key, times[start:end], values[start:end])
+              for key, start, end in zip(keys, bounds[:-1], bounds[1:], strict=True)]
+    return writes, gaps, ends
+
+
+def check_samples(times: np.ndarray, values: np.ndarray, ends: np.ndarray, now_ms: int,
+                  limits: IngestLimits, where_of: Callable[[int], Callable[[], str]]) -> None:
+    """Check a whole batch's samples at once (numpy's cost is per call, and a batch is
+    mostly series of one sample each); raise for the first series at fault, named by
+    `where_of(position)`. `ends[i]` is where series i's samples end."""
+    bad = (times <= 0) | (times > now_ms + limits.max_future_skew_ms) \
+        | (times < now_ms - limits.retention_ms) | np.isinf(values)
     if bad.any():
         position = int(np.searchsorted(ends, int(np.argmax(bad)), side="right"))
-        start = ends[position - 1] if position else 0
-        _refuse_samples(partial(_where, batch.sequence, position, batch.series[position].key),
-                        all_times[start : ends[position]], all_values[start : ends[position]],
+        start = int(ends[position - 1]) if position else 0
+        _refuse_samples(where_of(position), times[start : ends[position]], values[start : ends[position]],
                         now_ms, limits)
-    missing = np.isnan(all_values)
-    gaps = int(missing.sum())
-    writes: list[SeriesWrite] = []
-    start = 0
-    for key, end in zip(keys, ends, strict=True):
-        timestamps, series_values = all_times[start:end], all_values[start:end]
-        if gaps and missing[start:end].any():
-            present = ~missing[start:end]
-            timestamps, series_values = timestamps[present], series_values[present]
-        writes.append(SeriesWrite(key, timestamps, series_values))
-        start = end
-    return DecodedBatch(writes, gaps, new_keys)
 
 
 def _refuse_samples(where: Callable[[], str], timestamps: np.ndarray, values: np.ndarray,
@@ -118,11 +141,11 @@ def _refuse_samples(where: Callable[[], str], timestamps: np.ndarray, values: np
     raise AssertionError("a sample was refused but breaks no rule")
 
 
-def _where(sequence: int, position: int, key: series_pb2.SeriesKey) -> str:
+def series_at(sequence: int, position: int, key: series_pb2.SeriesKey) -> str:
     return f"batch {sequence}, series {position} ({quoted(key.metric, quotes=False) or 'no metric name'})"
 
 
-def _key_of(key: series_pb2.SeriesKey, node: str, where: Callable[[], str]) -> SeriesKey:
+def key_of(key: series_pb2.SeriesKey, node: str, where: Callable[[], str]) -> SeriesKey:
     """The store key of a series as sent, with the stream's node as its node label."""
     labels = dict(key.labels)
     if labels.setdefault(NODE_LABEL, node) != node:
@@ -133,7 +156,7 @@ def _key_of(key: series_pb2.SeriesKey, node: str, where: Callable[[], str]) -> S
     return SeriesKey.of(key.metric, labels)
 
 
-def _validated_key(key: SeriesKey, sent: series_pb2.SeriesKey, where: Callable[[], str],
+def validated_key(key: SeriesKey, sent: series_pb2.SeriesKey, where: Callable[[], str],
                    limits: IngestLimits) -> SeriesKey:
     """The key of a series the store does not hold yet, checked, with interned strings."""
     if len(key.metric) > limits.max_metric_name_length:
@@ -155,6 +178,14 @@ def _validated_key(key: SeriesKey, sent: series_pb2.SeriesKey, where: Callable[[
             raise InvalidArgument(f"{where()}: label {name} is {len(value)} characters long; "
                                   f"at most {limits.max_label_length} are allowed")
     return SeriesKey.interned(key.metric, key.label_map)
+
+
+def parsed_request(data: bytes) -> ingest_pb2.PushRequest:
+    """A PushRequest from its bytes (Push hands requests over undecoded: see wire_batch)."""
+    try:
+        return ingest_pb2.PushRequest.FromString(data)
+    except DecodeError as error:
+        raise InvalidArgument(f"the request could not be decoded: {error}") from None
 
 
 def checked_hello(first: ingest_pb2.PushRequest | None) -> ingest_pb2.Hello:

@@ -54,6 +54,17 @@ class EmbeddedStore:
         await self.log.write(writes)
         return await asyncio.to_thread(self.memory.append_now, writes)
 
+    # Ingest's split append (base.StagingStore): memory first, in the worker thread that
+    # decoded the batch, then the commit, which the ack waits for. A commit that fails
+    # leaves the samples in memory until a restart, and the agent resends them (memory
+    # skips them then, as duplicates; the log stores them).
+
+    def append_to_memory(self, writes: list[SeriesWrite]) -> AppendResult:
+        return self.memory.append_now(writes)
+
+    async def commit(self, writes: list[SeriesWrite]) -> None:
+        await self.log.write(writes)
+
     def select(self, selector: Selector) -> list[SeriesKey]:
         return self.memory.select(selector)
 

@@ -4,7 +4,9 @@ A thousand agents that each send a batch every ten seconds spend almost all thei
 waiting; whatever the server keeps per waiting stream is multiplied by the fleet. grpc's
 own request iterator keeps the last message alive until the next one arrives (72 MiB at
 1,000 streams of 100 series in `bench/load.py`), so the server reads with
-`context.read()`; this test fails if anything holds a stored batch again.
+`context.read()`; this test fails if anything holds a stored batch again. The server
+reads Push requests as bytes (services/wire_batch.py), kept as PushRequestBytes, which
+gc can see; decoded PushRequest messages are looked for too (hellos, the fallback path).
 """
 
 import gc
@@ -13,6 +15,7 @@ import time
 
 import grpc
 
+from infracast.server.services.ingest import PushRequestBytes
 from infracast.v1 import ingest_pb2, ingest_pb2_grpc, series_pb2
 
 
@@ -45,6 +48,7 @@ def test_a_waiting_stream_holds_no_message_after_its_ack(server):
         assert all(ack.samples_stored == 100 for ack in acks)
         # The stream is open and idle now, as an agent's is between two samples.
         assert _server_held_batches(ours) == []
+        assert [len(o) for o in gc.get_objects() if type(o) is PushRequestBytes] == []
         assert not [o for o in gc.get_objects() if type(o) is ingest_pb2.Hello and o.node == "quiet"]
         outgoing.put(None)
         assert list(responses) == []

@@ -1,0 +1,151 @@
+"""A Push request's bytes turned into store writes without protobuf objects.
+
+The numbers are read by a numba kernel (wire_kernels.py); each series' key is looked up
+by its exact bytes in the stream's KnownKeys, so a series the stream already wrote costs
+a dictionary lookup, not a parse, a label dict and its validation. Requests the kernel
+does not read (a hello, a field it does not know, anything malformed) are parsed by
+protobuf and checked by push_validation.decode_batch, the reference for every rule.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import partial
+
+import numpy as np
+from google.protobuf.message import DecodeError
+
+from infracast.server.errors import InvalidArgument
+from infracast.server.series import SeriesKey
+from infracast.server.services.descriptor_validation import checked_descriptors
+from infracast.server.services.push_validation import (
+    DecodedBatch,
+    IngestLimits,
+    check_samples,
+    columns_to_writes,
+    decode_batch,
+    key_of,
+    parsed_request,
+    series_at,
+    validated_key,
+)
+from infracast.server.services.wire_kernels import READ, read_push_batch
+from infracast.v1 import ingest_pb2, series_pb2
+
+_UINT64 = 1 << 64
+
+
+class KnownKeys:
+    """The series keys a stream has written, by the exact bytes it sends them as.
+
+    Per stream, so an entry was checked against that stream's node. Bytes are compared
+    whole (a dict keyed on them), never only hashed. Bounded: a stream that keeps sending
+    new byte forms starts over once it reaches `capacity` entries.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._by_bytes: dict[bytes, SeriesKey] = {}
+
+    def __len__(self) -> int:
+        return len(self._by_bytes)
+
+    def lookup(self, wire: list[bytes]) -> list[SeriesKey | None]:
+        get = self._by_bytes.get
+        return [get(form) for form in wire]
+
+    def learn(self, learned: list[tuple[bytes, SeriesKey]]) -> None:
+        if len(self._by_bytes) + len(learned) > self.capacity:
+            self._by_bytes.clear()
+        self._by_bytes.update(learned[: self.capacity])
+
+
+def read_batch(data: bytes, node: str, limits: IngestLimits, known: KnownKeys,
+               now_ms: int | None = None,
+               held: Callable[[SeriesKey], bool] = lambda key: False) -> tuple[int, DecodedBatch]:
+    """(sequence, writes) of a serialized PushRequest that must hold a batch.
+
+    Raises InvalidArgument as push_validation.decode_batch does, for the same series and
+    rule, and for a request that does not decode, a hello, or a sequence of 0. A batch
+    with a field the kernel does not read (one added to the proto later, say) takes the
+    protobuf path below, where the parsed Batch is at hand.
+    """
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    status, sequence, spans, time_ends, value_ends, times, values = \
+        read_push_batch(np.frombuffer(data, dtype=np.uint8))
+    decoded = _decoded(data, sequence % _UINT64, spans, time_ends, value_ends, times, values,
+                       node, limits, known, now_ms, held) if status == READ else None
+    if decoded is not None:
+        return sequence % _UINT64, decoded
+    # Descriptors only come this way: the kernel declines a batch that carries them.
+    batch = _parsed_batch(data)
+    descriptors = checked_descriptors(batch.metrics, f"batch {batch.sequence}") if batch.metrics else []
+    decoded = decode_batch(batch, node, limits, now_ms, held)
+    decoded.descriptors = descriptors
+    return batch.sequence, decoded
+
+
+def _parsed_batch(data: bytes) -> ingest_pb2.Batch:
+    request = parsed_request(data)
+    if request.WhichOneof("message") != "batch":
+        raise InvalidArgument("hello may be sent only once, as the first message")
+    _check_sequence(request.batch.sequence)
+    return request.batch
+
+
+def _check_sequence(sequence: int) -> None:
+    if sequence == 0:
+        raise InvalidArgument("batch.sequence must be 1 or more: an ack of 0 means nothing is stored yet")
+
+
+def _decoded(data: bytes, sequence: int, spans: np.ndarray, time_ends: np.ndarray,
+             value_ends: np.ndarray, times: np.ndarray, values: np.ndarray, node: str,
+             limits: IngestLimits, known: KnownKeys, now_ms: int,
+             held: Callable[[SeriesKey], bool]) -> DecodedBatch | None:
+    """The batch as decode_batch would return it; None if a key does not parse (protobuf
+    then words the error for the whole request, as it would have)."""
+    wire = [data[start:end] for start, end in spans.tolist()]
+    keys = known.lookup(wire)
+    unknown = [position for position, key in enumerate(keys) if key is None] if None in keys else []
+    sent: dict[int, series_pb2.SeriesKey] = {}
+    try:
+        for position in unknown:
+            sent[position] = series_pb2.SeriesKey.FromString(wire[position])
+    except DecodeError:
+        return None
+    _check_sequence(sequence)
+
+    def where_of(position: int) -> Callable[[], str]:
+        message = sent.get(position) or series_pb2.SeriesKey.FromString(wire[position])
+        return partial(series_at, sequence, position, message)
+
+    # Series in order, as decode_batch goes: a bad key before the first series whose counts
+    # differ is named first. Known keys were checked when they were learned.
+    differing = np.flatnonzero(time_ends != value_ends)  # the first differing end is the series
+    checked_until = int(differing[0]) if len(differing) else len(keys)
+    new_keys: list[SeriesKey] = []
+    for position in unknown:
+        if position > checked_until:
+            break
+        key = key_of(sent[position], node, where_of(position))
+        if not held(key):
+            key = validated_key(key, sent[position], where_of(position), limits)
+            new_keys.append(key)
+        keys[position] = key
+    if len(differing):
+        raise InvalidArgument(f"{where_of(checked_until)()}: {_counts(time_ends)[checked_until]} timestamps "
+                              f"but {_counts(value_ends)[checked_until]} values")
+    check_samples(times, values, time_ends, now_ms, limits, where_of)
+    resolved: list[SeriesKey] = keys  # type: ignore[assignment]  # every None was replaced
+    writes, gaps, ends = columns_to_writes(resolved, times, values, time_ends)
+    stored_counts = _counts(ends) if unknown else ends
+    learned = [(wire[position], resolved[position]) for position in unknown if stored_counts[position]]
+    return DecodedBatch(writes, gaps, new_keys, learned)
+
+
+def _counts(ends: np.ndarray) -> np.ndarray:
+    """Per series, from where each ends (np.diff's prepend costs more than a small batch)."""
+    counts = ends.copy()
+    counts[1:] -= ends[:-1]
+    return counts
