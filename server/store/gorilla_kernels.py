@@ -10,12 +10,13 @@ timestamp, little-endian) and a bit stream, most significant bit first.
   - decimal: when every value is a decimal with at most 9 digits after the point
     (node metrics are: counters of bytes, CPU seconds in hundredths, load averages),
     the integers value * 10**scale, first raw, then their deltas or deltas of deltas
-    (counters), in the same buckets. Exact: int / 10**scale gives back the same float.
+    (counters), in the same buckets, divided by their greatest common divisor (memory
+    moves in 4096-byte pages). Exact: int / 10**scale gives back the same float.
   - xor: the float bits XOR the previous value's, with the leading / trailing zero
     window of Gorilla (any float, NaN and infinities included).
 
 A bucket chunk (memory only, the 5-minute aggregates) holds consecutive buckets' counts
-and means; the means are quantised to 2**-21 of the chunk's largest distance from its
+and means; the means are quantised to 2**-18 of the chunk's largest distance from its
 first mean (see encode_buckets), close enough for a forecast over days.
 
 Everything round-trips bit for bit except bucket means. The kernels release the GIL.
@@ -33,7 +34,7 @@ MODE_DELTA = 1  # decimal integers, deltas
 MODE_DELTA2 = 2  # decimal integers, deltas of deltas
 MAX_SCALE = 9
 BUCKET_HEADER_BYTES = 12  # count u16, exponent i16, first mean f64
-MEAN_BITS = 21
+MEAN_BITS = 18
 
 # Variable-width buckets for zigzag integers: a unary prefix picks the width.
 _WIDTHS = np.array([0, 5, 9, 13, 20, 32, 64], dtype=np.int64)
@@ -136,6 +137,58 @@ def _get_ints(data, position, n, order, widths, out):
 
 
 @kernel
+def _step(ints, i, order):
+    """Delta (order 1) or delta of deltas (order 2; the first step a delta) at i >= 1."""
+    if order == 1 or i == 1:
+        return ints[i] - ints[i - 1]
+    return (ints[i] - ints[i - 1]) - (ints[i - 1] - ints[i - 2])
+
+
+@kernel
+def _packed_width(ints, order):
+    widest = np.uint64(0)
+    for i in range(2, len(ints)):
+        widest = max(widest, _zigzag(_step(ints, i, order)))
+    return 64 - _leading_zeros(widest)
+
+
+@kernel
+def _put_packed(out, position, ints, widths):
+    """ints[0] raw, the first delta, then every further delta (or delta of deltas, for a
+    counter's means: whichever is narrower) in one width, that of the widest: noisy means
+    cost about the bits of their steps, without a per-value prefix."""
+    order = 1 if _packed_width(ints, 1) <= _packed_width(ints, 2) else 2
+    width = _packed_width(ints, order)
+    position = _put_bits(out, position, np.uint64(order), 2)
+    position = _put_bits(out, position, np.uint64(width), 7)
+    position = _put_bits(out, position, np.uint64(ints[0]), 64)
+    if len(ints) > 1:
+        position = _put_varint(out, position, ints[1] - ints[0], widths)
+    for i in range(2, len(ints)):
+        position = _put_bits(out, position, _zigzag(_step(ints, i, order)), width)
+    return position
+
+
+@kernel
+def _get_packed(data, position, n, widths, out):
+    order, position = _get_bits(data, position, 2)
+    width, position = _get_bits(data, position, 7)
+    raw, position = _get_bits(data, position, 64)
+    out[0] = np.int64(raw)
+    if n > 1:
+        delta, position = _get_varint(data, position, widths)
+        out[1] = out[0] + delta
+    for i in range(2, n):
+        zz, position = _get_bits(data, position, np.int64(width))
+        step = _unzigzag(zz)
+        if order == 1 or i == 1:
+            out[i] = out[i - 1] + step
+        else:
+            out[i] = out[i - 1] + (out[i - 1] - out[i - 2]) + step
+    return position
+
+
+@kernel
 def _int_bits(ints, order, widths):
     """How many bits _put_ints would write."""
     n = len(ints)
@@ -170,6 +223,13 @@ def _decimal_scale(values):
         if exact:
             return scale
     return -1
+
+
+@kernel
+def _gcd(a, b):
+    while b:
+        a, b = b, a % b
+    return a
 
 
 @kernel
@@ -260,10 +320,16 @@ def encode_samples(timestamps, values):
     scale = _decimal_scale(values)
     mode = MODE_XOR
     ints = np.empty(n, dtype=np.int64)
+    divisor = np.int64(1)
     if scale >= 0:
         power = 10.0 ** scale
+        divisor = np.int64(0)
         for i in range(n):
             ints[i] = np.int64(np.round(values[i] * power))
+            divisor = _gcd(divisor, abs(ints[i] - ints[0]))
+        divisor = max(divisor, np.int64(1))
+        for i in range(1, n):  # steps of a common factor (4096-byte pages) in units of it
+            ints[i] = ints[0] + (ints[i] - ints[0]) // divisor
         mode = MODE_DELTA if _int_bits(ints, 1, widths) <= _int_bits(ints, 2, widths) else MODE_DELTA2
     out[0] = mode
     out[1] = max(scale, 0)
@@ -279,6 +345,7 @@ def encode_samples(timestamps, values):
     if mode == MODE_XOR:
         xor_end = _put_xor_floats(out, position, values.view(np.uint64))
         return out[: (xor_end + 7) >> 3].copy()
+    position = _put_varint(out, position, divisor, widths)
     position = _put_ints(out, position, ints, 1 if mode == MODE_DELTA else 2, widths)
     return out[: (position + 7) >> 3].copy()
 
@@ -316,10 +383,11 @@ def decode_samples_into(chunk, timestamps, values):
         _get_xor_floats(chunk, position, n, values[:n].view(np.uint64))
         return n
     ints = np.empty(n, dtype=np.int64)
+    divisor, position = _get_varint(chunk, position, widths)
     _get_ints(chunk, position, n, 1 if mode == MODE_DELTA else 2, widths, ints)
     power = 10.0 ** scale
     for i in range(n):
-        values[i] = ints[i] / power
+        values[i] = (ints[0] + (ints[i] - ints[0]) * divisor) / power
     return n
 
 
@@ -351,7 +419,7 @@ def decode_many(chunks_data, offsets):
 def encode_buckets(means, counts):
     """Consecutive buckets: counts (u16 range) and means (any value where count is 0).
 
-    Means are stored as round((mean - first) / 2**e) with 2**e about 2**-21 of the
+    Means are stored as round((mean - first) / 2**e) with 2**e about 2**-18 of the
     largest |mean - first| in the chunk: the error is at most half a step, relative to how
     far the series moved within the chunk rather than to its level, so a slow counter's
     rate survives as well as a gauge's shape.
@@ -381,12 +449,10 @@ def encode_buckets(means, counts):
     _put_le(out, 0, np.uint64(n), 2)
     _put_le(out, 2, np.uint64(exponent & 0xFFFF), 2)
     _put_le(out, 4, np.array([base]).view(np.uint64)[0], 8)
-    order = 1 if _int_bits(quantised, 1, widths) <= _int_bits(quantised, 2, widths) else 2
     count_ints = counts.astype(np.int64)
     position = BUCKET_HEADER_BYTES * 8
-    position = _put_bits(out, position, np.uint64(order), 2)
     position = _put_ints(out, position, count_ints, 1, widths)
-    position = _put_ints(out, position, quantised, order, widths)
+    position = _put_packed(out, position, quantised, widths)
     return out[: (position + 7) >> 3].copy()
 
 
@@ -400,11 +466,10 @@ def decode_buckets(chunk):
         exponent -= 65536
     base = np.array([_get_le(chunk, 4, 8)]).view(np.float64)[0]
     position = BUCKET_HEADER_BYTES * 8
-    order, position = _get_bits(chunk, position, 2)
     counts = np.empty(n, dtype=np.int64)
     position = _get_ints(chunk, position, n, 1, widths, counts)
     quantised = np.empty(n, dtype=np.int64)
-    _get_ints(chunk, position, n, np.int64(order), widths, quantised)
+    _get_packed(chunk, position, n, widths, quantised)
     step = 2.0 ** exponent
     means = np.empty(n, dtype=np.float64)
     for i in range(n):
