@@ -77,7 +77,6 @@ CREATE TABLE IF NOT EXISTS chunks (
     data BLOB NOT NULL,
     PRIMARY KEY (series_id, first_ts)
 );
-CREATE INDEX IF NOT EXISTS chunk_spans ON chunks (series_id, first_ts, last_ts, count);
 CREATE TABLE IF NOT EXISTS aggregates (
     series_id INTEGER NOT NULL,
     bucket INTEGER NOT NULL,
@@ -166,13 +165,12 @@ class SampleLog:
         self.compacted_before = 0 if last_bucket is None else int(last_bucket) + BUCKET_MS
 
     def _load_spans(self) -> None:
-        """Each series' oldest chunk's start and last chunk's span, from the index alone."""
+        """Each series' oldest chunk's start and last chunk's span."""
         assert self._connection is not None
         self._oldest_starts.clear()
         self._tails.clear()
         for series_id, first_ts, last_ts, count in self._connection.execute(
-                "SELECT series_id, first_ts, last_ts, count FROM chunks INDEXED BY chunk_spans "
-                "ORDER BY series_id, first_ts"):
+                "SELECT series_id, first_ts, last_ts, count FROM chunks ORDER BY series_id, first_ts"):
             self._oldest_starts.setdefault(series_id, first_ts)
             self._tails[series_id] = (first_ts, last_ts, count)
 
