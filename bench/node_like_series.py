@@ -19,8 +19,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from nab import load_series
 
-NODE_KINDS = ("nab", "byte_counter", "cpu_seconds", "memory_bytes", "load", "constant", "ratio")
+AGENT_KINDS = ("byte_counter", "cpu_seconds", "memory_bytes", "load", "constant", "ratio")
+NODE_KINDS = ("nab", *AGENT_KINDS)
 ALL_KINDS = (*NODE_KINDS, "random")
+MIXES = {"node": NODE_KINDS, "agent": AGENT_KINDS}  # several kinds, spread evenly over the series
 
 _nab: list[np.ndarray] = []
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from node_like_series import ALL_KINDS, NODE_KINDS, values
+from node_like_series import ALL_KINDS, MIXES, values
 
 from infracast.common.durations import parse_duration
 from infracast.server.series import SeriesKey
@@ -49,13 +49,13 @@ async def fill(log: SampleLog, keys: list[SeriesKey], times: np.ndarray, columns
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--series", type=int, default=700)
-    parser.add_argument("--values", default="node", choices=("node", *ALL_KINDS))
+    parser.add_argument("--values", default="node", choices=(*MIXES, *ALL_KINDS))
     parser.add_argument("--raw-window", default="6h")
     parser.add_argument("--interval", default="10s")
     args = parser.parse_args()
     raw_ms = int(parse_duration(args.raw_window) * 1000)
     interval_ms = int(parse_duration(args.interval) * 1000)
-    kinds = NODE_KINDS if args.values == "node" else (args.values,)
+    kinds = MIXES.get(args.values, (args.values,))
     now = int(time.time() * 1000)
     times = np.arange(now - raw_ms + interval_ms, now + 1, interval_ms, dtype=np.int64)
     rng = np.random.default_rng(0)

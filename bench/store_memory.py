@@ -9,8 +9,9 @@ Fills a MemoryStore the way a long-running server holds it: each series gets
 aggregate per bucket, as samples at any spacing would), then `--raw-window` of raw
 samples at `--interval`, one sample per series per append, as agents send them.
 Values (bench/node_like_series.py): `node` spreads the series evenly over the node-like
-kinds (real recorded NAB series among them); a kind's name gives only that kind;
-`random` is incompressible noise, the worst case.
+kinds (real recorded NAB series among them), `agent` over those an agent sends (all but
+NAB's); a kind's name gives only that kind; `random` is incompressible noise, the worst
+case.
 
 Prints the process's RSS growth per series with one sample each (a server that just
 started) and with full windows (a server that has run for the retention), beside the
@@ -33,7 +34,7 @@ import numpy as np
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from node_like_series import ALL_KINDS, NODE_KINDS, values
+from node_like_series import ALL_KINDS, MIXES, values
 
 from infracast.common.durations import parse_duration
 from infracast.server.series import SeriesKey
@@ -71,7 +72,7 @@ def warm_up(limits: MemoryLimits) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--series", type=int, default=2100)
-    parser.add_argument("--values", default="node", choices=("node", *ALL_KINDS))
+    parser.add_argument("--values", default="node", choices=(*MIXES, *ALL_KINDS))
     parser.add_argument("--raw-window", default="6h")
     parser.add_argument("--retention", default="14d")
     parser.add_argument("--interval", default="10s")
@@ -80,7 +81,7 @@ def main() -> None:
     retention_ms = int(parse_duration(args.retention) * 1000)
     interval_ms = int(parse_duration(args.interval) * 1000)
     limits = MemoryLimits(raw_window_ms=raw_ms, downsampled_window_ms=retention_ms)
-    kinds = NODE_KINDS if args.values == "node" else (args.values,)
+    kinds = MIXES.get(args.values, (args.values,))
     kernels = warm_up(limits)
     store = MemoryStore(limits)
     keys = [SeriesKey.of(f"bench_metric_{i % 50}", {"node": f"node-{i // 100:04d}", "index": str(i)})
