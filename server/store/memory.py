@@ -280,7 +280,7 @@ class _SeriesBuffer:
         skipped = len(timestamps) - stored
         if not stored:
             return 0, skipped
-        if late and new_ts[0] <= newest:  # type: ignore[operator]
+        if late and new_ts[0] <= newest:
             merged_ts = np.concatenate([held_ts, new_ts])
             merged_values = np.concatenate([held_values, new_values])
             order = np.argsort(merged_ts, kind="stable")
