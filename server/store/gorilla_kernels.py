@@ -44,21 +44,30 @@ _WIDTHS = np.array([0, 5, 9, 13, 20, 32, 64], dtype=np.int64)
 
 @kernel
 def _put_bits(out, position, value, width):
-    """Write the low `width` bits of value (uint64) at bit `position`; return the new position."""
-    for shift in range(width - 1, -1, -1):
-        if (value >> np.uint64(shift)) & np.uint64(1):
-            out[position >> 3] |= np.uint8(0x80 >> (position & 7))
-        position += 1
+    """Write the low `width` bits of value (uint64) at bit `position`, a byte at a time;
+    return the new position. `out` is zeroed beforehand."""
+    remaining = width
+    while remaining > 0:
+        offset = position & 7
+        take = min(8 - offset, remaining)
+        bits = (value >> np.uint64(remaining - take)) & np.uint64((1 << take) - 1)
+        out[position >> 3] |= np.uint8(bits << np.uint64(8 - offset - take))
+        position += take
+        remaining -= take
     return position
 
 
 @kernel
 def _get_bits(data, position, width):
     value = np.uint64(0)
-    for _ in range(width):
-        bit = (data[position >> 3] >> (7 - (position & 7))) & 1
-        value = (value << np.uint64(1)) | np.uint64(bit)
-        position += 1
+    remaining = width
+    while remaining > 0:
+        offset = position & 7
+        take = min(8 - offset, remaining)
+        bits = (np.uint64(data[position >> 3]) >> np.uint64(8 - offset - take)) & np.uint64((1 << take) - 1)
+        value = (value << np.uint64(take)) | bits
+        position += take
+        remaining -= take
     return value, position
 
 
@@ -474,4 +483,23 @@ def decode_buckets(chunk):
     means = np.empty(n, dtype=np.float64)
     for i in range(n):
         means[i] = base + quantised[i] * step
+    return means, counts
+
+
+@kernel
+def decode_many_buckets(data, offsets):
+    """decode_buckets of blocks laid end to end (block i at offsets[i]:offsets[i+1]),
+    concatenated in order: one call for a series' whole history."""
+    total = 0
+    for i in range(len(offsets) - 1):
+        total += np.int64(_get_le(data, offsets[i], 2))
+    means = np.empty(total, dtype=np.float64)
+    counts = np.empty(total, dtype=np.int64)
+    at = 0
+    for i in range(len(offsets) - 1):
+        block_means, block_counts = decode_buckets(data[offsets[i]: offsets[i + 1]])
+        n = len(block_means)
+        means[at: at + n] = block_means
+        counts[at: at + n] = block_counts
+        at += n
     return means, counts

@@ -122,11 +122,16 @@ class _Aggregates:
 
     def _all(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(means, sums, counts) of every held bucket, from first_ms on."""
-        decoded = [gorilla.decode_buckets(np.frombuffer(block, dtype=np.uint8)) for block in self.sealed]
-        counts = np.concatenate([*(c for _, c in decoded), self.open_counts]).astype(np.int64)
-        sums = np.concatenate([*(m * c for m, c in decoded), self.open_sums])
+        if self.sealed:
+            offsets = np.cumsum([0, *map(len, self.sealed)], dtype=np.int64)
+            sealed_means, sealed_counts = gorilla.decode_many_buckets(
+                np.frombuffer(b"".join(self.sealed), dtype=np.uint8), offsets)
+        else:
+            sealed_means, sealed_counts = _NO_FLOATS, _NO_TIMES
+        counts = np.concatenate([sealed_counts, self.open_counts]).astype(np.int64)
+        sums = np.concatenate([sealed_means * sealed_counts, self.open_sums])
         with np.errstate(invalid="ignore", divide="ignore"):
-            means = np.concatenate([*(m for m, _ in decoded), self.open_sums / self.open_counts])
+            means = np.concatenate([sealed_means, self.open_sums / self.open_counts])
         skip = (self.first_ms - self.start_ms) // BUCKET_MS
         return means[skip:], sums[skip:], counts[skip:]
 
@@ -242,12 +247,21 @@ class _SeriesBuffer:
         return (np.concatenate([times, self.head[0, : self.size]]),
                 np.concatenate([values, self.head[1, : self.size].view(np.float64)]))
 
+    def last_sample(self) -> tuple[int, float] | None:
+        """The newest raw sample (time, value), without decoding more than its chunk."""
+        if self.size:
+            return int(self.head[0, self.size - 1]), float(self.head[1].view(np.float64)[self.size - 1])
+        if self.chunks:
+            times, values = gorilla.decode_samples(np.frombuffer(self.chunks[-1], dtype=np.uint8))
+            return int(times[-1]), float(values[-1])
+        return None
+
     def _newest_ms(self) -> int | None:
         if self.size:
             return int(self.head[0, self.size - 1])
         return _chunk_last_ms(self.chunks[-1]) if self.chunks else None
 
-    def _oldest_ms(self) -> int:
+    def oldest_ms(self) -> int:
         return _chunk_first_ms(self.chunks[0]) if self.chunks else int(self.head[0, 0])
 
     def append(self, timestamps: np.ndarray, values: np.ndarray, limits: MemoryLimits) -> tuple[int, int]:
@@ -259,7 +273,7 @@ class _SeriesBuffer:
             self._extend(timestamps, values)
             # The sample cap is checked as the head fills (a chunk's worth over at most).
             if self.size >= HEAD_SAMPLES or self.size > limits.max_raw_samples \
-                    or self._oldest_ms() < timestamps[0] - limits.raw_window_ms - BUCKET_MS:
+                    or self.oldest_ms() < timestamps[0] - limits.raw_window_ms - BUCKET_MS:
                 self._age(limits)
             return 1, 0
         order = np.argsort(timestamps, kind="stable")
@@ -435,17 +449,20 @@ class MemoryStore:
             buffer = self._buffer(key)
             if buffer is None:
                 return None
-            timestamps, values = buffer.window()
-            if len(timestamps) == 0:
-                return None
             aggregates = buffer.aggregates
-            first = aggregates.first_ms if aggregates.size else int(timestamps[0])
+            last = buffer.last_sample()
+            if last is None:  # everything aged out: the last bucket's mean
+                means_ts, means = aggregates.means()
+                if not len(means_ts):
+                    return None
+                last = int(means_ts[-1]), float(means[-1])
+            first = aggregates.first_ms if aggregates.size else buffer.oldest_ms()
             return SeriesSummary(
                 key=key,
-                sample_count=buffer.raw_count + int(aggregates.counts.sum()),
+                sample_count=buffer.raw_count + (int(aggregates.counts.sum()) if aggregates.size else 0),
                 first_timestamp_ms=first,
-                last_timestamp_ms=int(timestamps[-1]),
-                last_value=float(values[-1]),
+                last_timestamp_ms=last[0],
+                last_value=last[1],
             )
 
     def window(self, key: SeriesKey) -> Window | None:
