@@ -62,11 +62,14 @@ def warm_up(limits: MemoryLimits) -> int:
     store.window(key)
     store.summary(key)
     del store
-    # Hand what the throwaway store freed back to the system (glibc), or the series
-    # measured next would fill it unseen.
+    return rss() - before
+
+
+def give_back_freed() -> None:
+    """Hand memory freed so far back to the system (glibc), or the series measured next
+    would fill it unseen (reading NAB's files frees much)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    return rss() - before
 
 
 def main() -> None:
@@ -95,6 +98,7 @@ def main() -> None:
                for i in range(args.series)]
     raw_values = np.stack([h[len(old_times):] for h in history], axis=1)  # [time, series]
 
+    give_back_freed()
     before = rss()
     store.append_now([SeriesWrite(k, np.array([now - retention_ms]), h[:1])
                       for k, h in zip(keys, history, strict=True)])
