@@ -9,8 +9,9 @@ an open block of sums and counts that late samples of the last bucket still add 
 window() decodes; forecasts are cached and cost far more than a decode.
 
 With the defaults (6 h raw at 10 s = 2,160 samples; 14 days of 5-minute buckets =
-4,032) a node-like series takes about 8 KiB where plain arrays took 92.5 KiB
-(bench/store_memory.py measures the whole, objects and spare capacity included).
+4,032) a series of node metrics takes about 17.5 KiB where plain arrays took 88-92 KiB,
+an incompressible one 35 KiB (bench/store_memory.py measures the whole, objects and
+spare capacity included).
 
 Appends are idempotent on (series, timestamp): a sample whose timestamp is already
 held raw is skipped, so a batch resent after a reconnect stores once. Samples older
