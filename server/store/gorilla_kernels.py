@@ -503,3 +503,23 @@ def decode_many_buckets(data, offsets):
         counts[at: at + n] = block_counts
         at += n
     return means, counts
+
+
+def warm_up_store_kernels() -> None:
+    """Load every kernel above with the array types the stores pass (read-only bytes for
+    decoding), so no append, read or compaction loads one later (see warm_up.py)."""
+    times = 1_700_000_000_000 + 10_000 * np.arange(200, dtype=np.int64)
+    offsets = np.zeros(2, dtype=np.int64)
+    for values in (np.arange(200) / 100, np.sin(np.arange(200.0))):  # decimal and xor modes
+        chunk = np.frombuffer(encode_samples(times, values).tobytes(), dtype=np.uint8)
+        offsets[1] = len(chunk)
+        decode_samples(chunk)
+        decode_many(chunk, offsets)
+        sample_count(chunk)
+        first_timestamp(chunk)
+        last_timestamp(chunk)
+    counts = np.full(96, 30, dtype=np.int64)
+    block = np.frombuffer(encode_buckets(np.sin(np.arange(96.0)), counts).tobytes(), dtype=np.uint8)
+    offsets[1] = len(block)
+    decode_buckets(block)
+    decode_many_buckets(block, offsets)
