@@ -6,8 +6,10 @@ import json
 import sqlite3
 
 import numpy as np
+import pytest
 
 from infracast.server.series import SeriesKey
+from infracast.server.store import sample_log
 from infracast.server.store.base import SeriesWrite
 from infracast.server.store.sample_log import CHUNK_SAMPLES, SampleLog, read_committed
 
@@ -146,3 +148,38 @@ def test_a_directory_of_the_row_per_sample_format_is_read_and_converted(tmp_path
     assert series.timestamps_ms.tolist() == [NOW + i for i in range(500)]
     assert series.values.tolist() == [i / 10 for i in range(500)]
     assert read_committed(tmp_path / "samples.sqlite")[KEYS[0]][0].tolist() == series.timestamps_ms.tolist()
+
+
+def test_compaction_in_slices_of_series_survives_a_failure_half_way(tmp_path, monkeypatch):
+    monkeypatch.setattr(sample_log, "COMPACTION_SERIES", 3)
+    keys = [SeriesKey.of("node_load1", {"node": str(i)}) for i in range(8)]
+    times = NOW - 10_000 * np.arange(50, dtype=np.int64)[::-1]
+    original = SampleLog._chunk_series
+    calls = []
+
+    def fail_the_second_slice(self, pending, series_ids):
+        calls.append(series_ids)
+        if len(calls) == 2:
+            raise sqlite3.OperationalError("disk I/O error")
+        original(self, pending, series_ids)
+
+    async def scenario():
+        log = opened(tmp_path)
+        log.start()
+        await log.write([SeriesWrite(key, times, np.full(50, float(i))) for i, key in enumerate(keys)])
+        monkeypatch.setattr(SampleLog, "_chunk_series", fail_the_second_slice)
+        with pytest.raises(sqlite3.OperationalError):
+            await asyncio.to_thread(log.compact, NOW)
+        half_way = count(log, "batches"), count(log, "chunks")
+        monkeypatch.setattr(SampleLog, "_chunk_series", original)
+        await asyncio.to_thread(log.compact, NOW)  # the first slice's samples merged again, once
+        done = count(log, "batches"), count(log, "chunks")
+        log.close()
+        return half_way, done
+
+    half_way, done = asyncio.run(scenario())
+    assert half_way == (1, 3) and done == (0, 8)
+    stored = read_committed(tmp_path / "samples.sqlite")
+    for i, key in enumerate(keys):
+        np.testing.assert_array_equal(stored[key][0], times)
+        assert set(stored[key][1].tolist()) == {float(i)}
