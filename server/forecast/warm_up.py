@@ -5,7 +5,7 @@ real request makes that request wait (50 ms for a cache load, seconds for a comp
 and pulls the compiler's code back into memory after it was released. The inputs
 below take every path the prediction RPCs take: a daily season found and one
 rejected, a counter, a series too short for backtests, and the engine's own season
-search, and the probability of reaching a threshold.
+search, and the probability of reaching a threshold; and the stores' chunk kernels.
 tests/integration/test_compiler_memory.py checks that requests load nothing more.
 """
 
@@ -18,6 +18,7 @@ import numpy as np
 from infracast.server.forecast.anomaly_detector import StreamingAnomalyDetector
 from infracast.server.forecast.crossing_kernels import exceedance, reach_cdf
 from infracast.server.forecast.engine import DAY_MS, PROBABILITY_GRID, forecast_samples, forecast_values
+from infracast.server.store.gorilla_kernels import warm_up_store_kernels
 
 STEP_MS = 300_000
 
@@ -41,6 +42,7 @@ def warm_up_kernels(progress: Progress | None = None) -> None:
         ("season search", lambda: forecast_values(np.cumsum(rng.normal(size=64)), 8, season_length=None)),
         ("threshold crossings", _crossing_kernels),
         ("anomaly detector", lambda: StreamingAnomalyDetector().update(timestamps, daily)),
+        ("store chunks", warm_up_store_kernels),  # every append and compaction encodes
     ]
     for done, (what, step) in enumerate(steps):
         if progress is not None:

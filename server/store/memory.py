@@ -1,11 +1,17 @@
 """In-memory windows: per series, raw samples for a recent window and 5-minute
-aggregates (sum and count, for means) for a longer one, in numpy arrays.
+aggregates (sum and count, for means) for a longer one, both mostly compressed.
 
-Memory per series is bounded: at most `max_raw_samples` raw samples (16 bytes each)
-plus one aggregate per bucket of the downsampled window (12 bytes each). With the
-defaults (6 h raw at 10 s = 2,160 samples; 14 days of 5-minute buckets = 4,032) that
-is about 35 KB + 48 KB = 83 KB per series of arrays (bench/store_memory.py measures
-the whole, objects and spare capacity included: 91 KiB).
+Raw samples: sealed chunks of HEAD_SAMPLES samples (Gorilla-style, gorilla_kernels.py;
+a byte or two a sample for node metrics) and an open head of plain arrays that the
+next samples extend. Aggregates: sealed blocks of BLOCK_BUCKETS buckets (counts exact,
+means to 2**-18 of how far the series moved within the block, see encode_buckets) and
+an open block of sums and counts that late samples of the last bucket still add to.
+window() decodes; forecasts are cached and cost far more than a decode.
+
+With the defaults (6 h raw at 10 s = 2,160 samples; 14 days of 5-minute buckets =
+4,032) a series of node metrics takes about 17.5 KiB where plain arrays took 88-92 KiB,
+an incompressible one 35 KiB (bench/store_memory.py measures the whole, objects and
+spare capacity included).
 
 Appends are idempotent on (series, timestamp): a sample whose timestamp is already
 held raw is skipped, so a batch resent after a reconnect stores once. Samples older
@@ -22,128 +28,253 @@ import numpy as np
 
 from infracast.server.selector import Selector
 from infracast.server.series import SeriesKey
+from infracast.server.store import gorilla_kernels as gorilla
 from infracast.server.store.base import AppendResult, SeriesSummary, SeriesWrite, Window
 
 BUCKET_MS = 300_000
 HOUR_MS = 3_600_000
+# Samples a sealed raw chunk holds: 20 minutes at 10 s. The open head holds up to as many
+# uncompressed (16 bytes each), so larger chunks would compress a little better but
+# leave more of every series plain.
+HEAD_SAMPLES = 120
+# Buckets a sealed aggregate block holds: 8 hours.
+BLOCK_BUCKETS = 96
 
 
 _NO_FLOATS = np.empty(0)
 _NO_COUNTS = np.empty(0, dtype=np.int32)
 _NO_COUNTS.flags.writeable = False
 _NO_FLOATS.flags.writeable = False
+_NO_TIMES = np.empty(0, dtype=np.int64)
+_NO_TIMES.flags.writeable = False
+
+
+def _chunk_count(chunk: bytes) -> int:
+    return int.from_bytes(chunk[2:6], "little")
+
+
+def _chunk_first_ms(chunk: bytes) -> int:
+    return int.from_bytes(chunk[6:14], "little", signed=True)
+
+
+def _chunk_last_ms(chunk: bytes) -> int:
+    return int.from_bytes(chunk[14:22], "little", signed=True)
+
+
+def _encode(timestamps: np.ndarray, values: np.ndarray) -> bytes:
+    return gorilla.encode_samples(np.ascontiguousarray(timestamps), np.ascontiguousarray(values)).tobytes()
+
+
+def _decode(chunks: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    if not chunks:
+        return _NO_TIMES, _NO_FLOATS
+    offsets = np.cumsum([0, *map(len, chunks)], dtype=np.int64)
+    return gorilla.decode_many(np.frombuffer(b"".join(chunks), dtype=np.uint8), offsets)
 
 
 class _Aggregates:
-    """Sum and count of the samples folded into each 5-minute bucket (12 bytes a bucket).
+    """Sum and count of the samples folded into each 5-minute bucket.
 
-    Buckets are consecutive from `first_ms` on, so their start times are not stored; a
-    bucket no sample fell into has a count of 0 (a node that was away). Forecasts read
+    Buckets are consecutive from `start_ms` on, so their start times are not stored; a
+    bucket no sample fell into has a count of 0 (a node that was away). The first
+    BLOCK_BUCKETS * len(sealed) of them are sealed blocks (means and counts, compressed),
+    the rest open sums and counts; buckets before `first_ms` were trimmed. Forecasts read
     the means; the durable log keeps each bucket's maximum too, for the questions that
     need peaks, so memory does not.
     """
 
-    __slots__ = ("counts", "first_ms", "sums")
+    __slots__ = ("first_ms", "open_counts", "open_sums", "sealed", "start_ms")
 
     def __init__(self) -> None:
         # Empty (shared, read-only) until the first fold replaces them. Series that have
         # not aged out yet share one empty _Aggregates instead (_NO_AGGREGATES below).
+        self.start_ms = 0
         self.first_ms = 0
-        self.sums = _NO_FLOATS
-        self.counts = _NO_COUNTS
+        self.sealed: list[bytes] = []
+        self.open_sums = _NO_FLOATS
+        self.open_counts = _NO_COUNTS
 
     @classmethod
     def of(cls, starts: np.ndarray, sums: np.ndarray, counts: np.ndarray) -> _Aggregates:
         """From buckets listed by start time (sorted, as the durable log returns them)."""
         aggregates = cls()
         if len(starts):
-            aggregates.first_ms = int(starts[0])
+            aggregates.start_ms = aggregates.first_ms = int(starts[0])
             index = (starts - starts[0]) // BUCKET_MS
-            aggregates.sums = np.zeros(int(index[-1]) + 1)
-            aggregates.counts = np.zeros(int(index[-1]) + 1, dtype=np.int32)
-            aggregates.sums[index] = sums
-            aggregates.counts[index] = counts
+            aggregates.open_sums = np.zeros(int(index[-1]) + 1)
+            aggregates.open_counts = np.zeros(int(index[-1]) + 1, dtype=np.int32)
+            aggregates.open_sums[index] = sums
+            aggregates.open_counts[index] = counts
+            aggregates._seal()
         return aggregates
 
     @property
+    def _stored(self) -> int:
+        return len(self.sealed) * BLOCK_BUCKETS + len(self.open_counts)
+
+    @property
     def size(self) -> int:
-        return len(self.counts)
+        """Buckets held, from first_ms on."""
+        return self._stored - (self.first_ms - self.start_ms) // BUCKET_MS
 
     @property
     def last_start_ms(self) -> int:
-        return self.first_ms + (len(self.counts) - 1) * BUCKET_MS
+        return self.start_ms + (self._stored - 1) * BUCKET_MS
+
+    def _all(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(means, sums, counts) of every held bucket, from first_ms on."""
+        if self.sealed:
+            offsets = np.cumsum([0, *map(len, self.sealed)], dtype=np.int64)
+            sealed_means, sealed_counts = gorilla.decode_many_buckets(
+                np.frombuffer(b"".join(self.sealed), dtype=np.uint8), offsets)
+        else:
+            sealed_means, sealed_counts = _NO_FLOATS, _NO_TIMES
+        counts = np.concatenate([sealed_counts, self.open_counts]).astype(np.int64)
+        sums = np.concatenate([sealed_means * sealed_counts, self.open_sums])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = np.concatenate([sealed_means, self.open_sums / self.open_counts])
+        skip = (self.first_ms - self.start_ms) // BUCKET_MS
+        return means[skip:], sums[skip:], counts[skip:]
+
+    @property
+    def counts(self) -> np.ndarray:
+        return self._all()[2]
+
+    @property
+    def sums(self) -> np.ndarray:
+        """Sums (sealed blocks' from their means: to their precision)."""
+        return self._all()[1]
 
     def fold(self, timestamps: np.ndarray, values: np.ndarray) -> None:
         """Add sorted samples; they are never older than what was folded before, except
         within the last bucket, which they extend (anything older is dropped)."""
-        if not self.size:
-            self.first_ms = int(timestamps[0] - timestamps[0] % BUCKET_MS)
-        index = (timestamps - self.first_ms) // BUCKET_MS
-        keep = index >= self.size - 1
+        if not self._stored:
+            self.start_ms = self.first_ms = int(timestamps[0] - timestamps[0] % BUCKET_MS)
+            self.sealed = []
+        open_start = self.start_ms + len(self.sealed) * BLOCK_BUCKETS * BUCKET_MS
+        index = (timestamps - open_start) // BUCKET_MS
+        keep = index >= len(self.open_counts) - 1
         index, values = index[keep], values[keep]
         if not len(index):
             return
-        grown = int(index[-1]) + 1 - self.size
+        size = len(self.open_counts)
+        grown = int(index[-1]) + 1 - size
         if grown > 0:
-            self.sums = np.concatenate([self.sums, np.zeros(grown)])
-            self.counts = np.concatenate([self.counts, np.zeros(grown, dtype=np.int32)])
-        self.sums += np.bincount(index, weights=values, minlength=self.size)
-        self.counts += np.bincount(index, minlength=self.size).astype(np.int32)
+            self.open_sums = np.concatenate([self.open_sums, np.zeros(grown)])
+            self.open_counts = np.concatenate([self.open_counts, np.zeros(grown, dtype=np.int32)])
+            size += grown
+        self.open_sums += np.bincount(index, weights=values, minlength=size)
+        self.open_counts += np.bincount(index, minlength=size).astype(np.int32)
+        self._seal()
+
+    def _seal(self) -> None:
+        """Seal whole blocks of the open buckets, always leaving the last one open."""
+        while len(self.open_counts) > BLOCK_BUCKETS:
+            sums, counts = self.open_sums[:BLOCK_BUCKETS], self.open_counts[:BLOCK_BUCKETS]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                means = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
+            self.sealed.append(gorilla.encode_buckets(means, counts.astype(np.int64)).tobytes())
+            self.open_sums = self.open_sums[BLOCK_BUCKETS:].copy()
+            self.open_counts = self.open_counts[BLOCK_BUCKETS:].copy()
 
     def trim(self, oldest_ms: int) -> None:
         """Drop the buckets that end before oldest_ms, and empty ones left in front."""
         if not self.size:
             return
-        start = max(0, -(-(oldest_ms - BUCKET_MS + 1 - self.first_ms) // BUCKET_MS))
-        nonempty = np.flatnonzero(self.counts[start:])
-        start = start + int(nonempty[0]) if len(nonempty) else self.size
-        if start:
-            self.sums, self.counts = self.sums[start:], self.counts[start:]
-            self.first_ms += start * BUCKET_MS
+        start = max(0, -(-(oldest_ms - BUCKET_MS + 1 - self.start_ms) // BUCKET_MS))
+        first = max(start, (self.first_ms - self.start_ms) // BUCKET_MS)
+        block_ms = BLOCK_BUCKETS * BUCKET_MS
+        while True:  # past empty buckets, block by block
+            block = first // BLOCK_BUCKETS
+            if block < len(self.sealed):
+                counts = gorilla.decode_buckets(np.frombuffer(self.sealed[block], dtype=np.uint8))[1]
+                offset = first - block * BLOCK_BUCKETS
+            else:
+                counts, offset = self.open_counts, first - len(self.sealed) * BLOCK_BUCKETS
+            nonempty = np.flatnonzero(counts[offset:])
+            if len(nonempty):
+                first += int(nonempty[0])
+                break
+            first += len(counts) - offset
+            if block >= len(self.sealed):
+                break
+        if first >= self._stored:  # nothing held any more
+            self.start_ms = self.first_ms = self.start_ms + first * BUCKET_MS
+            self.sealed, self.open_sums, self.open_counts = [], _NO_FLOATS, _NO_COUNTS
+            return
+        dropped = min(first // BLOCK_BUCKETS, len(self.sealed))
+        if dropped:
+            del self.sealed[:dropped]
+            self.start_ms += dropped * block_ms
+            first -= dropped * BLOCK_BUCKETS
+        if not self.sealed and first:
+            self.open_sums, self.open_counts = self.open_sums[first:], self.open_counts[first:]
+            self.start_ms += first * BUCKET_MS
+            first = 0
+        self.first_ms = self.start_ms + first * BUCKET_MS
 
     def means(self) -> tuple[np.ndarray, np.ndarray]:
         """Mean of each bucket that holds samples, stamped at the bucket's middle."""
-        held = np.flatnonzero(self.counts)
-        return (self.first_ms + held * BUCKET_MS + BUCKET_MS // 2,
-                self.sums[held] / self.counts[held])
+        means, _, counts = self._all()
+        held = np.flatnonzero(counts)
+        return self.first_ms + held * BUCKET_MS + BUCKET_MS // 2, means[held]
 
 
 _NO_AGGREGATES = _Aggregates()
 
 
 class _SeriesBuffer:
-    __slots__ = ("aggregates", "samples", "size")
+    __slots__ = ("aggregates", "chunks", "head", "size")
 
     def __init__(self, capacity: int = 4) -> None:
-        # Times in row 0, values' float64 bits in row 1: one array per series rather than
-        # two saves an array header (~130 bytes) on every one of them.
-        self.samples = np.empty((2, capacity), dtype=np.int64)
+        # Sealed raw chunks, oldest first; None until the first is sealed.
+        self.chunks: list[bytes] | None = None
+        # The open head: times in row 0, values' float64 bits in row 1 (one array per
+        # series rather than two saves an array header on every one of them); the first
+        # `size` columns hold samples, all newer than the chunks'.
+        self.head = np.empty((2, capacity), dtype=np.int64)
         self.size = 0
         # Shared and empty until samples first age out: most series of a young server
         # never do, and an object per series adds up over a hundred thousand of them.
         self.aggregates = _NO_AGGREGATES
 
     @property
-    def timestamps(self) -> np.ndarray:
-        """Sample times (ms), the whole capacity: the first `size` hold samples."""
-        return self.samples[0]
+    def raw_count(self) -> int:
+        return self.size + sum(map(_chunk_count, self.chunks or ()))
 
-    @property
-    def values(self) -> np.ndarray:
-        return self.samples[1].view(np.float64)
+    def raw(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every raw sample held, oldest first (decoded: a copy)."""
+        times, values = _decode(self.chunks or [])
+        return (np.concatenate([times, self.head[0, : self.size]]),
+                np.concatenate([values, self.head[1, : self.size].view(np.float64)]))
 
-    def _replace(self, timestamps: np.ndarray, values: np.ndarray) -> None:
-        self.samples = np.stack([timestamps, values.view(np.int64)])
-        self.size = len(timestamps)
+    def last_sample(self) -> tuple[int, float] | None:
+        """The newest raw sample (time, value), without decoding more than its chunk."""
+        if self.size:
+            return int(self.head[0, self.size - 1]), float(self.head[1].view(np.float64)[self.size - 1])
+        if self.chunks:
+            times, values = gorilla.decode_samples(np.frombuffer(self.chunks[-1], dtype=np.uint8))
+            return int(times[-1]), float(values[-1])
+        return None
+
+    def _newest_ms(self) -> int | None:
+        if self.size:
+            return int(self.head[0, self.size - 1])
+        return _chunk_last_ms(self.chunks[-1]) if self.chunks else None
+
+    def oldest_ms(self) -> int:
+        return _chunk_first_ms(self.chunks[0]) if self.chunks else int(self.head[0, 0])
 
     def append(self, timestamps: np.ndarray, values: np.ndarray, limits: MemoryLimits) -> tuple[int, int]:
         """Merge samples in; return (stored, skipped)."""
-        if len(timestamps) == 1 and (self.size == 0 or timestamps[0] > self.timestamps[self.size - 1]) \
+        newest = self._newest_ms()
+        if len(timestamps) == 1 and (newest is None or timestamps[0] > newest) \
                 and (not self.aggregates.size or timestamps[0] >= self.aggregates.last_start_ms + BUCKET_MS):
             # The common case, one new sample per series per scrape: no sorting or merging.
             self._extend(timestamps, values)
-            if self.size > limits.max_raw_samples or \
-                    self.timestamps[0] < timestamps[0] - limits.raw_window_ms - BUCKET_MS:
+            # The sample cap is checked as the head fills (a chunk's worth over at most).
+            if self.size >= HEAD_SAMPLES or self.size > limits.max_raw_samples \
+                    or self.oldest_ms() < timestamps[0] - limits.raw_window_ms - BUCKET_MS:
                 self._age(limits)
             return 1, 0
         order = np.argsort(timestamps, kind="stable")
@@ -151,10 +282,11 @@ class _SeriesBuffer:
         # Within one write, the first sample of a timestamp wins.
         first = np.ones(len(timestamps), dtype=bool)
         first[1:] = timestamps[1:] != timestamps[:-1]
-        current_ts = self.timestamps[: self.size]
-        if self.size and timestamps[0] <= current_ts[-1]:
+        late = newest is not None and timestamps[0] <= newest
+        if late:
             # Late or resent samples: drop those already held, merge the rest in order.
-            first &= ~np.isin(timestamps, current_ts)
+            held_ts, held_values = self.raw()
+            first &= ~np.isin(timestamps, held_ts)
         if self.aggregates.size:
             # Samples older than the raw window were already folded into aggregates.
             first &= timestamps >= self.aggregates.last_start_ms + BUCKET_MS
@@ -163,11 +295,13 @@ class _SeriesBuffer:
         skipped = len(timestamps) - stored
         if not stored:
             return 0, skipped
-        if self.size and new_ts[0] <= current_ts[-1]:
-            merged_ts = np.concatenate([current_ts, new_ts])
-            merged_values = np.concatenate([self.values[: self.size], new_values])
+        if late and new_ts[0] <= newest:
+            merged_ts = np.concatenate([held_ts, new_ts])
+            merged_values = np.concatenate([held_values, new_values])
             order = np.argsort(merged_ts, kind="stable")
-            self._replace(merged_ts[order], merged_values[order])
+            self.chunks, self.size = None, 0
+            self.head = np.empty((2, 4), dtype=np.int64)
+            self._extend(merged_ts[order], merged_values[order])
         else:
             self._extend(new_ts, new_values)
         self._age(limits)
@@ -175,46 +309,78 @@ class _SeriesBuffer:
 
     def _extend(self, timestamps: np.ndarray, values: np.ndarray) -> None:
         needed = self.size + len(timestamps)
-        held = self.samples.shape[1]
+        held = self.head.shape[1]
         if needed > held:
-            # Grow by a quarter, not double: a full raw window is most of a series' memory,
-            # and doubling would leave up to half of it unused for good.
+            # Grow by a quarter, not double: spare room in every series' head adds up.
             grown = np.empty((2, max(needed, held * 5 // 4 + 8)), dtype=np.int64)
-            grown[:, : self.size] = self.samples[:, : self.size]
-            self.samples = grown
-        self.timestamps[self.size : needed] = timestamps
-        self.values[self.size : needed] = values
+            grown[:, : self.size] = self.head[:, : self.size]
+            self.head = grown
+        self.head[0, self.size : needed] = timestamps
+        self.head[1, self.size : needed] = values.view(np.int64)
         self.size = needed
 
+    def _seal(self) -> None:
+        """Compress whole chunks of the head, leaving the rest (under HEAD_SAMPLES) open."""
+        sealed = 0
+        while self.size - sealed >= HEAD_SAMPLES:
+            end = sealed + HEAD_SAMPLES
+            chunk = _encode(self.head[0, sealed:end], self.head[1, sealed:end].view(np.float64))
+            if self.chunks is None:
+                self.chunks = []
+            self.chunks.append(chunk)
+            sealed = end
+        if sealed:
+            self._drop_head(sealed)
+
+    def _drop_head(self, count: int) -> None:
+        keep = self.size - count
+        # A fresh, small head: the one that filled up is mostly room nobody uses yet.
+        head = np.empty((2, keep + 8), dtype=np.int64)
+        head[:, :keep] = self.head[:, count : self.size]
+        self.head, self.size = head, keep
+
     def _age(self, limits: MemoryLimits) -> None:
-        """Fold raw samples out of the raw window (by age or count) into aggregates.
+        """Seal full chunks, then fold raw samples out of the raw window (by age or count)
+        into aggregates.
 
         The cut falls on a bucket boundary so a bucket is folded whole, except when
         the sample cap forces a cut inside one.
         """
-        newest = int(self.timestamps[self.size - 1])
+        self._seal()
+        newest = self._newest_ms()
+        if newest is None:
+            return
         cut_time = newest - limits.raw_window_ms
         cut_time -= cut_time % BUCKET_MS
-        cut = int(np.searchsorted(self.timestamps[: self.size], cut_time))
-        cut = max(cut, self.size - limits.max_raw_samples)
-        if cut > 0:
+        excess = self.raw_count - limits.max_raw_samples
+        folded: list[tuple[np.ndarray, np.ndarray]] = []
+        while self.chunks and (excess > 0 or _chunk_first_ms(self.chunks[0]) < cut_time):
+            times, values = gorilla.decode_samples(np.frombuffer(self.chunks[0], dtype=np.uint8))
+            cut = max(int(np.searchsorted(times, cut_time)), min(excess, len(times)))
+            folded.append((times[:cut], values[:cut]))
+            excess -= cut
+            if cut < len(times):
+                self.chunks[0] = _encode(times[cut:], values[cut:])
+                break
+            del self.chunks[0]
+        if not self.chunks:
+            self.chunks = None
+            cut = max(int(np.searchsorted(self.head[0, : self.size], cut_time)), min(excess, self.size))
+            if cut > 0:
+                folded.append((self.head[0, :cut].copy(), self.head[1, :cut].view(np.float64).copy()))
+                self._drop_head(cut)
+        if folded:
             if self.aggregates is _NO_AGGREGATES:
                 self.aggregates = _Aggregates()
-            self.aggregates.fold(self.timestamps[:cut], self.values[:cut])
-            keep = self.size - cut
-            if self.samples.shape[1] > 2 * keep + 64:
-                # Much was folded at once (a replay, a back-fill): give the room back.
-                self.samples = self.samples[:, cut : self.size].copy()
-            else:
-                self.samples[:, :keep] = self.samples[:, cut : self.size]
-            self.size = keep
+            self.aggregates.fold(np.concatenate([times for times, _ in folded]),
+                                 np.concatenate([values for _, values in folded]))
         self.aggregates.trim(newest - limits.downsampled_window_ms)
 
     def window(self) -> tuple[np.ndarray, np.ndarray]:
         """Aggregated means (stamped at their bucket's middle) followed by raw samples."""
         means_ts, means = self.aggregates.means()
-        return (np.concatenate([means_ts, self.timestamps[: self.size]]),
-                np.concatenate([means, self.values[: self.size]]))
+        raw_ts, raw_values = self.raw()
+        return np.concatenate([means_ts, raw_ts]), np.concatenate([means, raw_values])
 
 
 class MemoryLimits:
@@ -292,17 +458,20 @@ class MemoryStore:
             buffer = self._buffer(key)
             if buffer is None:
                 return None
-            timestamps, values = buffer.window()
-            if len(timestamps) == 0:
-                return None
             aggregates = buffer.aggregates
-            first = aggregates.first_ms if aggregates.size else int(timestamps[0])
+            last = buffer.last_sample()
+            if last is None:  # everything aged out: the last bucket's mean
+                means_ts, means = aggregates.means()
+                if not len(means_ts):
+                    return None
+                last = int(means_ts[-1]), float(means[-1])
+            first = aggregates.first_ms if aggregates.size else buffer.oldest_ms()
             return SeriesSummary(
                 key=key,
-                sample_count=buffer.size + int(aggregates.counts.sum()),
+                sample_count=buffer.raw_count + (int(aggregates.counts.sum()) if aggregates.size else 0),
                 first_timestamp_ms=first,
-                last_timestamp_ms=int(timestamps[-1]),
-                last_value=float(values[-1]),
+                last_timestamp_ms=last[0],
+                last_value=last[1],
             )
 
     def window(self, key: SeriesKey) -> Window | None:

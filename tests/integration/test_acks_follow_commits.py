@@ -3,7 +3,6 @@ kill -9 (SIGKILL does not discard what SQLite already holds, so a store that ack
 moment before committing passes kill tests). Caught by a mutation run in issue 13."""
 
 import asyncio
-import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -16,18 +15,15 @@ from infracast.server.config import ServerConfig
 from infracast.server.series import SeriesKey
 from infracast.server.store.base import SeriesWrite
 from infracast.server.store.embedded import EmbeddedStore
+from infracast.server.store.sample_log import read_committed
 from infracast.v1 import ingest_pb2, ingest_pb2_grpc, series_pb2
 
 BASE_MS = int(time.time() * 1000) - 3_600_000
 
 
 def committed_rows(database: Path) -> int:
-    """Rows another connection sees: only what is committed."""
-    connection = sqlite3.connect(database)
-    try:
-        return connection.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
-    finally:
-        connection.close()
+    """Samples another connection sees: only what is committed."""
+    return sum(len(times) for times, _ in read_committed(database).values())
 
 
 def test_no_ack_comes_back_until_the_commit_does(tmp_path):

@@ -19,7 +19,7 @@ def test_demo_runs_for_its_duration_and_exits_zero():
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "NODE" in out and "SOONEST EXHAUSTION" in out
-    assert re.search(r"forecast kernels ready: 7/7 steps \(\d+\.\ds\)", out), out  # the warm-up's progress
+    assert re.search(r"forecast kernels ready: 8/8 steps \(\d+\.\ds\)", out), out  # the warm-up's progress
     assert len(re.findall(r"^sim-node-\d\d ", out, re.MULTILINE)) >= 10
     # The misbehaving nodes show up with the exhaustion they are heading for.
     assert re.search(r"^sim-node-06 .* memory in (\d+d )?\d+[hm]", out, re.MULTILINE), out

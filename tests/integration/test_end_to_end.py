@@ -62,6 +62,6 @@ def test_the_kernel_warm_up_shows_its_progress_in_the_log(server_process):
     # the cached start here is quick, but says the same steps).
     log = "".join(server_process.log)
     steps = re.findall(r"warming up forecast kernels: (\d)/(\d) steps done, now ([a-z -]+)", log)
-    assert [int(done) for done, _, _ in steps] == list(range(7)), log
-    assert re.search(r"forecast kernels ready: 7/7 steps in \d+\.\ds", log), log
+    assert [int(done) for done, _, _ in steps] == list(range(8)), log
+    assert re.search(r"forecast kernels ready: 8/8 steps in \d+\.\ds", log), log
     assert log.index("forecast kernels ready") < log.index("server ready")

@@ -2,10 +2,8 @@
 fills in the middle of ingest and grows again. Real server process, real shippers."""
 
 import asyncio
-import json
 import random
 import re
-import sqlite3
 import subprocess
 import time
 import urllib.request
@@ -19,6 +17,7 @@ from infracast.agent.backoff import Backoff
 from infracast.agent.batches import BatchBuilder
 from infracast.agent.shipper import Shipper, retry_hint_s
 from infracast.clients.client import InfracastClient
+from infracast.server.store.sample_log import read_committed
 from infracast.v1 import ingest_pb2, ingest_pb2_grpc, series_pb2
 from tests.conftest import ServerProcess, free_port, wait_until
 
@@ -77,21 +76,14 @@ def metric(port: int, name: str) -> float:
 
 
 def stored_rows(database: Path) -> dict[tuple[str, str], dict[int, float]]:
-    """Every sample in the log, by (node, series label): read with SQLite itself."""
-    connection = sqlite3.connect(database)
-    try:
-        rows = connection.execute(
-            "SELECT series.labels, samples.ts, samples.value FROM samples "
-            "JOIN series ON series.id = samples.series_id WHERE series.metric = 'full_disk_probe'"
-        ).fetchall()
-    finally:
-        connection.close()
+    """Every sample in the log, by (node, series label): read from the file by a connection
+    of its own (a resent sample stored twice reads once, the first committed)."""
     stored: dict[tuple[str, str], dict[int, float]] = {}
-    for labels, ts, value in rows:
-        label_map = dict(json.loads(labels))
-        series = stored.setdefault((label_map["node"], label_map["series"]), {})
-        assert ts not in series, f"sample {ts} twice in {label_map}"
-        series[ts] = value
+    for key, (times, values) in read_committed(database).items():
+        if key.metric == "full_disk_probe":
+            label_map = key.label_map
+            series = (label_map["node"], label_map["series"])
+            stored[series] = dict(zip(times.tolist(), values.tolist(), strict=True))
     return stored
 
 

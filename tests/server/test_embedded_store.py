@@ -7,7 +7,7 @@ from infracast.server.series import SeriesKey
 from infracast.server.store.base import SeriesWrite
 from infracast.server.store.embedded import EmbeddedStore
 from infracast.server.store.memory import MemoryLimits
-from infracast.server.store.sample_log import DataDirectoryLocked
+from infracast.server.store.sample_log import DataDirectoryLocked, read_committed
 
 KEY = SeriesKey.of("node_load1", {"node": "a"})
 MINUTE = 60_000
@@ -69,16 +69,19 @@ def test_compaction_folds_old_samples_and_replay_matches_memory(tmp_path):
         await asyncio.to_thread(store.log.compact, now)
         # A late sample from a compacted bucket is not counted twice.
         await store.append(write([times[3] + 1], [999.0]))
-        rows = store.log._connection.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
+        await asyncio.to_thread(store.log.compact, now)  # the late sample's batch into chunks too
+        raw_on_disk = read_committed(store.log.path)[KEY][0]
+        aggregated = store.log._connection.execute("SELECT SUM(count) FROM aggregates").fetchone()[0]
         await store.close()
         store = await opened(tmp_path, limits)
         after = store.window(KEY)
         summary = store.summary(KEY)
         await store.close()
-        return before, after, rows, summary
+        return before, after, raw_on_disk, aggregated, summary
 
-    before, after, rows, summary = asyncio.run(scenario())
-    assert rows <= 31  # only the last raw window stays raw in the log
+    before, after, raw_on_disk, aggregated, summary = asyncio.run(scenario())
+    # only the last raw window stays raw in the log; the 90 minutes before it are aggregates
+    assert raw_on_disk.tolist() == times[-31:] and aggregated == 90
     np.testing.assert_allclose(after.values, before.values)
     np.testing.assert_array_equal(after.timestamps_ms, before.timestamps_ms)
     assert summary.sample_count == 121

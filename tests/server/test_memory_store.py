@@ -5,7 +5,7 @@ import numpy as np
 from infracast.server.selector import parse_selector
 from infracast.server.series import SeriesKey
 from infracast.server.store.base import SeriesWrite
-from infracast.server.store.memory import BUCKET_MS, MemoryLimits, MemoryStore
+from infracast.server.store.memory import BUCKET_MS, HOUR_MS, MemoryLimits, MemoryStore
 
 KEY = SeriesKey.of("node_load1", {"node": "a"})
 
@@ -47,7 +47,7 @@ def test_old_samples_are_folded_into_five_minute_means():
     # One sample a minute for 30 minutes: value = minute index.
     write(store, [60_000 * i for i in range(1, 31)], [float(i) for i in range(1, 31)])
     buffer = store._buffer(KEY)
-    assert buffer.timestamps[: buffer.size].min() >= 30 * 60_000 - 600_000 - BUCKET_MS
+    assert buffer.raw()[0].min() >= 30 * 60_000 - 600_000 - BUCKET_MS
     aggregates = buffer.aggregates
     assert aggregates.first_ms == 0 and aggregates.counts[0] == 4  # minutes 1-4
     assert aggregates.sums[0] / aggregates.counts[0] == 2.5
@@ -63,7 +63,7 @@ def test_aggregates_beyond_the_retention_are_dropped_and_raw_samples_are_capped(
                                      max_raw_samples=5))
     write(store, [60_000 * i for i in range(1, 121)], [1.0] * 120)
     buffer = store._buffer(KEY)
-    assert buffer.size <= 5
+    assert buffer.raw_count <= 5
     assert buffer.aggregates.first_ms >= 120 * 60_000 - 1_800_000 - BUCKET_MS
 
 
@@ -113,3 +113,57 @@ def test_aggregates_restored_from_the_log_read_as_they_were_written():
     assert window.timestamps_ms.tolist() == [150_000, 450_000, 2_850_000, 3_000_000]
     assert window.values.tolist() == [5.0, 5.0, 6.0, 7.0]
     assert store.summary(KEY).sample_count == 12 and store.summary(KEY).first_timestamp_ms == 0
+
+
+def test_a_day_of_scrapes_reads_back_as_exact_raw_samples_and_bucket_means():
+    """Enough samples to seal many raw chunks and aggregate blocks: the raw window reads
+    back bit for bit, and every older bucket's mean as numpy computes it (to 2**-19 of the
+    block's spread), whatever the chunk and block boundaries."""
+    limits = MemoryLimits(raw_window_ms=6 * HOUR_MS, downsampled_window_ms=14 * 24 * HOUR_MS)
+    store = MemoryStore(limits)
+    rng = np.random.default_rng(3)
+    times = 1_700_000_000_000 + 10_000 * np.arange(30 * 360, dtype=np.int64) + rng.integers(0, 50, 30 * 360)
+    values = np.round(np.cumsum(rng.normal(0, 1, len(times))) + 100, 2)
+    for start in range(0, len(times), 7):  # some writes of one sample, some of a few
+        step = 1 if start % 2 else 7
+        for at in range(start, min(start + 7, len(times)), step):
+            write(store, times[at: at + step], values[at: at + step])
+    window = store.window(KEY)
+    buffer = store._buffer(KEY)
+    raw_ts, raw_values = buffer.raw()
+    np.testing.assert_array_equal(raw_ts, times[-len(raw_ts):])
+    np.testing.assert_array_equal(raw_values, values[-len(raw_ts):])
+    assert raw_ts[0] >= times[-1] - 6 * HOUR_MS - BUCKET_MS and len(buffer.chunks) >= 15
+    folded = times < raw_ts[0]
+    buckets = times[folded] - times[folded] % BUCKET_MS
+    starts, index = np.unique(buckets, return_inverse=True)
+    means = np.bincount(index, weights=values[folded]) / np.bincount(index)
+    assert len(buffer.aggregates.sealed) >= 2
+    np.testing.assert_array_equal(window.timestamps_ms[: len(starts)], starts + BUCKET_MS // 2)
+    np.testing.assert_allclose(window.values[: len(starts)], means, rtol=0, atol=np.ptp(means) * 2.0 ** -19)
+    assert len(window.values) == len(starts) + len(raw_ts)
+    assert store.summary(KEY).sample_count == len(times)
+
+
+def test_resends_and_late_samples_among_sealed_chunks():
+    store = MemoryStore()
+    times = 10_000 * np.arange(1, 400, dtype=np.int64)
+    times = times[times != 1_000_000]  # a gap in the second chunk
+    for at in range(len(times)):
+        write(store, times[at: at + 1], [float(at)])
+    assert len(store._buffer(KEY).chunks) == 3
+    again = write(store, times[100:130], np.zeros(30))  # a resend spanning two chunks
+    assert (again.stored, again.skipped) == (0, 30)
+    late = write(store, [1_000_000, 5], [-1.0, -2.0])
+    assert (late.stored, late.skipped) == (2, 0)
+    window = store.window(KEY)
+    assert len(window.timestamps_ms) == len(times) + 2 and (np.diff(window.timestamps_ms) > 0).all()
+    assert window.values[0] == -2.0 and window.values[100] == -1.0 and window.values[-1] == len(times) - 1
+
+
+def test_the_raw_sample_cap_holds_across_chunks():
+    store = MemoryStore(MemoryLimits(max_raw_samples=250))
+    write(store, 1000 * np.arange(1, 1001), np.arange(1000.0))
+    buffer = store._buffer(KEY)
+    assert buffer.raw_count == 250 and buffer.raw()[0][0] == 751_000
+    assert store.summary(KEY).sample_count == 1000

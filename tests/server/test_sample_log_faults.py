@@ -56,14 +56,17 @@ def test_a_series_whose_commit_failed_gets_its_own_id_when_it_is_written_again(t
 
 
 def test_a_failing_compaction_leaves_the_writer_running(tmp_path):
-    # 300 buckets of old samples: their aggregates need pages the full database lacks.
+    # 300 buckets of old samples of 30 series: their aggregates need pages the full
+    # database lacks (more than the pages their batch frees once in chunks).
     limits = MemoryLimits(raw_window_ms=30 * MINUTE, downsampled_window_ms=48 * 60 * MINUTE)
     key = SeriesKey.of("probe", {"node": "a"})
+    others = [SeriesKey.of("probe", {"node": f"other-{i}"}) for i in range(29)]
     old = [NOW - 30 * 60 * MINUTE + i * 5 * MINUTE for i in range(300)]
 
     async def scenario():
         store = await opened(tmp_path, limits)
-        await store.append(write(key, old, [1.0] * len(old)))
+        await store.append([*write(key, old, [1.0] * len(old)),
+                            *(w for other in others for w in write(other, old, [1.0] * len(old)))])
         fill_database(store, full=True)
         store.log.compact_every_s = 0.0  # compact after every write from now on
         with contextlib.suppress(CommitFailed):  # the write may fit in a page it has
