@@ -1,6 +1,9 @@
 """Protocol counters from /proc/net/{netstat,snmp,snmp6} (node_netstat_*), with
 node_exporter's default field selection: listen-queue overflows, retransmits, SYN
-cookies, errors, established connections."""
+cookies, errors, established connections; and the TCP counters of memory pressure and of
+queues that overflowed (TCPMemoryPressures, TCPAbortOnMemory, PruneCalled, TCPBacklogDrop,
+TCPRcvQDrop, TCPOFODrop), the same names as node_exporter with --collector.netstat.fields
+set to FIELDS."""
 
 from __future__ import annotations
 
@@ -10,10 +13,11 @@ import re
 from infracast.agent.collectors.base import Sample
 from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_text
 
-# node_exporter's --collector.netstat.fields default.
+# node_exporter's --collector.netstat.fields default, then the TCP memory and queue drops.
 FIELDS = re.compile(
     r"^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|"
-    r"TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts)|"
+    r"TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPMemoryPressures|TCPAbortOnMemory|"
+    r"PruneCalled|TCPBacklogDrop|TCPRcvQDrop|TCPOFODrop)|"
     r"Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|"
     r"Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$"
 )

@@ -1,5 +1,8 @@
-"""Paging, swapping, page faults and OOM kills from /proc/vmstat (node_vmstat_*), with
-node_exporter's default field selection."""
+"""Paging, swapping, page faults and OOM kills from /proc/vmstat (node_vmstat_*): node_exporter's
+default field selection, and the memory reclaim counters that come before an OOM kill
+(pages scanned and stolen by kswapd and in direct reclaim, allocation stalls, refaults of
+evicted pages, compaction stalls), the same names as node_exporter with
+--collector.vmstat.fields set to FIELDS."""
 
 from __future__ import annotations
 
@@ -8,8 +11,9 @@ import re
 from infracast.agent.collectors.base import Sample
 from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_text
 
-# node_exporter's --collector.vmstat.fields default.
-FIELDS = re.compile(r"^(oom_kill|pgpg|pswp|pg.*fault).*")
+# node_exporter's --collector.vmstat.fields default, then the reclaim counters.
+FIELDS = re.compile(r"^(oom_kill|pgpg|pswp|pg.*fault|pgscan_(kswapd|direct)|pgsteal_(kswapd|direct)|"
+                    r"allocstall_|workingset_refault_|compact_(stall|fail)|thp_fault_fallback).*")
 
 
 def parse_vmstat(vmstat: str, fields: re.Pattern[str] = FIELDS) -> dict[str, float]:
