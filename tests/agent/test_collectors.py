@@ -25,7 +25,7 @@ from infracast.agent.collectors.disk import parse_diskstats
 from infracast.agent.collectors.filesystem import FilesystemCollector, parse_mounts
 from infracast.agent.collectors.memory import parse_meminfo
 from infracast.agent.collectors.netdev import parse_netdev
-from infracast.agent.collectors.netstat import parse_snmp6
+from infracast.agent.collectors.netstat import parse_netstat, parse_snmp6
 from infracast.agent.collectors.pressure import PressureCollector, parse_pressure
 from infracast.agent.collectors.processes import parse_process_stat
 from infracast.agent.collectors.sockstat import parse_sockstat
@@ -107,8 +107,22 @@ def test_netdev_columns_come_from_the_header():
 
 
 def test_snmp6_protocol_ends_at_its_six():
-    assert parse_snmp6("Ip6InOctets 128\nUdpLite6InErrors 3\nIcmp6InMsgs 1\n") == {
-        "Ip6_InOctets": 128.0, "UdpLite6_InErrors": 3.0, "Icmp6_InMsgs": 1.0}
+    names: dict = {}
+    text = "Ip6InOctets 128\nUdpLite6InErrors 3\nIcmp6InMsgs 1\nIp6InReceives 9\n"
+    for _ in range(2):  # the second time from the cache of names
+        assert parse_snmp6(text, names) == {"node_netstat_Ip6_InOctets": 128.0,
+                                            "node_netstat_UdpLite6_InErrors": 3.0,
+                                            "node_netstat_Icmp6_InMsgs": 1.0}
+    assert names["Ip6InReceives"] is None
+
+
+def test_netstat_pairs_of_lines_with_the_selected_columns_cached():
+    columns: dict = {}
+    text = "Tcp: RtoMin CurrEstab InSegs\nTcp: 200 7 1000\nTcpExt: TCPHPHits ListenDrops\nTcpExt: 5 2\n"
+    for _ in range(2):
+        assert parse_netstat(text, columns) == {"node_netstat_Tcp_CurrEstab": 7.0,
+                                                "node_netstat_Tcp_InSegs": 1000.0,
+                                                "node_netstat_TcpExt_ListenDrops": 2.0}
 
 
 def test_sockstat_memory_in_pages_and_bytes():
