@@ -55,8 +55,8 @@ def parse_snmp6(text: str, selections: dict[str, str | None] | None = None) -> d
         key, _, value = line.partition(" ")
         if key not in selections:
             protocol, six, name = key.partition("6")
-            metric = f"{protocol}6_{name}"
-            selections[key] = "node_netstat_" + metric if six and FIELDS.match(metric) else None
+            field = f"{protocol}6_{name}"
+            selections[key] = "node_netstat_" + field if six and FIELDS.match(field) else None
         metric = selections[key]
         if metric is not None:
             found[metric] = float(value)
