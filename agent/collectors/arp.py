@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from infracast.agent.collectors.base import Sample
-from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_text
+from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_kept
 
 
 def parse_arp(text: str) -> dict[str, int]:
@@ -22,4 +22,4 @@ class ArpCollector:
 
     def collect(self) -> list[Sample]:
         return [Sample("node_arp_entries", float(count), {"device": device})
-                for device, count in parse_arp(read_text(self.paths.proc("net", "arp"))).items()]
+                for device, count in parse_arp(read_kept(self.paths.proc("net", "arp"))).items()]

@@ -6,7 +6,7 @@ whose drop, early_drop and insert_failed count what a full table already cost.""
 from __future__ import annotations
 
 from infracast.agent.collectors.base import Sample
-from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_optional, read_text
+from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_kept, read_optional
 
 WHY_ABSENT = "the nf_conntrack module is not loaded"
 # The columns node_exporter sends (it reads more of them than it sends).
@@ -39,7 +39,7 @@ class ConntrackCollector:
         samples = [Sample("node_nf_conntrack_entries", float(entries)),
                    Sample("node_nf_conntrack_entries_limit", float(limit))]
         try:
-            stat = read_text(self.paths.proc("net", "stat", "nf_conntrack"))
+            stat = read_kept(self.paths.proc("net", "stat", "nf_conntrack"))
         except FileNotFoundError:  # older kernels, or no access: the entries alone
             return samples
         return samples + [Sample(metric, value) for metric, value in parse_conntrack_stat(stat).items()]

@@ -4,7 +4,7 @@ older kernels block readers of /dev/random when it runs low."""
 from __future__ import annotations
 
 from infracast.agent.collectors.base import Sample
-from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_text
+from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_kept
 
 
 class EntropyCollector:
@@ -14,7 +14,7 @@ class EntropyCollector:
         self.paths = paths
 
     def collect(self) -> list[Sample]:
-        available = read_text(self.paths.proc("sys", "kernel", "random", "entropy_avail"))
-        pool_size = read_text(self.paths.proc("sys", "kernel", "random", "poolsize"))
+        available = read_kept(self.paths.proc("sys", "kernel", "random", "entropy_avail"))
+        pool_size = read_kept(self.paths.proc("sys", "kernel", "random", "poolsize"))
         return [Sample("node_entropy_available_bits", float(available)),
                 Sample("node_entropy_pool_size_bits", float(pool_size))]

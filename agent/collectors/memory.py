@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from infracast.agent.collectors.base import Sample
-from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_text
+from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_kept
 
 PARENTHESES = re.compile(r"\((.*)\)")
 
@@ -43,7 +43,7 @@ class MemoryCollector:
         self._names: dict[tuple[str, bool], str] = {}
 
     def collect(self) -> list[Sample]:
-        fields = parse_meminfo(read_text(self.paths.proc("meminfo")), self._names)
+        fields = parse_meminfo(read_kept(self.paths.proc("meminfo")), self._names)
         samples = [Sample(metric, value) for metric, value in fields.items()]
         total = fields.get("node_memory_MemTotal_bytes")
         available = fields.get("node_memory_MemAvailable_bytes")

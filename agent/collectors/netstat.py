@@ -11,7 +11,7 @@ import contextlib
 import re
 
 from infracast.agent.collectors.base import Sample
-from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_text
+from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_kept
 
 # node_exporter's --collector.netstat.fields default, then the TCP memory and queue drops.
 FIELDS = re.compile(
@@ -72,8 +72,8 @@ class NetstatCollector:
         self._snmp6_names: dict[str, str | None] = {}
 
     def collect(self) -> list[Sample]:
-        counters = parse_netstat(read_text(self.paths.proc("net", "netstat")), self._columns)
-        counters |= parse_netstat(read_text(self.paths.proc("net", "snmp")), self._columns)
+        counters = parse_netstat(read_kept(self.paths.proc("net", "netstat")), self._columns)
+        counters |= parse_netstat(read_kept(self.paths.proc("net", "snmp")), self._columns)
         with contextlib.suppress(FileNotFoundError):  # IPv6 disabled: IPv4 counters alone
-            counters |= parse_snmp6(read_text(self.paths.proc("net", "snmp6")), self._snmp6_names)
+            counters |= parse_snmp6(read_kept(self.paths.proc("net", "snmp6")), self._snmp6_names)
         return [Sample(metric, value) for metric, value in counters.items()]

@@ -4,7 +4,7 @@ receive queue that keeps growing means a reader that cannot keep up, and drops f
 from __future__ import annotations
 
 from infracast.agent.collectors.base import Sample
-from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_text
+from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_kept
 
 # node_exporter's label values per file.
 FILES = (("udp", "v4"), ("udp6", "v6"))
@@ -35,7 +35,7 @@ class UdpQueuesCollector:
         samples = []
         for file, ip in FILES:
             try:
-                tx, rx = parse_udp_queues(read_text(self.paths.proc("net", file)))
+                tx, rx = parse_udp_queues(read_kept(self.paths.proc("net", file)))
             except FileNotFoundError:
                 if ip == "v6":  # IPv6 disabled: IPv4 alone, as node_exporter does
                     continue

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from infracast.agent.collectors.base import Sample
-from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_text
+from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_kept
 
 # node_exporter's --collector.vmstat.fields default, then the reclaim counters.
 FIELDS = re.compile(r"^(oom_kill|pgpg|pswp|pg.*fault|pgscan_(kswapd|direct)|pgsteal_(kswapd|direct)|"
@@ -33,4 +33,4 @@ class VmstatCollector:
 
     def collect(self) -> list[Sample]:
         return [Sample(metric, value)
-                for metric, value in parse_vmstat(read_text(self.paths.proc("vmstat"))).items()]
+                for metric, value in parse_vmstat(read_kept(self.paths.proc("vmstat"))).items()]

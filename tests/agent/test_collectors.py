@@ -411,3 +411,20 @@ def test_netstat_fields_add_tcp_memory_pressure_and_queue_drops():
                  "TcpExt_ListenOverflows", "Tcp_CurrEstab"):
         assert FIELDS.match(kept), kept
     assert not FIELDS.match("TcpExt_TCPHPHits") and not FIELDS.match("TcpExt_TCPMemoryPressuresChrono")
+
+
+def test_kept_files_are_read_afresh_and_regular_files_are_not_kept(tmp_path):
+    from infracast.agent.collectors.host_files import KeptFiles
+    kept = KeptFiles()
+    first = kept.read("/proc/uptime")
+    time.sleep(0.05)
+    assert kept.read("/proc/uptime") != first  # the same descriptor, a newly generated text
+    assert list(kept._fds) == ["/proc/uptime"]
+    captured = tmp_path / "stat"
+    captured.write_text("one\n")
+    assert kept.read(str(captured)) == b"one\n"
+    (tmp_path / "new").write_text("two\n")
+    (tmp_path / "new").replace(captured)  # replaced, as a test fixture may do
+    assert kept.read(str(captured)) == b"two\n" and str(captured) not in kept._fds
+    kept.close()
+    assert not kept._fds
