@@ -16,12 +16,19 @@ FIELDS = re.compile(r"^(oom_kill|pgpg|pswp|pg.*fault|pgscan_(kswapd|direct)|pgst
                     r"allocstall_|workingset_refault_|compact_(stall|fail)|thp_fault_fallback).*")
 
 
-def parse_vmstat(vmstat: str, fields: re.Pattern[str] = FIELDS) -> dict[str, float]:
+def parse_vmstat(vmstat: str, fields: re.Pattern[str] = FIELDS,
+                 names: dict[str, str | None] | None = None) -> dict[str, float]:
+    """node_vmstat_<field> -> value for the fields matching `fields`; `names` caches each
+    field's metric (None: not sent), as the same 190-odd fields come back every collection."""
+    names = {} if names is None else names
     found = {}
     for line in vmstat.splitlines():
         name, _, value = line.partition(" ")
-        if fields.match(name):
-            found["node_vmstat_" + name] = float(value)
+        if name not in names:
+            names[name] = "node_vmstat_" + name if fields.match(name) else None
+        metric = names[name]
+        if metric is not None:
+            found[metric] = float(value)
     return found
 
 
@@ -30,7 +37,8 @@ class VmstatCollector:
 
     def __init__(self, paths: HostPaths = ON_HOST) -> None:
         self.paths = paths
+        self._names: dict[str, str | None] = {}
 
     def collect(self) -> list[Sample]:
-        return [Sample(metric, value)
-                for metric, value in parse_vmstat(read_kept(self.paths.proc("vmstat"))).items()]
+        return [Sample(metric, value) for metric, value in
+                parse_vmstat(read_kept(self.paths.proc("vmstat")), names=self._names).items()]
