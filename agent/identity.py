@@ -25,4 +25,12 @@ def agent_id(node: str, machine_id_files=MACHINE_ID_FILES) -> str:
             break
         except OSError:
             continue
-    return str(uuid.uuid5(AGENT_NAMESPACE, f"{machine}/{node}"))
+    return str(uuid5(AGENT_NAMESPACE, f"{machine}/{node}"))
+
+
+def uuid5(namespace: uuid.UUID, name: str) -> uuid.UUID:
+    """uuid.uuid5 through CPython's built-in SHA-1: uuid.uuid5 imports hashlib, which maps
+    OpenSSL's libcrypto (3.5 MiB of the agent's RSS) for this one hash."""
+    from _sha1 import sha1  # type: ignore[import-not-found]  # built into CPython, no OpenSSL
+
+    return uuid.UUID(bytes=sha1(namespace.bytes + name.encode()).digest()[:16], version=5)

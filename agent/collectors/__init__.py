@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from infracast.agent.collectors.arp import ArpCollector
 from infracast.agent.collectors.base import Collector, NoData, Sample
 from infracast.agent.collectors.cgroups import CgroupsCollector
 from infracast.agent.collectors.conntrack import ConntrackCollector
 from infracast.agent.collectors.cpu import CpuCollector
 from infracast.agent.collectors.disk import DiskCollector
+from infracast.agent.collectors.entropy import EntropyCollector
 from infracast.agent.collectors.filefd import FilefdCollector
 from infracast.agent.collectors.filesystem import FilesystemCollector
 from infracast.agent.collectors.host_files import ON_HOST, HostPaths
@@ -23,6 +25,8 @@ from infracast.agent.collectors.processes import ProcessesCollector
 from infracast.agent.collectors.sockstat import SockstatCollector
 from infracast.agent.collectors.softnet import SoftnetCollector
 from infracast.agent.collectors.stat import StatCollector
+from infracast.agent.collectors.timex import TimexCollector
+from infracast.agent.collectors.udp_queues import UdpQueuesCollector
 from infracast.agent.collectors.uname import UnameCollector
 from infracast.agent.collectors.vmstat import VmstatCollector
 
@@ -39,8 +43,12 @@ FAMILIES: dict[str, Callable[[HostPaths], Collector]] = {
     "netstat": NetstatCollector,
     "sockstat": SockstatCollector,
     "softnet": SoftnetCollector,
+    "udp_queues": UdpQueuesCollector,
+    "arp": ArpCollector,
     "conntrack": ConntrackCollector,
     "filefd": FilefdCollector,
+    "entropy": EntropyCollector,
+    "timex": TimexCollector,
     "loadavg": LoadCollector,
     "processes": ProcessesCollector,
     "uname": UnameCollector,

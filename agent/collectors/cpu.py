@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from infracast.agent.collectors.base import Sample
-from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_text
+from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_kept
 
 # /proc/stat's columns after "cpuN", in order; guest time is also counted in user/nice.
 MODES = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
@@ -49,7 +49,7 @@ class CpuCollector:
         return labels
 
     def collect(self) -> list[Sample]:
-        per_cpu = parse_cpu_times(read_text(self.paths.proc("stat")))
+        per_cpu = parse_cpu_times(read_kept(self.paths.proc("stat")))
         samples = []
         total = dict.fromkeys(MODES, 0.0)
         for cpu, seconds in per_cpu.items():

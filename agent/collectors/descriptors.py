@@ -4,8 +4,8 @@ node_exporter's HELP text and TYPE where node_exporter has the metric (its "unty
 and netstat fields are declared counters or gauges by what the kernel field is: pgfault
 only grows, Tcp_CurrEstab goes up and down), cAdvisor's for the container_* series, ours
 for the infracast_* ones. The unit is the base unit the name ends in (_bytes, _seconds,
-_ratio), empty for counts. Families whose metric names come from the file read (meminfo,
-vmstat, netstat, sockstat, netdev) are described by pattern. The server uses the type to
+_ratio, _hertz, _bits), empty for counts. Families whose metric names come from the file
+read (meminfo, vmstat, netstat, sockstat, netdev) are described by pattern. The server uses the type to
 forecast counters as rates, and the unit to bound answers; tests/agent/test_descriptors.py
 fails when a collector sends a metric this table does not describe.
 """
@@ -28,7 +28,7 @@ class Description(NamedTuple):
 
 def unit_of(metric: str) -> str:
     """The base unit a Prometheus-style name ends in, before any _total."""
-    for unit in ("bytes", "seconds", "ratio"):
+    for unit in ("bytes", "seconds", "ratio", "hertz", "bits"):
         if metric.removesuffix("_total").endswith("_" + unit):
             return unit
     return ""
@@ -98,6 +98,9 @@ METRICS: dict[str, tuple[str, str]] = {
     "node_network_up": (GAUGE, "Value is 1 if operstate is 'up', 0 otherwise."),
     "node_network_carrier": (GAUGE, "Network device property: carrier"),
     "node_network_carrier_changes_total": (COUNTER, "Network device property: carrier_changes_total"),
+    "node_network_carrier_up_changes_total": (COUNTER, "Network device property: carrier_up_changes_total"),
+    "node_network_carrier_down_changes_total": (
+        COUNTER, "Network device property: carrier_down_changes_total"),
     "node_network_mtu_bytes": (GAUGE, "Network device property: mtu_bytes"),
     "node_network_speed_bytes": (GAUGE, "Network device property: speed_bytes"),
     "node_network_transmit_queue_length": (GAUGE, "Network device property: transmit_queue_length"),
@@ -116,6 +119,46 @@ METRICS: dict[str, tuple[str, str]] = {
     "node_load1": (GAUGE, "1m load average."),
     "node_load5": (GAUGE, "5m load average."),
     "node_load15": (GAUGE, "15m load average."),
+    # conntrack statistics (node_exporter types these kernel counters as gauges; kept for parity)
+    "node_nf_conntrack_stat_found": (GAUGE, "Number of searched entries which were successful."),
+    "node_nf_conntrack_stat_invalid": (GAUGE, "Number of packets seen which can not be tracked."),
+    "node_nf_conntrack_stat_ignore": (
+        GAUGE, "Number of packets seen which are already connected to a conntrack entry."),
+    "node_nf_conntrack_stat_insert": (GAUGE, "Number of entries inserted into the list."),
+    "node_nf_conntrack_stat_insert_failed": (
+        GAUGE, "Number of entries for which list insertion was attempted but failed."),
+    "node_nf_conntrack_stat_drop": (GAUGE, "Number of packets dropped due to conntrack failure."),
+    "node_nf_conntrack_stat_early_drop": (
+        GAUGE, "Number of dropped conntrack entries to make room for new ones, "
+               "if maximum table size was reached."),
+    "node_nf_conntrack_stat_search_restart": (
+        GAUGE, "Number of conntrack table lookups which had to be restarted due to hashtable resizes."),
+    # timex
+    "node_timex_offset_seconds": (GAUGE, "Time offset in between local system and reference clock."),
+    "node_timex_frequency_adjustment_ratio": (GAUGE, "Local clock frequency adjustment."),
+    "node_timex_maxerror_seconds": (GAUGE, "Maximum error in seconds."),
+    "node_timex_estimated_error_seconds": (GAUGE, "Estimated error in seconds."),
+    "node_timex_status": (GAUGE, "Value of the status array bits."),
+    "node_timex_loop_time_constant": (GAUGE, "Phase-locked loop time constant."),
+    "node_timex_tick_seconds": (GAUGE, "Seconds between clock ticks."),
+    "node_timex_pps_frequency_hertz": (GAUGE, "Pulse per second frequency."),
+    "node_timex_pps_jitter_seconds": (GAUGE, "Pulse per second jitter."),
+    "node_timex_pps_shift_seconds": (GAUGE, "Pulse per second interval duration."),
+    "node_timex_pps_stability_hertz": (
+        GAUGE, "Pulse per second stability, average of recent frequency changes."),
+    "node_timex_pps_jitter_total": (COUNTER, "Pulse per second count of jitter limit exceeded events."),
+    "node_timex_pps_calibration_total": (COUNTER, "Pulse per second count of calibration intervals."),
+    "node_timex_pps_error_total": (COUNTER, "Pulse per second count of calibration errors."),
+    "node_timex_pps_stability_exceeded_total": (
+        COUNTER, "Pulse per second count of stability limit exceeded events."),
+    "node_timex_tai_offset_seconds": (GAUGE, "International Atomic Time (TAI) offset."),
+    "node_timex_sync_status": (
+        GAUGE, "Is clock synchronized to a reliable server (1 = yes, 0 = no)."),
+    # udp_queues, arp, entropy
+    "node_udp_queues": (GAUGE, "Number of allocated memory in the kernel for UDP datagrams in bytes."),
+    "node_arp_entries": (GAUGE, "ARP entries by device"),
+    "node_entropy_available_bits": (GAUGE, "Bits of available entropy."),
+    "node_entropy_pool_size_bits": (GAUGE, "Bits of entropy pool."),
     # processes, uname
     "node_processes_pids": (GAUGE, "Number of PIDs"),
     "node_processes_threads": (GAUGE, "Allocated threads in system"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from infracast.agent.collectors.base import Sample
-from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_text
+from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_kept
 
 # node_exporter's default --collector.diskstats.device-exclude.
 IGNORED_DEVICES = re.compile(r"^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$")
@@ -54,7 +54,7 @@ class DiskCollector:
 
     def collect(self) -> list[Sample]:
         samples = []
-        for device, values in parse_diskstats(read_text(self.paths.proc("diskstats"))).items():
+        for device, values in parse_diskstats(read_kept(self.paths.proc("diskstats"))).items():
             labels = {"device": device}
             samples += [Sample(metric, value, labels) for metric, value in values]
         return samples

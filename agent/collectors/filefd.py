@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from infracast.agent.collectors.base import Sample
-from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_text
+from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_kept
 
 
 def parse_file_nr(text: str) -> tuple[float, float]:
@@ -20,5 +20,5 @@ class FilefdCollector:
         self.paths = paths
 
     def collect(self) -> list[Sample]:
-        allocated, maximum = parse_file_nr(read_text(self.paths.proc("sys", "fs", "file-nr")))
+        allocated, maximum = parse_file_nr(read_kept(self.paths.proc("sys", "fs", "file-nr")))
         return [Sample("node_filefd_allocated", allocated), Sample("node_filefd_maximum", maximum)]

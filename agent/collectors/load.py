@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from infracast.agent.collectors.base import Sample
-from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_text
+from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_kept
 
 
 def parse_loadavg(loadavg: str) -> tuple[float, float, float]:
@@ -18,5 +18,5 @@ class LoadCollector:
         self.paths = paths
 
     def collect(self) -> list[Sample]:
-        one, five, fifteen = parse_loadavg(read_text(self.paths.proc("loadavg")))
+        one, five, fifteen = parse_loadavg(read_kept(self.paths.proc("loadavg")))
         return [Sample("node_load1", one), Sample("node_load5", five), Sample("node_load15", fifteen)]

@@ -8,24 +8,30 @@ from __future__ import annotations
 import re
 
 from infracast.agent.collectors.base import Sample
-from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_text
+from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_kept
 
 PARENTHESES = re.compile(r"\((.*)\)")
 
 
-def parse_meminfo(meminfo: str) -> dict[str, float]:
-    """node_exporter's metric name -> value (kB fields in bytes)."""
+def metric_name(field: str, has_unit: bool) -> str:
+    """ "Active(anon):" -> node_memory_Active_anon_bytes ("kB" is the only unit meminfo uses)."""
+    return "node_memory_" + PARENTHESES.sub(r"_\1", field[:-1]) + ("_bytes" if has_unit else "")
+
+
+def parse_meminfo(meminfo: str, names: dict[tuple[str, bool], str] | None = None) -> dict[str, float]:
+    """node_exporter's metric name -> value (kB fields in bytes); `names` caches the metric
+    name of each field (the same fields come back every collection)."""
+    names = {} if names is None else names
     found = {}
     for line in meminfo.splitlines():
         parts = line.split()
         if len(parts) < 2 or not parts[0].endswith(":"):
             continue
-        key = PARENTHESES.sub(r"_\1", parts[0][:-1])
-        value = float(parts[1])
-        if len(parts) == 3:  # "kB": the only unit meminfo uses
-            value *= 1024
-            key += "_bytes"
-        found["node_memory_" + key] = value
+        has_unit = len(parts) == 3
+        name = names.get((parts[0], has_unit))
+        if name is None:
+            name = names[(parts[0], has_unit)] = metric_name(parts[0], has_unit)
+        found[name] = float(parts[1]) * 1024 if has_unit else float(parts[1])
     return found
 
 
@@ -34,9 +40,10 @@ class MemoryCollector:
 
     def __init__(self, paths: HostPaths = ON_HOST) -> None:
         self.paths = paths
+        self._names: dict[tuple[str, bool], str] = {}
 
     def collect(self) -> list[Sample]:
-        fields = parse_meminfo(read_text(self.paths.proc("meminfo")))
+        fields = parse_meminfo(read_kept(self.paths.proc("meminfo")), self._names)
         samples = [Sample(metric, value) for metric, value in fields.items()]
         total = fields.get("node_memory_MemTotal_bytes")
         available = fields.get("node_memory_MemAvailable_bytes")

@@ -14,6 +14,8 @@ MBIT_BYTES = 125_000.0  # speed is in Mbit/s; node_exporter reports bytes/s
 NUMERIC = (
     ("carrier", "node_network_carrier", 1.0),
     ("carrier_changes", "node_network_carrier_changes_total", 1.0),
+    ("carrier_up_count", "node_network_carrier_up_changes_total", 1.0),
+    ("carrier_down_count", "node_network_carrier_down_changes_total", 1.0),
     ("mtu", "node_network_mtu_bytes", 1.0),
     ("speed", "node_network_speed_bytes", MBIT_BYTES),
     ("tx_queue_len", "node_network_transmit_queue_length", 1.0),

@@ -4,7 +4,7 @@ netdev collector names it."""
 from __future__ import annotations
 
 from infracast.agent.collectors.base import Sample
-from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_text
+from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_kept
 
 
 def parse_netdev(netdev: str) -> dict[str, list[tuple[str, float]]]:
@@ -30,7 +30,7 @@ class NetdevCollector:
 
     def collect(self) -> list[Sample]:
         samples = []
-        for device, values in parse_netdev(read_text(self.paths.proc("net", "dev"))).items():
+        for device, values in parse_netdev(read_kept(self.paths.proc("net", "dev"))).items():
             labels = {"device": device}
             samples += [Sample(metric, value, labels) for metric, value in values]
         return samples

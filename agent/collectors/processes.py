@@ -8,7 +8,7 @@ import os
 from collections import Counter
 
 from infracast.agent.collectors.base import Sample
-from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_bytes, read_text
+from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_bytes, read_kept
 
 # Always sent, so a forecast of D (uninterruptible) or Z (zombie) processes has a series
 # even while there are none; other states as they appear.
@@ -48,9 +48,9 @@ class ProcessesCollector:
             Sample("node_processes_pids", float(pids)),
             Sample("node_processes_threads", float(threads)),
             Sample("node_processes_max_processes",
-                   float(read_text(self.paths.proc("sys", "kernel", "pid_max")))),
+                   float(read_kept(self.paths.proc("sys", "kernel", "pid_max")))),
             Sample("node_processes_max_threads",
-                   float(read_text(self.paths.proc("sys", "kernel", "threads-max")))),
+                   float(read_kept(self.paths.proc("sys", "kernel", "threads-max")))),
             *(Sample("node_processes_state", float(count), STATE_LABELS.get(state) or {"state": state})
               for state, count in sorted(states.items())),
         ]

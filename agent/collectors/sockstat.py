@@ -7,7 +7,7 @@ import contextlib
 import os
 
 from infracast.agent.collectors.base import Sample
-from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_text
+from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_kept
 
 PAGE_BYTES = os.sysconf("SC_PAGESIZE")
 
@@ -35,7 +35,7 @@ class SockstatCollector:
         self.paths = paths
 
     def collect(self) -> list[Sample]:
-        found = parse_sockstat(read_text(self.paths.proc("net", "sockstat")))
+        found = parse_sockstat(read_kept(self.paths.proc("net", "sockstat")))
         with contextlib.suppress(FileNotFoundError):  # IPv6 disabled
-            found |= parse_sockstat(read_text(self.paths.proc("net", "sockstat6")))
+            found |= parse_sockstat(read_kept(self.paths.proc("net", "sockstat6")))
         return [Sample(metric, value) for metric, value in found.items()]

@@ -4,7 +4,7 @@ packets dropped because the backlog was full, and times the budget ran out."""
 from __future__ import annotations
 
 from infracast.agent.collectors.base import Sample
-from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_text
+from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_kept
 
 # Hexadecimal columns 0, 1 and 2 of each CPU's line.
 COLUMNS = ("node_softnet_processed_total", "node_softnet_dropped_total",
@@ -24,7 +24,7 @@ class SoftnetCollector:
 
     def collect(self) -> list[Sample]:
         samples = []
-        for cpu, values in enumerate(parse_softnet(read_text(self.paths.proc("net", "softnet_stat")))):
+        for cpu, values in enumerate(parse_softnet(read_kept(self.paths.proc("net", "softnet_stat")))):
             labels = {"cpu": str(cpu)}
             samples += [Sample(metric, value, labels) for metric, value in zip(COLUMNS, values, strict=True)]
         return samples

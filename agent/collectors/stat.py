@@ -4,7 +4,7 @@ switches, forks, interrupts, runnable and blocked processes."""
 from __future__ import annotations
 
 from infracast.agent.collectors.base import Sample
-from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_text
+from infracast.agent.collectors.host_files import ON_HOST, HostPaths, read_kept
 
 METRICS = {
     "btime": "node_boot_time_seconds",
@@ -35,4 +35,4 @@ class StatCollector:
 
     def collect(self) -> list[Sample]:
         return [Sample(metric, value)
-                for metric, value in parse_stat(read_text(self.paths.proc("stat"))).items()]
+                for metric, value in parse_stat(read_kept(self.paths.proc("stat"))).items()]

@@ -1,7 +1,8 @@
 import random
+import uuid
 
 from infracast.agent.backoff import Backoff
-from infracast.agent.identity import agent_id, node_name
+from infracast.agent.identity import AGENT_NAMESPACE, agent_id, node_name, uuid5
 
 
 def test_backoff_grows_with_jitter_up_to_a_cap_and_resets():
@@ -26,3 +27,8 @@ def test_agent_id_is_stable_and_per_node(tmp_path):
     machine.write_text("abc123\n")
     assert agent_id("n1", (machine,)) == agent_id("n1", (machine,))
     assert agent_id("n1", (machine,)) != agent_id("n2", (machine,))
+
+
+def test_uuid5_without_hashlib_is_the_standard_one():
+    for name in ("", "abc/n1", "0123456789abcdef/ip-10-0-0-1.ec2.internal", "nœud/ü"):
+        assert uuid5(AGENT_NAMESPACE, name) == uuid.uuid5(AGENT_NAMESPACE, name)

@@ -17,16 +17,20 @@ from infracast.agent.collectors import (
     default_collectors,
     resolve_families,
 )
+from infracast.agent.collectors.arp import parse_arp
 from infracast.agent.collectors.cgroups import CgroupsCollector
+from infracast.agent.collectors.conntrack import parse_conntrack_stat
 from infracast.agent.collectors.cpu import CpuCollector, cpu_utilization, parse_cpu_times
 from infracast.agent.collectors.disk import parse_diskstats
 from infracast.agent.collectors.filesystem import FilesystemCollector, parse_mounts
 from infracast.agent.collectors.memory import parse_meminfo
 from infracast.agent.collectors.netdev import parse_netdev
-from infracast.agent.collectors.netstat import parse_snmp6
+from infracast.agent.collectors.netstat import parse_netstat, parse_snmp6
 from infracast.agent.collectors.pressure import PressureCollector, parse_pressure
 from infracast.agent.collectors.processes import parse_process_stat
 from infracast.agent.collectors.sockstat import parse_sockstat
+from infracast.agent.collectors.timex import STA_NANO, TimexCollector, timex_samples
+from infracast.agent.collectors.udp_queues import parse_udp_queues
 from infracast.agent.collectors.vmstat import parse_vmstat
 from infracast.agent.runner import sample_collectors
 from infracast.server.series import LABEL_NAME, METRIC_NAME
@@ -103,8 +107,22 @@ def test_netdev_columns_come_from_the_header():
 
 
 def test_snmp6_protocol_ends_at_its_six():
-    assert parse_snmp6("Ip6InOctets 128\nUdpLite6InErrors 3\nIcmp6InMsgs 1\n") == {
-        "Ip6_InOctets": 128.0, "UdpLite6_InErrors": 3.0, "Icmp6_InMsgs": 1.0}
+    names: dict = {}
+    text = "Ip6InOctets 128\nUdpLite6InErrors 3\nIcmp6InMsgs 1\nIp6InReceives 9\n"
+    for _ in range(2):  # the second time from the cache of names
+        assert parse_snmp6(text, names) == {"node_netstat_Ip6_InOctets": 128.0,
+                                            "node_netstat_UdpLite6_InErrors": 3.0,
+                                            "node_netstat_Icmp6_InMsgs": 1.0}
+    assert names["Ip6InReceives"] is None
+
+
+def test_netstat_pairs_of_lines_with_the_selected_columns_cached():
+    columns: dict = {}
+    text = "Tcp: RtoMin CurrEstab InSegs\nTcp: 200 7 1000\nTcpExt: TCPHPHits ListenDrops\nTcpExt: 5 2\n"
+    for _ in range(2):
+        assert parse_netstat(text, columns) == {"node_netstat_Tcp_CurrEstab": 7.0,
+                                                "node_netstat_Tcp_InSegs": 1000.0,
+                                                "node_netstat_TcpExt_ListenDrops": 2.0}
 
 
 def test_sockstat_memory_in_pages_and_bytes():
@@ -115,11 +133,52 @@ def test_sockstat_memory_in_pages_and_bytes():
     assert found["node_sockstat_TCP_mem_bytes"] == 194 * 4096
 
 
-def test_vmstat_default_fields():
-    vmstat = "nr_free_pages 5\npgmajfault 7\noom_kill 1\npgfault 9\npswpin 2\nworkingset_refault 3\n"
+def test_vmstat_default_fields_and_reclaim_counters():
+    vmstat = ("nr_free_pages 5\npgmajfault 7\noom_kill 1\npgfault 9\npswpin 2\nworkingset_refault_file 3\n"
+              "workingset_nodes 4\npgscan_direct 11\npgscan_anon 6\nallocstall_normal 2\n"
+              "compact_stall 1\ncompact_success 1\n")
     assert parse_vmstat(vmstat) == {
         "node_vmstat_pgmajfault": 7.0, "node_vmstat_oom_kill": 1.0, "node_vmstat_pgfault": 9.0,
-        "node_vmstat_pswpin": 2.0}
+        "node_vmstat_pswpin": 2.0, "node_vmstat_workingset_refault_file": 3.0,
+        "node_vmstat_pgscan_direct": 11.0, "node_vmstat_allocstall_normal": 2.0,
+        "node_vmstat_compact_stall": 1.0}
+
+
+def test_conntrack_statistics_summed_over_cpus_by_header_name():
+    stat = parse_conntrack_stat((CAPTURED / "proc/net/stat/nf_conntrack").read_text())
+    assert stat == {"node_nf_conntrack_stat_found": 0x11, "node_nf_conntrack_stat_invalid": 3,
+                    "node_nf_conntrack_stat_ignore": 0, "node_nf_conntrack_stat_insert": 0x111,
+                    "node_nf_conntrack_stat_insert_failed": 1, "node_nf_conntrack_stat_drop": 3,
+                    "node_nf_conntrack_stat_early_drop": 5, "node_nf_conntrack_stat_search_restart": 4}
+
+
+def test_udp_queues_sum_the_hexadecimal_queue_column():
+    assert parse_udp_queues((CAPTURED / "proc/net/udp").read_text()) == (0x200, 0x1000 + 0x340)
+    assert parse_udp_queues((CAPTURED / "proc/net/udp6").read_text()) == (0, 0)
+
+
+def test_arp_entries_per_device():
+    assert parse_arp((CAPTURED / "proc/net/arp").read_text()) == {"eth0": 2, "docker0": 1}
+
+
+def test_timex_scaled_as_node_exporter_does():
+    fields = {"offset": 1500, "freq": -655360, "maxerror": 16000000, "esterror": 250, "status": 0x1,
+              "constant": 7, "tick": 10000, "ppsfreq": 65536, "jitter": 20, "shift": 3,
+              "stabil": 131072, "jitcnt": 1, "calcnt": 2, "errcnt": 3, "stbcnt": 4, "tai": 37}
+    found = {s.metric: s.value for s in timex_samples(0, fields)}
+    assert len(found) == 17 and found["node_timex_sync_status"] == 1.0
+    assert found["node_timex_offset_seconds"] == 0.0015  # microseconds without STA_NANO
+    assert found["node_timex_frequency_adjustment_ratio"] == pytest.approx(1 - 10e-6)
+    assert found["node_timex_maxerror_seconds"] == 16.0
+    assert found["node_timex_pps_frequency_hertz"] == pytest.approx(1e-6)
+    assert found["node_timex_tai_offset_seconds"] == 37.0
+    nano = {s.metric: s.value for s in timex_samples(5, fields | {"status": STA_NANO})}
+    assert nano["node_timex_sync_status"] == 0.0 and nano["node_timex_offset_seconds"] == 1.5e-6
+
+
+def test_timex_reads_this_hosts_clock():
+    found = {s.metric: s.value for s in TimexCollector().collect()}
+    assert found["node_timex_tick_seconds"] > 0 and found["node_timex_sync_status"] in (0.0, 1.0)
 
 
 def test_mounts_keep_network_and_memory_file_systems_and_drop_pseudo_ones():
@@ -157,14 +216,24 @@ def test_stat_collector():
 
 def test_saturation_collectors():
     assert collect("filefd") == {("node_filefd_allocated", ()): 1368, ("node_filefd_maximum", ()): 2466170}
-    assert collect("conntrack") == {("node_nf_conntrack_entries", ()): 0,
-                                    ("node_nf_conntrack_entries_limit", ()): 262144}
+    conntrack = collect("conntrack")
+    assert conntrack[("node_nf_conntrack_entries", ())] == 0
+    assert conntrack[("node_nf_conntrack_entries_limit", ())] == 262144
+    assert conntrack[("node_nf_conntrack_stat_early_drop", ())] == 5 and len(conntrack) == 2 + 8
     pressure = collect("pressure")
     assert pressure[("node_pressure_cpu_waiting_seconds_total", ())] == 433.478732
     assert pressure[("node_pressure_io_stalled_seconds_total", ())] == 7.146387
     assert len(pressure) == 5
     vmstat = collect("vmstat")
     assert vmstat[("node_vmstat_pgmajfault", ())] == 3375 and vmstat[("node_vmstat_oom_kill", ())] == 0
+    assert collect("udp_queues") == {
+        ("node_udp_queues", (("ip", "v4"), ("queue", "tx"))): 0x200,
+        ("node_udp_queues", (("ip", "v4"), ("queue", "rx"))): 0x1340,
+        ("node_udp_queues", (("ip", "v6"), ("queue", "tx"))): 0,
+        ("node_udp_queues", (("ip", "v6"), ("queue", "rx"))): 0}
+    assert collect("entropy") == {("node_entropy_available_bits", ()): 256,
+                                  ("node_entropy_pool_size_bits", ()): 256}
+    assert collect("arp")[("node_arp_entries", (("device", "docker0"),))] == 1
 
 
 def test_processes_by_state_with_the_limits():
@@ -185,6 +254,8 @@ def test_netclass_up_and_what_each_interface_can_tell():
     assert samples[("node_network_speed_bytes", (("device", "eth0"),))] == 10000 * 125000
     assert ("node_network_speed_bytes", (("device", "lo"),)) not in samples
     assert samples[("node_network_mtu_bytes", (("device", "lo"),))] == 65536
+    assert samples[("node_network_carrier_up_changes_total", (("device", "eth0"),))] == 3
+    assert samples[("node_network_carrier_down_changes_total", (("device", "eth0"),))] == 2
 
 
 def test_uname_info():
@@ -332,3 +403,28 @@ def test_old_family_names_still_work_and_unknown_ones_are_refused():
         default_collectors(["cpu", "gpu"])
     assert "cgroups" in FAMILIES and "cgroups" not in DEFAULT_FAMILIES
     assert isinstance(CgroupsCollector(HOST).collect(), list)
+
+
+def test_netstat_fields_add_tcp_memory_pressure_and_queue_drops():
+    from infracast.agent.collectors.netstat import FIELDS
+    for kept in ("TcpExt_TCPBacklogDrop", "TcpExt_TCPMemoryPressures", "TcpExt_PruneCalled",
+                 "TcpExt_ListenOverflows", "Tcp_CurrEstab"):
+        assert FIELDS.match(kept), kept
+    assert not FIELDS.match("TcpExt_TCPHPHits") and not FIELDS.match("TcpExt_TCPMemoryPressuresChrono")
+
+
+def test_kept_files_are_read_afresh_and_regular_files_are_not_kept(tmp_path):
+    from infracast.agent.collectors.host_files import KeptFiles
+    kept = KeptFiles()
+    first = kept.read("/proc/uptime")
+    time.sleep(0.05)
+    assert kept.read("/proc/uptime") != first  # the same descriptor, a newly generated text
+    assert list(kept._fds) == ["/proc/uptime"]
+    captured = tmp_path / "stat"
+    captured.write_text("one\n")
+    assert kept.read(str(captured)) == b"one\n"
+    (tmp_path / "new").write_text("two\n")
+    (tmp_path / "new").replace(captured)  # replaced, as a test fixture may do
+    assert kept.read(str(captured)) == b"two\n" and str(captured) not in kept._fds
+    kept.close()
+    assert not kept._fds

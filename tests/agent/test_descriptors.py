@@ -66,8 +66,9 @@ def test_type_and_unit_follow_the_kernel_field_not_only_the_name():
     assert describe("node_network_receive_bytes_total") == (
         COUNTER, "bytes", "Network device statistic receive_bytes.")
     assert describe("no_such_metric") is None
-    assert [unit_of(m) for m in ("a_seconds_total", "a_bytes", "a_ratio", "a_total", "a_bytes_free")] == [
-        "seconds", "bytes", "ratio", "", ""]
+    assert [unit_of(m) for m in ("a_seconds_total", "a_bytes", "a_ratio", "a_total", "a_bytes_free",
+                                 "a_hertz", "a_bits")] == [
+        "seconds", "bytes", "ratio", "", "", "hertz", "bits"]
 
 
 EXPOSITION = re.compile(r"^# (HELP|TYPE) (\S+) (.*)$", re.MULTILINE)

@@ -4,7 +4,8 @@ same label values (the same CPUs and modes, devices, mount points, file system t
 
 node_exporter runs with the agent's exclusions spelled out (its upstream defaults; Debian's
 package excludes more mount points and lo) and with its processes collector on (off by
-default). .ci/run installs the package; elsewhere the test is skipped when it is missing.
+default), and with the agent's wider selections of vmstat and netstat fields. .ci/run
+installs the package; elsewhere the test is skipped when it is missing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import pytest
 from infracast.agent.collectors import default_collectors
 from infracast.agent.collectors.disk import IGNORED_DEVICES
 from infracast.agent.collectors.filesystem import IGNORED_FSTYPES, IGNORED_MOUNTPOINTS
+from infracast.agent.collectors.netstat import FIELDS as NETSTAT_FIELDS
+from infracast.agent.collectors.vmstat import FIELDS as VMSTAT_FIELDS
 from infracast.agent.runner import sample_collectors
 
 EXPORTER = shutil.which("prometheus-node-exporter")
@@ -38,10 +41,16 @@ REQUIRED = {
     "node_filefd_allocated", "node_filefd_maximum", "node_vmstat_pgmajfault", "node_vmstat_oom_kill",
     "node_cpu_seconds_total", "node_load1", "node_disk_io_time_seconds_total",
     "node_network_receive_bytes_total", "node_netstat_Tcp_CurrEstab", "node_sockstat_TCP_mem_bytes",
+    # Families added for saturation and clock signals (issue 16).
+    "node_timex_sync_status", "node_timex_maxerror_seconds", "node_timex_offset_seconds",
+    "node_udp_queues", "node_entropy_available_bits", "node_vmstat_pgscan_direct",
+    "node_vmstat_allocstall_normal", "node_netstat_TcpExt_TCPBacklogDrop",
+    "node_network_carrier_up_changes_total",
 }
 # Present only where the kernel has them (PSI, nf_conntrack).
 WHERE_AVAILABLE = {"node_pressure_cpu_waiting_seconds_total", "node_nf_conntrack_entries",
-                   "node_nf_conntrack_entries_limit"}
+                   "node_nf_conntrack_entries_limit", "node_nf_conntrack_stat_drop",
+                   "node_nf_conntrack_stat_early_drop", "node_arp_entries"}
 
 
 def parse_exposition(text: str) -> dict[str, dict[frozenset, float]]:
@@ -64,7 +73,9 @@ def node_exporter():
          f"--collector.filesystem.mount-points-exclude={IGNORED_MOUNTPOINTS.pattern}",
          f"--collector.filesystem.fs-types-exclude={IGNORED_FSTYPES.pattern}",
          f"--collector.diskstats.device-exclude={IGNORED_DEVICES.pattern}",
-         "--collector.netdev.device-exclude=^$"],
+         "--collector.netdev.device-exclude=^$",
+         f"--collector.vmstat.fields={VMSTAT_FIELDS.pattern}",
+         f"--collector.netstat.fields={NETSTAT_FIELDS.pattern}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/metrics"
     deadline = time.monotonic() + 20
@@ -115,7 +126,10 @@ def test_values_that_do_not_move_are_equal(agent, node_exporter):
     for metric in ("node_memory_MemTotal_bytes", "node_filefd_maximum", "node_processes_max_processes",
                    "node_uname_info", "node_filesystem_size_bytes", "node_filesystem_files",
                    "node_filesystem_readonly", "node_network_mtu_bytes", "node_network_up",
-                   "node_nf_conntrack_entries_limit"):
+                   "node_nf_conntrack_entries_limit", "node_entropy_pool_size_bits",
+                   "node_timex_sync_status", "node_timex_status", "node_timex_tick_seconds",
+                   "node_timex_loop_time_constant", "node_timex_tai_offset_seconds",
+                   "node_network_carrier_up_changes_total", "node_network_carrier_down_changes_total"):
         assert agent.get(metric) == node_exporter.get(metric), metric
     assert agent["node_boot_time_seconds"][frozenset()] == pytest.approx(
         node_exporter["node_boot_time_seconds"][frozenset()], abs=1.0)
