@@ -194,7 +194,9 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         that stages (the embedded one) appended to memory; its commit is awaited after."""
         sequence, decoded = read_batch(request, node, self._limits, known, held=self._store.has_series)
         self._admit(node, decoded.new_keys)
-        if self._staging is None:
+        # A batch carrying descriptors (rare: a metric's first batch) is appended whole after
+        # they are recorded: were they refused, none of its samples may be in memory.
+        if self._staging is None or decoded.descriptors:
             return sequence, decoded, None
         return sequence, decoded, self._staging.append_to_memory(decoded.writes)
 

@@ -8,6 +8,7 @@ import asyncio
 import json
 import random
 import signal
+import sqlite3
 import subprocess
 import time
 
@@ -190,3 +191,31 @@ def test_bad_descriptors_are_refused_whole_and_the_server_keeps_serving(server):
     assert response.ack.samples_stored == 1
     (stored,) = listed(server.address, "refused_with_its_batch")
     assert stored.type == "counter"
+
+
+def test_a_batch_whose_descriptors_cannot_be_committed_stores_none_of_its_samples(tmp_path):
+    """The refusal says nothing of the batch was stored: its samples must not be in memory
+    (answering queries, lost at a restart) and the agent's resend must store them."""
+    config = ServerConfig(listen="127.0.0.1:0", grace_period_s=0.5, rate_limit=0.0, data_dir=tmp_path)
+    now_ms = int(time.time() * 1000)
+    batch = ingest_pb2.Batch(sequence=1, series=[series_pb2.SeriesSamples(
+        key=series_pb2.SeriesKey(metric="described_in_its_batch"), timestamps_ms=[now_ms], values=[1.0])],
+        metrics=[descriptor("described_in_its_batch", series_pb2.METRIC_TYPE_COUNTER, "", "Events.")])
+    hello = ingest_pb2.PushRequest(hello=ingest_pb2.Hello(node="locked-node"))
+    with running_server(config) as running:
+        # Another process writing the metadata file (a backup, say) holds its write lock.
+        holder = sqlite3.connect(tmp_path / "metadata.sqlite", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(grpc.RpcError) as refused:
+                push(running.address, hello, ingest_pb2.PushRequest(batch=batch))
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert "nothing of the batch 1 was stored" in refused.value.details()
+        assert listed(running.address, "described_in_its_batch") == []
+        (response,) = push(running.address, hello, ingest_pb2.PushRequest(batch=batch))
+        assert (response.ack.samples_stored, response.ack.samples_skipped) == (1, 0)
+        (stored,) = listed(running.address, "described_in_its_batch")
+        assert stored.type == "counter"
