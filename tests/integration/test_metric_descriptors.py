@@ -219,3 +219,23 @@ def test_a_batch_whose_descriptors_cannot_be_committed_stores_none_of_its_sample
         assert (response.ack.samples_stored, response.ack.samples_skipped) == (1, 0)
         (stored,) = listed(running.address, "described_in_its_batch")
         assert stored.type == "counter"
+
+
+def test_descriptors_follow_the_servers_metric_name_limit():
+    """An operator who allows longer metric names (max_metric_name_length) gets their
+    descriptors too: refusing them would refuse the agent's hello, so it never connects."""
+    config = ServerConfig(listen="127.0.0.1:0", grace_period_s=0.5, rate_limit=0.0,
+                          max_metric_name_length=400)
+    long_name = "exporter_" + "x" * 300
+    now_ms = int(time.time() * 1000)
+    hello = ingest_pb2.Hello(node="long-names", metrics=[
+        descriptor(long_name, series_pb2.METRIC_TYPE_COUNTER, "", "In the hello.")])
+    batch = ingest_pb2.Batch(sequence=1, series=[series_pb2.SeriesSamples(
+        key=series_pb2.SeriesKey(metric=long_name + "_2"), timestamps_ms=[now_ms], values=[1.0])],
+        metrics=[descriptor(long_name + "_2", series_pb2.METRIC_TYPE_GAUGE, "", "In a batch.")])
+    with running_server(config) as running:
+        (response,) = push(running.address, ingest_pb2.PushRequest(hello=hello),
+                           ingest_pb2.PushRequest(batch=batch))
+        assert response.ack.samples_stored == 1
+        assert running.app.metadata.is_counter(long_name)
+        assert running.app.metadata.get(long_name + "_2") is not None
