@@ -92,6 +92,8 @@ def read_batch(data: bytes, node: str, limits: IngestLimits, known: KnownKeys,
 
 def _parsed_batch(data: bytes) -> ingest_pb2.Batch:
     request = parsed_request(data)
+    if request.WhichOneof("message") is None:
+        raise InvalidArgument("after the hello, each message must hold a batch; this one is empty")
     if request.WhichOneof("message") != "batch":
         raise InvalidArgument("hello may be sent only once, as the first message")
     _check_sequence(request.batch.sequence)
