@@ -17,21 +17,20 @@ def format_bytes(value: float) -> str:
     raise AssertionError("unreachable")
 
 
-def format_value(metric: str, value: float, counter_rate: bool = True, unit: str = "") -> str:
+def format_value(metric: str, value: float, counter_rate: bool | None = None, unit: str = "") -> str:
     """The value in the metric's unit: the declared `unit` when known, else the name's
-    suffix. Counters (_total) are forecast as per-second rates, so they get "/s"; pass
-    counter_rate=False for a counter's raw value."""
+    suffix. `counter_rate` says whether the value is a counter's per-second rate ("/s"):
+    pass the answer's rate_of_counter where there is one (a declared type beats the name),
+    False for a counter's raw value; None goes by the _total suffix."""
     if not math.isfinite(value):
         return str(value)
-    if unit == "bytes":
-        return format_bytes(value)
-    if unit == "ratio":
-        return f"{value * 100:.1f}%"
-    if metric.endswith("_total"):
-        raw = format_value(metric.removesuffix("_total"), value)
-        return raw + "/s" if counter_rate else raw
-    if metric.endswith("_bytes"):
-        return format_bytes(value)
-    if metric.endswith("_ratio"):
-        return f"{value * 100:.1f}%"
-    return f"{value:.4g}"
+    if counter_rate is None:
+        counter_rate = metric.endswith("_total")
+    name = metric.removesuffix("_total")
+    if unit == "bytes" or (not unit and name.endswith("_bytes")):
+        raw = format_bytes(value)
+    elif unit == "ratio" or (not unit and name.endswith("_ratio")):
+        raw = f"{value * 100:.1f}%"
+    else:
+        raw = f"{value:.4g}"
+    return raw + "/s" if counter_rate else raw

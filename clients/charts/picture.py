@@ -71,7 +71,7 @@ def picture(data: ChartData) -> Picture:
     crossing_x = None
     if crossing is not None:
         threshold_y = float(axis.scale([crossing.threshold])[0])
-        threshold_label = f"threshold {format_value(metric, crossing.threshold)}"
+        threshold_label = f"threshold {format_value(metric, crossing.threshold, f.model.rate_of_counter)}"
         if crossing.already_crossed:
             crossing_label = "already past the threshold"
         elif crossing.will_cross and crossing.expected is not None:

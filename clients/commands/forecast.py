@@ -37,12 +37,16 @@ def forecast_json(f: Forecast) -> dict:
 def run(client: InfracastClient, args: argparse.Namespace) -> Report:
     f = client.forecast(args.selector, args.horizon, args.level or (80.0, 95.0), args.aggregate)
     metric = f.series.metric
+
+    def shown_value(value: float) -> str:  # "/s" as the server answered: by declared type
+        return format_value(metric, value, counter_rate=f.model.rate_of_counter)
+
     rate = " (per-second rate of the counter)" if f.model.rate_of_counter else ""
     lines = [f"{f.series}{rate}", f"model: {f.model.name} — {f.model.reason}"]
     if f.model.backtest_mae:
-        lines.append(f"backtest: mean absolute error {format_value(metric, f.model.backtest_mae)}, "
+        lines.append(f"backtest: mean absolute error {shown_value(f.model.backtest_mae)}, "
                      f"MASE {f.model.backtest_mase:.2f}")
-    lines.append(f"last: {format_value(metric, f.last_value)} at {when_text(f.last_timestamp)}; "
+    lines.append(f"last: {shown_value(f.last_value)} at {when_text(f.last_timestamp)}; "
                  f"step {format_duration(f.step_s)} near now, wider further out")
     if f.limits.applied:
         lines.append(f"kept within physical limits: {f.limits.reason}")
@@ -53,8 +57,8 @@ def run(client: InfracastClient, args: argparse.Namespace) -> Report:
     for i in shown:
         stamp = ms_to_datetime(f.timestamps[i])
         rows.append([when_text(stamp), format_duration(stamp.timestamp() - f.last_timestamp.timestamp()),
-                     format_value(metric, f.mean[i]), *(
-                         f"{format_value(metric, f.lower[lv][i])} … {format_value(metric, f.upper[lv][i])}"
+                     shown_value(f.mean[i]), *(
+                         f"{shown_value(f.lower[lv][i])} … {shown_value(f.upper[lv][i])}"
                          for lv in levels)])
     raw = [[ms_to_datetime(t).isoformat(), repr(float(f.mean[i])),
             *(repr(float(b[lv][i])) for lv in levels for b in (f.lower, f.upper))]

@@ -6,8 +6,9 @@ lookup and is not written. A changed one is committed to the metadata log (when 
 one) before record() returns, so an acknowledged hello or batch has its descriptors on disk.
 
 A conflicting redefinition (another type, unit or help for a metric) replaces the held one:
-the last declaration wins, and a change of type is logged as a warning naming both, since
-it changes how answers treat the metric (rates for counters, values for gauges).
+the last declaration wins (one that leaves the type undeclared keeps the held type), and a
+change of type is logged as a warning naming both, since it changes how answers treat the
+metric (rates for counters, values for gauges).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Protocol
 
 from infracast.server.errors import ResourceExhausted
@@ -62,11 +64,11 @@ class MetricRegistry:
         """Hold (and commit, when durable) the descriptors that differ from those held;
         returns how many changed. Raises ResourceExhausted past max_metrics, and what the
         log raises when it cannot commit (store.base.CommitFailed)."""
-        changed = [d for d in descriptors if self._held.get(d.metric) != d]
-        if not changed:
+        sent = list(descriptors)
+        if not any(self._held.get(d.metric) != d for d in map(self._with_held_type, sent)):
             return 0
-        async with self._writing:
-            changed = [d for d in changed if self._held.get(d.metric) != d]  # a stream in between
+        async with self._writing:  # what is held now, after any stream in between
+            changed = [d for d in map(self._with_held_type, sent) if self._held.get(d.metric) != d]
             new = sum(1 for d in changed if d.metric not in self._held)
             if len(self._held) + new > self._max_metrics:
                 raise ResourceExhausted(
@@ -78,6 +80,14 @@ class MetricRegistry:
                 self._note_redefinition(descriptor, sender)
                 self._held[descriptor.metric] = descriptor
         return len(changed)
+
+    def _with_held_type(self, descriptor: MetricDescriptor) -> MetricDescriptor:
+        """An undeclared type (proto3's default, from a sender that does not know it) does not
+        undo a declared one: the metric keeps being treated as declared."""
+        held = self._held.get(descriptor.metric)
+        if descriptor.type != UNSPECIFIED or held is None or held.type == UNSPECIFIED:
+            return descriptor
+        return replace(descriptor, type=held.type)
 
     def _note_redefinition(self, descriptor: MetricDescriptor, sender: str) -> None:
         held = self._held.get(descriptor.metric)

@@ -27,7 +27,7 @@ from infracast.server.metadata.descriptors import MetricDescriptor
 from infracast.server.metadata.registry import MetricRegistry
 from infracast.server.security.auth import current_identity
 from infracast.server.series import SeriesKey
-from infracast.server.services.descriptor_validation import checked_descriptors
+from infracast.server.services.descriptor_validation import DescriptorLimits, checked_descriptors
 from infracast.server.services.ingest_worker import IngestWorker
 from infracast.server.services.push_validation import (
     DEFAULT_LIMITS,
@@ -78,6 +78,9 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         read_push_batch(np.frombuffer(b"", dtype=np.uint8))
         self._nodes = nodes or NodeRegistry()
         self._limits = limits
+        # Metric names as long as series may have (max_metric_name_length): a descriptor
+        # refused for a name the series may have would refuse the agent's hello.
+        self._descriptor_limits = DescriptorLimits(max_metric_name_length=limits.max_metric_name_length)
         self.stats = stats or ServerStats()
         self._draining = asyncio.Event()
         self._worker = IngestWorker()
@@ -125,7 +128,8 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 f"this token may only push series of node {identity.node!r}, not {quoted(hello.node)}")
         agent = hello.agent_id or hello.node
         if hello.metrics:  # an agent's few hundred take a millisecond or two: off the event loop
-            descriptors = await asyncio.to_thread(checked_descriptors, hello.metrics, "hello")
+            descriptors = await asyncio.to_thread(checked_descriptors, hello.metrics, "hello",
+                                                   self._descriptor_limits)
             await self._describe(descriptors, f"agent {agent}", "hello")
         log.info("agent %s (node %s, version %s) connected", agent, hello.node, hello.agent_version)
         self._nodes.connected(hello.node, hello.agent_version, dict(hello.labels),
@@ -194,7 +198,9 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         that stages (the embedded one) appended to memory; its commit is awaited after."""
         sequence, decoded = read_batch(request, node, self._limits, known, held=self._store.has_series)
         self._admit(node, decoded.new_keys)
-        if self._staging is None:
+        # A batch carrying descriptors (rare: a metric's first batch) is appended whole after
+        # they are recorded: were they refused, none of its samples may be in memory.
+        if self._staging is None or decoded.descriptors:
             return sequence, decoded, None
         return sequence, decoded, self._staging.append_to_memory(decoded.writes)
 

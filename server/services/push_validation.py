@@ -192,6 +192,8 @@ def checked_hello(first: ingest_pb2.PushRequest | None) -> ingest_pb2.Hello:
     """The stream's hello, checked: it names the node every later batch writes for."""
     if first is None:
         raise InvalidArgument("empty stream: send a hello first")
+    if first.WhichOneof("message") is None:
+        raise InvalidArgument("the first message of a Push stream must be a hello; this one is empty")
     if first.WhichOneof("message") != "hello":
         raise InvalidArgument("the first message of a Push stream must be a hello, not a batch")
     hello = first.hello

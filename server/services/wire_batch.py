@@ -18,7 +18,7 @@ from google.protobuf.message import DecodeError
 
 from infracast.server.errors import InvalidArgument
 from infracast.server.series import SeriesKey
-from infracast.server.services.descriptor_validation import checked_descriptors
+from infracast.server.services.descriptor_validation import DescriptorLimits, checked_descriptors
 from infracast.server.services.push_validation import (
     DecodedBatch,
     IngestLimits,
@@ -80,7 +80,11 @@ def read_batch(data: bytes, node: str, limits: IngestLimits, known: KnownKeys,
         return sequence % _UINT64, decoded
     # Descriptors only come this way: the kernel declines a batch that carries them.
     batch = _parsed_batch(data)
-    descriptors = checked_descriptors(batch.metrics, f"batch {batch.sequence}") if batch.metrics else []
+    # Names as long as the server allows its series' metric names, or the series would be
+    # stored and their descriptors refused.
+    descriptor_limits = DescriptorLimits(max_metric_name_length=limits.max_metric_name_length)
+    descriptors = checked_descriptors(batch.metrics, f"batch {batch.sequence}", descriptor_limits) \
+        if batch.metrics else []
     decoded = decode_batch(batch, node, limits, now_ms, held)
     decoded.descriptors = descriptors
     return batch.sequence, decoded
@@ -88,6 +92,8 @@ def read_batch(data: bytes, node: str, limits: IngestLimits, known: KnownKeys,
 
 def _parsed_batch(data: bytes) -> ingest_pb2.Batch:
     request = parsed_request(data)
+    if request.WhichOneof("message") is None:
+        raise InvalidArgument("after the hello, each message must hold a batch; this one is empty")
     if request.WhichOneof("message") != "batch":
         raise InvalidArgument("hello may be sent only once, as the first message")
     _check_sequence(request.batch.sequence)

@@ -30,3 +30,12 @@ def test_format_value_by_unit():
     assert format_value("node_network_receive_bytes_total", 12.0) == "12 B/s"
     assert format_value("node_network_receive_bytes_total", 2048.0, counter_rate=False) == "2.0 KiB"
     assert format_value("node_cpu_seconds_total", 264.7, counter_rate=False) == "264.7"
+
+
+def test_format_value_follows_the_servers_word_on_counters():
+    """A declared counter without the _total suffix is answered as a rate, a declared gauge
+    with it as a value: the answer's rate_of_counter decides "/s", not the name."""
+    assert format_value("node_vmstat_pgfault", 12.0, counter_rate=True) == "12/s"
+    assert format_value("app_level_total", 1200.0, counter_rate=False) == "1200"
+    assert format_value("node_disk_read_bytes_total", 2048.0, counter_rate=True, unit="bytes") == "2.0 KiB/s"
+    assert format_value("app_used", 0.5, counter_rate=False, unit="ratio") == "50.0%"

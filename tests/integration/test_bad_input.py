@@ -124,6 +124,9 @@ HELLO = ingest_pb2.PushRequest(hello=ingest_pb2.Hello(node="c", agent_id="test-a
     ([batch(1)], "first message of a Push stream must be a hello"),
     ([ingest_pb2.PushRequest(hello=ingest_pb2.Hello(node=""))], "hello.node is empty"),
     ([HELLO, HELLO], "hello may be sent only once"),
+    # An empty request (an unset oneof) is neither a second hello nor a batch.
+    ([ingest_pb2.PushRequest()], "the first message of a Push stream must be a hello; this one is empty"),
+    ([HELLO, ingest_pb2.PushRequest()], "after the hello, each message must hold a batch; this one is empty"),
     ([ingest_pb2.PushRequest(hello=ingest_pb2.Hello(node="c", labels={f"k{i}": "v" for i in range(65)}))],
      "65 node labels; at most 64"),
     ([ingest_pb2.PushRequest(hello=ingest_pb2.Hello(node="c", labels={"pool": "x" * 64}))],

@@ -8,6 +8,7 @@ import asyncio
 import json
 import random
 import signal
+import sqlite3
 import subprocess
 import time
 
@@ -190,3 +191,51 @@ def test_bad_descriptors_are_refused_whole_and_the_server_keeps_serving(server):
     assert response.ack.samples_stored == 1
     (stored,) = listed(server.address, "refused_with_its_batch")
     assert stored.type == "counter"
+
+
+def test_a_batch_whose_descriptors_cannot_be_committed_stores_none_of_its_samples(tmp_path):
+    """The refusal says nothing of the batch was stored: its samples must not be in memory
+    (answering queries, lost at a restart) and the agent's resend must store them."""
+    config = ServerConfig(listen="127.0.0.1:0", grace_period_s=0.5, rate_limit=0.0, data_dir=tmp_path)
+    now_ms = int(time.time() * 1000)
+    batch = ingest_pb2.Batch(sequence=1, series=[series_pb2.SeriesSamples(
+        key=series_pb2.SeriesKey(metric="described_in_its_batch"), timestamps_ms=[now_ms], values=[1.0])],
+        metrics=[descriptor("described_in_its_batch", series_pb2.METRIC_TYPE_COUNTER, "", "Events.")])
+    hello = ingest_pb2.PushRequest(hello=ingest_pb2.Hello(node="locked-node"))
+    with running_server(config) as running:
+        # Another process writing the metadata file (a backup, say) holds its write lock.
+        holder = sqlite3.connect(tmp_path / "metadata.sqlite", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(grpc.RpcError) as refused:
+                push(running.address, hello, ingest_pb2.PushRequest(batch=batch))
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert "nothing of the batch 1 was stored" in refused.value.details()
+        assert listed(running.address, "described_in_its_batch") == []
+        (response,) = push(running.address, hello, ingest_pb2.PushRequest(batch=batch))
+        assert (response.ack.samples_stored, response.ack.samples_skipped) == (1, 0)
+        (stored,) = listed(running.address, "described_in_its_batch")
+        assert stored.type == "counter"
+
+
+def test_descriptors_follow_the_servers_metric_name_limit():
+    """An operator who allows longer metric names (max_metric_name_length) gets their
+    descriptors too: refusing them would refuse the agent's hello, so it never connects."""
+    config = ServerConfig(listen="127.0.0.1:0", grace_period_s=0.5, rate_limit=0.0,
+                          max_metric_name_length=400)
+    long_name = "exporter_" + "x" * 300
+    now_ms = int(time.time() * 1000)
+    hello = ingest_pb2.Hello(node="long-names", metrics=[
+        descriptor(long_name, series_pb2.METRIC_TYPE_COUNTER, "", "In the hello.")])
+    batch = ingest_pb2.Batch(sequence=1, series=[series_pb2.SeriesSamples(
+        key=series_pb2.SeriesKey(metric=long_name + "_2"), timestamps_ms=[now_ms], values=[1.0])],
+        metrics=[descriptor(long_name + "_2", series_pb2.METRIC_TYPE_GAUGE, "", "In a batch.")])
+    with running_server(config) as running:
+        (response,) = push(running.address, ingest_pb2.PushRequest(hello=hello),
+                           ingest_pb2.PushRequest(batch=batch))
+        assert response.ack.samples_stored == 1
+        assert running.app.metadata.is_counter(long_name)
+        assert running.app.metadata.get(long_name + "_2") is not None

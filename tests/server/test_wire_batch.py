@@ -35,6 +35,8 @@ def reference(data: bytes, node: str = "n1", held=lambda key: False):
     """What the protobuf path answers: (sequence, writes, gaps, new keys) or the error text."""
     try:
         parsed = parsed_request(data)
+        if parsed.WhichOneof("message") is None:
+            raise InvalidArgument("after the hello, each message must hold a batch; this one is empty")
         if parsed.WhichOneof("message") != "batch":
             raise InvalidArgument("hello may be sent only once, as the first message")
         if parsed.batch.sequence == 0:

@@ -75,3 +75,17 @@ def test_a_failed_commit_holds_nothing():
     with pytest.raises(CommitFailed):
         asyncio.run(registry.record([PGFAULT], "agent a"))
     assert registry.get(PGFAULT.metric) is None
+
+
+def test_a_descriptor_without_a_type_keeps_the_declared_one(tmp_path):
+    """A sender that leaves the type unset (proto3's default) does not declare one: the held
+    declaration stands, or node_vmstat_pgfault would be forecast as a gauge by its name."""
+    registry = MetricRegistry(MetadataLog(tmp_path))
+    asyncio.run(registry.record([PGFAULT], "agent a"))
+    untyped = MetricDescriptor(PGFAULT.metric, help="Page faults, as another exporter says it.")
+    assert asyncio.run(registry.record([untyped], "exporter b")) == 1
+    assert registry.is_counter(PGFAULT.metric)
+    assert registry.get(PGFAULT.metric) == MetricDescriptor(PGFAULT.metric, COUNTER, "", untyped.help)
+    # Sent again and again (every stream's hello): nothing changes, nothing is written.
+    assert asyncio.run(registry.record([untyped], "exporter b")) == 0
+    registry.close()
