@@ -9,8 +9,9 @@ encoding time. A node's request is then a slice of that buffer behind a short he
 
 Series shapes: a node has `series_per_node` series of node_exporter-like families: gauges
 follow the NAB AWS CloudWatch series (shared/data/nab: real CPU and network readings,
-noise included) at a per-series scale and phase, counters add those readings up, and the
-rest are constants (sizes, limits), as on a real node.
+noise included; synthetic daily cycles where that folder is missing) at a per-series scale
+and phase, counters add those readings up, and the rest are constants (sizes, limits), as
+on a real node.
 """
 
 from __future__ import annotations
@@ -82,6 +83,18 @@ def _encode(entries: list[bytes], field_tag: bytes, timestamp_from_end: int, val
                    (ends - value_from_end)[:, None] + np.arange(8))
 
 
+def synthetic_shapes(rng: np.random.Generator, count: int = 4, length: int = 4032) -> list[np.ndarray]:
+    """CPU-like readings for a clone without shared/data/nab (a CI machine): a daily cycle
+    at 5-minute steps, a slow random walk and noise, kept positive."""
+    steps = np.arange(length)
+    shapes = []
+    for _ in range(count):
+        daily = 20 * np.sin(2 * np.pi * steps / 288 + rng.uniform(0, 2 * np.pi))
+        walk = np.cumsum(rng.normal(0, 0.3, length))
+        shapes.append(np.maximum(50 + daily + walk + rng.normal(0, 3, length), 1.0))
+    return shapes
+
+
 class NodeLoad:
     """`nodes` x `series_per_node` series; node i's request of round r on demand, as bytes."""
 
@@ -90,9 +103,9 @@ class NodeLoad:
         self.series_per_node = series_per_node
         count = nodes * series_per_node
         rng = np.random.default_rng(seed)
-        shapes = list(load_series().values())
-        length = min(len(values) for _, values in shapes)
-        self._shapes = np.stack([values[:length] for _, values in shapes])
+        shapes = [values for _, values in load_series().values()] or synthetic_shapes(rng)
+        length = min(len(values) for values in shapes)
+        self._shapes = np.stack([values[:length] for values in shapes])
         self._shapes /= self._shapes.mean(axis=1, keepdims=True)  # mean 1: the scale sets the size
         family = np.arange(count) % len(FAMILIES)
         self.kind = np.array([FAMILIES[f][1] for f in family])
