@@ -50,6 +50,11 @@ log = logging.getLogger(__name__)
 STORE_RETRY_AFTER_S = 2.0
 
 
+def _store_retry_hint() -> float:
+    """When to resend after the store could not write: jittered, so agents do not return at once."""
+    return STORE_RETRY_AFTER_S * random.uniform(0.5, 1.5)
+
+
 class PushRequestBytes(bytes):
     """A Push request as received, undecoded. A class of its own (one copy of the bytes)
     so that a test can find any the server keeps: plain bytes are invisible to gc."""
@@ -184,7 +189,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             # Retryable: the agent keeps the batch and resends it after the hint.
             raise Unavailable(f"the store cannot write now ({error}); nothing of batch "
                               f"{sequence} was stored: resend it later",
-                              retry_after_s=STORE_RETRY_AFTER_S * random.uniform(0.5, 1.5)) from None
+                              retry_after_s=_store_retry_hint()) from None
         known.learn([(wire, key) for wire, key in decoded.learned if self._store.has_series(key)])
         self.stats.batches_stored += 1
         self.stats.samples_stored += result.stored
@@ -210,7 +215,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         except CommitFailed as error:
             raise Unavailable(f"the store cannot write metric descriptors now ({error}); nothing of "
                               f"the {what} was stored: send it again later",
-                              retry_after_s=STORE_RETRY_AFTER_S * random.uniform(0.5, 1.5)) from None
+                              retry_after_s=_store_retry_hint()) from None
 
     def _admit(self, node: str, new_keys: list[SeriesKey]) -> None:
         """Refuse a batch that would create more series than allowed, for the agent's node or
