@@ -74,9 +74,15 @@ def test_a_filling_disk_fires_the_shipped_alert_and_a_steady_one_does_not(tmp_pa
             (alert,) = wait_until(firing, timeout_s=90, interval_s=0.5, message="the alert firing")
             assert alert["labels"]["mountpoint"] == "/data" and alert["labels"]["node"] == "disk-node"
 
-            # The series behind it, in the TSDB (remote-written) and on /metrics (scraped).
-            remaining = {r["metric"]["mountpoint"]: float(r["value"][1]) for r in prometheus.query(
-                'infracast_time_to_threshold_seconds{rule="filesystem-full"}')}
+            # The series behind it, in the TSDB (remote-written) and on /metrics (scraped). A rule round
+            # may have run between feeding /data and /steady, so wait for a round that saw both.
+            def remaining_by_mountpoint():
+                found = {r["metric"]["mountpoint"]: float(r["value"][1]) for r in prometheus.query(
+                    'infracast_time_to_threshold_seconds{rule="filesystem-full"}')}
+                return found if {"/data", "/steady"} <= found.keys() else None
+
+            remaining = wait_until(remaining_by_mountpoint, timeout_s=30, interval_s=0.5,
+                                   message="time to threshold for both mountpoints in the TSDB")
             assert 0 < remaining["/data"] < 900 and remaining["/steady"] == float("inf")
             (steady,) = prometheus.query(
                 'infracast_threshold_probability{rule="filesystem-full",within="4h",mountpoint="/steady"}')
