@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from infracast.common.log_setup import configure_logging
 from infracast.server.app import create_server
 from infracast.server.config import ServerConfig, load_config
+from infracast.server.store.database_file import UnusableDatabaseFile
 from infracast.server.store.sample_log import DataDirectoryLocked
 from infracast.server.telemetry.export import TraceContextFilter
 
@@ -25,7 +26,13 @@ async def run(config: ServerConfig) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, _on_signal, stop, signum)
-    await app.start()
+    try:
+        await app.start()
+    except Exception:
+        # Already serving (e.g. a damaged log found in the replay): stop cleanly, so the
+        # reason is the one line the operator reads, not the server's teardown noise.
+        await app.stop(grace_s=0)
+        raise
     await stop.wait()
     log.info("stopping: finishing in-flight RPCs for up to %.0fs", config.grace_period_s)
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -55,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     gc.set_threshold(50_000, 20, 100)
     try:
         asyncio.run(run(config))
-    except (OSError, DataDirectoryLocked) as error:
+    except (OSError, DataDirectoryLocked, UnusableDatabaseFile) as error:
         log.error("cannot start: %s", error)
         sys.exit(1)
 

@@ -45,6 +45,7 @@ import numpy as np
 from infracast.server.series import SeriesKey
 from infracast.server.store import gorilla_kernels as gorilla
 from infracast.server.store.base import CommitFailed, SeriesWrite
+from infracast.server.store.database_file import opening
 from infracast.server.store.write_health import WriteHealth, describe
 
 log = logging.getLogger(__name__)
@@ -154,20 +155,21 @@ class SampleLog:
                 f"(pid {holder}); stop it or choose another --data-dir") from None
         os.ftruncate(self._lock_file, 0)
         os.pwrite(self._lock_file, str(os.getpid()).encode(), 0)
-        connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        # Pages of 16 KiB (for a new file; one made before keeps its size): chunks of noisy
-        # series take 2-3 KiB, of which a 4 KiB page held one and left the rest unused.
-        connection.execute("PRAGMA page_size=16384")
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=FULL")
-        connection.executescript(SCHEMA)
-        self._connection = connection
-        for series_id, metric, labels in connection.execute("SELECT id, metric, labels FROM series"):
-            self._series_ids[SeriesKey.interned(metric, dict(json.loads(labels)))] = series_id
-        _migrate_sample_rows(connection)
-        self._load_spans()
-        (last_bucket,) = connection.execute("SELECT MAX(bucket) FROM aggregates").fetchone()
-        self.compacted_before = 0 if last_bucket is None else int(last_bucket) + BUCKET_MS
+        with opening(self.path, holds="samples"):
+            connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            # Pages of 16 KiB (for a new file; one made before keeps its size): chunks of noisy
+            # series take 2-3 KiB, of which a 4 KiB page held one and left the rest unused.
+            connection.execute("PRAGMA page_size=16384")
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=FULL")
+            connection.executescript(SCHEMA)
+            self._connection = connection
+            for series_id, metric, labels in connection.execute("SELECT id, metric, labels FROM series"):
+                self._series_ids[SeriesKey.interned(metric, dict(json.loads(labels)))] = series_id
+            _migrate_sample_rows(connection)
+            self._load_spans()
+            (last_bucket,) = connection.execute("SELECT MAX(bucket) FROM aggregates").fetchone()
+            self.compacted_before = 0 if last_bucket is None else int(last_bucket) + BUCKET_MS
 
     def _load_spans(self) -> None:
         """Each series' oldest chunk's start and last chunk's span."""
@@ -183,17 +185,18 @@ class SampleLog:
         """Everything stored, series by series, oldest first."""
         connection = self._connection
         assert connection is not None
-        pending = _PendingSamples.read(connection)
-        for key, series_id in self._series_ids.items():
-            aggregates = np.array(connection.execute(
-                "SELECT bucket, total, count, maximum FROM aggregates WHERE series_id = ? "
-                "ORDER BY bucket", (series_id,)).fetchall(), dtype=np.float64).reshape(-1, 4)
-            chunks = [row[0] for row in connection.execute(
-                "SELECT data FROM chunks WHERE series_id = ? ORDER BY first_ts", (series_id,))]
-            timestamps, values = _first_of_each_time(*_decoded(chunks), *pending.of(series_id))
-            yield ReplayedSeries(
-                key, aggregates[:, 0].astype(np.int64), aggregates[:, 1],
-                aggregates[:, 2].astype(np.int64), aggregates[:, 3], timestamps, values)
+        with opening(self.path, holds="samples"):  # a page damaged past the header shows here
+            pending = _PendingSamples.read(connection)
+            for key, series_id in self._series_ids.items():
+                aggregates = np.array(connection.execute(
+                    "SELECT bucket, total, count, maximum FROM aggregates WHERE series_id = ? "
+                    "ORDER BY bucket", (series_id,)).fetchall(), dtype=np.float64).reshape(-1, 4)
+                chunks = [row[0] for row in connection.execute(
+                    "SELECT data FROM chunks WHERE series_id = ? ORDER BY first_ts", (series_id,))]
+                timestamps, values = _first_of_each_time(*_decoded(chunks), *pending.of(series_id))
+                yield ReplayedSeries(
+                    key, aggregates[:, 0].astype(np.int64), aggregates[:, 1],
+                    aggregates[:, 2].astype(np.int64), aggregates[:, 3], timestamps, values)
 
     def start(self) -> None:
         self._refusal = None
