@@ -184,7 +184,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             if self._staging is None or result is None:
                 result = await self._store.append(decoded.writes)
             else:
-                await self._staging.commit(decoded.writes)
+                await self._staging.commit(decoded.writes, result)
         except CommitFailed as error:
             # Retryable: the agent keeps the batch and resends it after the hint.
             raise Unavailable(f"the store cannot write now ({error}); nothing of batch "

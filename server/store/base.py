@@ -5,7 +5,7 @@ Kept small so the durable embedded store and a remote TSDB can sit behind it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
@@ -34,6 +34,9 @@ class CommitFailed(Exception):
 class AppendResult:
     stored: int
     skipped: int
+    # A staged append's samples taken into memory, per series (StagingStore.commit needs
+    # them if the commit fails); empty otherwise.
+    taken: list[tuple[SeriesKey, np.ndarray]] = field(default_factory=list, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class StagingStore(Protocol):
         """The in-memory part of append, in the caller's thread."""
         ...
 
-    async def commit(self, writes: list[SeriesWrite]) -> None:
-        """Make the writes durable; raise CommitFailed if they could not be."""
+    async def commit(self, writes: list[SeriesWrite], staged: AppendResult) -> None:
+        """Make the writes durable (`staged`: what append_to_memory answered for them);
+        raise CommitFailed if they could not be."""
         ...

@@ -12,11 +12,14 @@ import logging
 import time
 from pathlib import Path
 
+import numpy as np
+
 from infracast.server.selector import Selector
 from infracast.server.series import SeriesKey
-from infracast.server.store.base import AppendResult, SeriesSummary, SeriesWrite, Window
+from infracast.server.store.base import AppendResult, CommitFailed, SeriesSummary, SeriesWrite, Window
 from infracast.server.store.memory import MemoryLimits, MemoryStore
 from infracast.server.store.sample_log import SampleLog
+from infracast.server.store.uncommitted import UncommittedSamples
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +29,7 @@ class EmbeddedStore:
         self.memory = MemoryStore(limits)
         self.log = SampleLog(directory, self.memory.limits.raw_window_ms,
                              self.memory.limits.downsampled_window_ms)
+        self.uncommitted = UncommittedSamples()
         self.replayed_samples = 0
         self.replay_seconds = 0.0
 
@@ -52,18 +56,28 @@ class EmbeddedStore:
 
     async def append(self, writes: list[SeriesWrite]) -> AppendResult:
         await self.log.write(writes)
-        return await asyncio.to_thread(self.memory.append_now, writes)
+        result = self.uncommitted.recount(writes, await asyncio.to_thread(self.memory.append_now, writes))
+        self.uncommitted.committed(writes)
+        return result
 
     # Ingest's split append (base.StagingStore): memory first, in the worker thread that
     # decoded the batch, then the commit, which the ack waits for. A commit that fails
-    # leaves the samples in memory until a restart, and the agent resends them (memory
-    # skips them then, as duplicates; the log stores them).
+    # leaves the samples in memory until a restart, and the agent resends them: memory
+    # skips them then, as held, but the log stores them, so `uncommitted` keeps them
+    # apart and the resend's ack counts them as stored.
 
     def append_to_memory(self, writes: list[SeriesWrite]) -> AppendResult:
-        return self.memory.append_now(writes)
+        taken: list[tuple[SeriesKey, np.ndarray]] = []
+        result = self.memory.append_now(writes, taken)
+        return self.uncommitted.recount(writes, AppendResult(result.stored, result.skipped, taken))
 
-    async def commit(self, writes: list[SeriesWrite]) -> None:
-        await self.log.write(writes)
+    async def commit(self, writes: list[SeriesWrite], staged: AppendResult) -> None:
+        try:
+            await self.log.write(writes)
+        except CommitFailed:
+            self.uncommitted.add(staged.taken)
+            raise
+        self.uncommitted.committed(writes)
 
     def select(self, selector: Selector) -> list[SeriesKey]:
         return self.memory.select(selector)

@@ -265,8 +265,9 @@ class _SeriesBuffer:
     def oldest_ms(self) -> int:
         return _chunk_first_ms(self.chunks[0]) if self.chunks else int(self.head[0, 0])
 
-    def append(self, timestamps: np.ndarray, values: np.ndarray, limits: MemoryLimits) -> tuple[int, int]:
-        """Merge samples in; return (stored, skipped)."""
+    def append(self, timestamps: np.ndarray, values: np.ndarray,
+               limits: MemoryLimits) -> tuple[np.ndarray, int]:
+        """Merge samples in; return (the timestamps stored, how many were skipped)."""
         newest = self._newest_ms()
         if len(timestamps) == 1 and (newest is None or timestamps[0] > newest) \
                 and (not self.aggregates.size or timestamps[0] >= self.aggregates.last_start_ms + BUCKET_MS):
@@ -276,7 +277,7 @@ class _SeriesBuffer:
             if self.size >= HEAD_SAMPLES or self.size > limits.max_raw_samples \
                     or self.oldest_ms() < timestamps[0] - limits.raw_window_ms - BUCKET_MS:
                 self._age(limits)
-            return 1, 0
+            return timestamps, 0
         order = np.argsort(timestamps, kind="stable")
         timestamps, values = timestamps[order], values[order]
         # Within one write, the first sample of a timestamp wins.
@@ -294,7 +295,7 @@ class _SeriesBuffer:
         stored = len(new_ts)
         skipped = len(timestamps) - stored
         if not stored:
-            return 0, skipped
+            return new_ts, skipped
         if late and new_ts[0] <= newest:
             merged_ts = np.concatenate([held_ts, new_ts])
             merged_values = np.concatenate([held_values, new_values])
@@ -305,7 +306,7 @@ class _SeriesBuffer:
         else:
             self._extend(new_ts, new_values)
         self._age(limits)
-        return stored, skipped
+        return new_ts, skipped
 
     def _extend(self, timestamps: np.ndarray, values: np.ndarray) -> None:
         needed = self.size + len(timestamps)
@@ -416,10 +417,13 @@ class MemoryStore:
     def append_to_memory(self, writes: list[SeriesWrite]) -> AppendResult:
         return self.append_now(writes)
 
-    async def commit(self, writes: list[SeriesWrite]) -> None:
+    async def commit(self, writes: list[SeriesWrite], staged: AppendResult) -> None:
         return None
 
-    def append_now(self, writes: list[SeriesWrite]) -> AppendResult:
+    def append_now(self, writes: list[SeriesWrite],
+                   taken: list[tuple[SeriesKey, np.ndarray]] | None = None) -> AppendResult:
+        """Append in the caller's thread; with `taken`, also list each series' timestamps
+        stored (the embedded store needs them when their commit fails)."""
         stored = skipped = 0
         with self._lock:
             for write in writes:
@@ -429,8 +433,10 @@ class MemoryStore:
                 if buffer is None:
                     buffer = self._add(write.key, _SeriesBuffer())
                 added, dropped = buffer.append(write.timestamps_ms, write.values, self.limits)
-                stored += added
+                stored += len(added)
                 skipped += dropped
+                if taken is not None and len(added):
+                    taken.append((write.key, added))
         return AppendResult(stored, skipped)
 
     def restore(self, key: SeriesKey, bucket_starts: np.ndarray, bucket_sums: np.ndarray,
