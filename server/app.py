@@ -239,6 +239,7 @@ class App:
         counts = {
             "series": float(store.series_count),
             "metrics_described": float(len(self.metadata)),
+            **{f"descriptors_refused_{reason}": float(n) for reason, n in self.metadata.refusals.items()},
             "active_streams": float(self.stats.active_streams),
             "batches_stored": float(self.stats.batches_stored),
             "samples_stored": float(self.stats.samples_stored),
@@ -324,8 +325,8 @@ def open_metadata(store: MemoryStore | EmbeddedStore | PrometheusStore,
     locked by then), in memory otherwise. With store=prometheus every replica learns them
     from the hellos of the streams it serves (agents send them on every stream)."""
     if not isinstance(store, EmbeddedStore) or config.data_dir is None:
-        return MetricRegistry()
-    metadata = MetricRegistry(MetadataLog(config.data_dir))
+        return MetricRegistry(max_metrics_per_node=config.max_metrics_per_node)
+    metadata = MetricRegistry(MetadataLog(config.data_dir), max_metrics_per_node=config.max_metrics_per_node)
     log.info("%d metric descriptors loaded from %s", metadata.replay(), config.data_dir)
     return metadata
 
@@ -418,7 +419,8 @@ def create_server(config: ServerConfig, telemetry: Telemetry | None = None) -> A
                       lambda: durable.log.commits if durable else 0,
                       lambda: durable.log.size_bytes if durable else 0,
                       lambda: durable.log.health.failed_commits if durable else 0,
-                      lambda: int(durable is not None and not durable.log.health.writable))
+                      lambda: int(durable is not None and not durable.log.health.writable),
+                      metadata.refusals)
     status_pb2_grpc.add_StatusServiceServicer_to_server(StatusServicer(app.report), server)
     if config.rules_file is not None:
         remote = store if isinstance(store, PrometheusStore) else None

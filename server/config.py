@@ -108,6 +108,9 @@ SETTINGS = (
     Setting("max_label_name_length", bounded_int(16, 65_536), "256", "characters per label name"),
     Setting("max_series_per_agent", bounded_int(1, 10_000_000), "20000", "series one agent may create"),
     Setting("max_series", bounded_int(1, 100_000_000), "1000000", "series the server holds in all"),
+    Setting("max_metrics_per_node", bounded_int(1, 100_000), "5000",
+            "metric names one node-bound token (one agent's) may describe first; the registry holds "
+            "100000 in all"),
     Setting("max_future_skew", _duration, "10m", "how far ahead of the server's clock a sample may be"),
     Setting("metrics_listen", _optional_listen, "",
             "HOST:PORT for Prometheus /metrics (empty: off)",
@@ -184,6 +187,7 @@ class ServerConfig:
     max_label_name_length: int = 256
     max_series_per_agent: int = 20_000
     max_series: int = 1_000_000
+    max_metrics_per_node: int = 5_000
     max_future_skew_s: float = 600.0
     metrics_listen: str = ""
     tls_cert: Path | None = None

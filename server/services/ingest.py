@@ -210,8 +210,9 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         return sequence, decoded, self._staging.append_to_memory(decoded.writes)
 
     async def _describe(self, descriptors: list[MetricDescriptor], sender: str, what: str) -> None:
+        identity = current_identity.get()  # a node-bound credential may not redefine metrics
         try:
-            await self.metadata.record(descriptors, sender)
+            await self.metadata.record(descriptors, sender, identity.node if identity else None)
         except CommitFailed as error:
             raise Unavailable(f"the store cannot write metric descriptors now ({error}); nothing of "
                               f"the {what} was stored: send it again later",

@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS metrics (
     metric TEXT PRIMARY KEY,
     type TEXT NOT NULL,
     unit TEXT NOT NULL,
-    help TEXT NOT NULL
+    help TEXT NOT NULL,
+    introduced_by TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 """
 
@@ -40,24 +41,30 @@ class MetadataLog:
             self._connection.execute("PRAGMA journal_mode=WAL")
             self._connection.execute("PRAGMA synchronous=FULL")
             self._connection.executescript(SCHEMA)
+            _add_introducers(self._connection)
         self._lock = threading.Lock()
 
-    def load(self) -> list[MetricDescriptor]:
-        """Every stored descriptor; a row whose type this version does not know is read as
-        undeclared rather than refusing to start."""
+    def load(self) -> list[tuple[MetricDescriptor, str]]:
+        """Every stored descriptor and the node that introduced it ("" for a fleet-wide
+        sender); a row whose type this version does not know is read as undeclared rather
+        than refusing to start."""
         with self._lock, opening(self.path, holds="metric descriptors"):
-            rows = self._connection.execute("SELECT metric, type, unit, help FROM metrics").fetchall()
-        return [MetricDescriptor(metric, kind if kind in TYPES else "", unit, text)
-                for metric, kind, unit, text in rows]
+            rows = self._connection.execute(
+                "SELECT metric, type, unit, help, introduced_by FROM metrics").fetchall()
+        return [(MetricDescriptor(metric, kind if kind in TYPES else "", unit, text), node)
+                for metric, kind, unit, text, node in rows]
 
-    def write(self, descriptors: list[MetricDescriptor]) -> None:
-        """Insert or replace the descriptors in one transaction; CommitFailed if it fails."""
+    def write(self, descriptors: list[MetricDescriptor], introduced_by: str = "") -> None:
+        """Insert or update the descriptors in one transaction (a metric already stored
+        keeps the node that introduced it); CommitFailed if it fails."""
         with self._lock:
             try:
                 self._connection.execute("BEGIN IMMEDIATE")
                 self._connection.executemany(
-                    "INSERT OR REPLACE INTO metrics (metric, type, unit, help) VALUES (?, ?, ?, ?)",
-                    [(d.metric, d.type, d.unit, d.help) for d in descriptors])
+                    "INSERT INTO metrics (metric, type, unit, help, introduced_by) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (metric) DO UPDATE SET type = excluded.type, unit = excluded.unit, "
+                    "help = excluded.help",
+                    [(d.metric, d.type, d.unit, d.help, introduced_by) for d in descriptors])
                 self._connection.execute("COMMIT")
             except sqlite3.Error as error:
                 with contextlib.suppress(sqlite3.Error):  # the commit's error is the one to report
@@ -67,3 +74,10 @@ class MetadataLog:
     def close(self) -> None:
         with self._lock:
             self._connection.close()
+
+
+def _add_introducers(connection: sqlite3.Connection) -> None:
+    """A file of an earlier version lacks introduced_by: its metrics count as fleet-wide."""
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(metrics)")}
+    if "introduced_by" not in columns:
+        connection.execute("ALTER TABLE metrics ADD COLUMN introduced_by TEXT NOT NULL DEFAULT ''")

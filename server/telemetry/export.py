@@ -10,7 +10,7 @@ carry the trace and span ids of the RPC they belong to.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from wsgiref.simple_server import WSGIServer
 
 from grpc import aio
@@ -61,7 +61,8 @@ class Telemetry:
     def observe(self, stats: ServerStats, cache: ForecastCache, series_count: Callable[[], int],
                 store_commits: Callable[[], int], store_bytes: Callable[[], int],
                 store_failed_commits: Callable[[], int] = lambda: 0,
-                store_failing: Callable[[], int] = lambda: 0) -> None:
+                store_failing: Callable[[], int] = lambda: 0,
+                descriptor_refusals: Mapping[str, int] | None = None) -> None:
         meter = self.meter
 
         def value(read: Callable[[], float]) -> Callable[[CallbackOptions], Iterable[Observation]]:
@@ -94,6 +95,13 @@ class Telemetry:
             description="1 while the durable log's commits fail and ingest answers UNAVAILABLE")
         meter.create_observable_up_down_counter("infracast.store.size", [value(store_bytes)], unit="By",
                                                 description="bytes of the durable log on disk")
+        meter.create_observable_counter(
+            "infracast.metadata.refused_descriptors",
+            [lambda options: [Observation(n, {"reason": reason}) for reason, n in
+                              list((descriptor_refusals or {}).items())]],
+            unit="{descriptor}",
+            description="metric descriptors of node-bound senders left out, by reason: a type or "
+                        "unit conflicting with the declared one, or over the node's quota of names")
         meter.create_observable_counter(
             "infracast.forecast.cache",
             [lambda options: [Observation(cache.stats.answer_hits, {"result": "hit"}),

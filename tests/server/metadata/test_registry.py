@@ -63,7 +63,7 @@ class FailingLog:
     def load(self):
         return []
 
-    def write(self, descriptors):
+    def write(self, descriptors, introduced_by):
         raise CommitFailed("disk full")
 
     def close(self):
@@ -89,3 +89,20 @@ def test_a_descriptor_without_a_type_keeps_the_declared_one(tmp_path):
     # Sent again and again (every stream's hello): nothing changes, nothing is written.
     assert asyncio.run(registry.record([untyped], "exporter b")) == 0
     registry.close()
+
+
+def test_a_metadata_file_of_an_earlier_version_counts_its_metrics_as_fleet_wide(tmp_path):
+    old = sqlite3.connect(tmp_path / FILE_NAME)
+    old.execute("CREATE TABLE metrics (metric TEXT PRIMARY KEY, type TEXT NOT NULL, unit TEXT NOT NULL, "
+                "help TEXT NOT NULL) WITHOUT ROWID")
+    old.execute("INSERT INTO metrics VALUES ('node_load1', 'gauge', '', '1m load average.')")
+    old.commit()
+    old.close()
+    registry = MetricRegistry(MetadataLog(tmp_path), max_metrics_per_node=1)
+    assert registry.replay() == 1 and registry.get("node_load1") == LOAD
+    # The held metric is nobody's quota: node n1 may still introduce one name.
+    assert asyncio.run(registry.record([PGFAULT], "agent a", node="n1")) == 1
+    registry.close()
+    rows = sqlite3.connect(tmp_path / FILE_NAME).execute(
+        "SELECT metric, introduced_by FROM metrics ORDER BY metric").fetchall()
+    assert rows == [("node_load1", ""), ("node_vmstat_pgfault", "n1")]
