@@ -59,6 +59,15 @@ METRIC_TYPES = {series_pb2.METRIC_TYPE_GAUGE: "gauge", series_pb2.METRIC_TYPE_CO
 
 
 @dataclass(frozen=True)
+class MetricMeaning:
+    """How to show a metric's values: what its descriptor declares, else what its name says
+    (the server's rule for metrics nobody described)."""
+
+    counter: bool  # answers give its per-second rate
+    unit: str  # the declared base unit; "" when none (units.base_unit then reads the name)
+
+
+@dataclass(frozen=True)
 class Model:
     name: str
     reason: str
@@ -340,6 +349,15 @@ class InfracastClient:
                        s.descriptor.unit, s.descriptor.help)
             for s in response.series
         ], response.truncated
+
+    def metric_meaning(self, metric: str) -> MetricMeaning:
+        """The metric's declared type and unit, from any of its series; the _total suffix
+        decides counters only where nobody declared a type."""
+        series, _ = self.list_series(metric, limit=1)
+        declared = series[0] if series else None
+        counter = (declared.type == "counter" if declared is not None and declared.type
+                   else metric.endswith("_total"))
+        return MetricMeaning(counter, declared.unit if declared is not None else "")
 
     def forecast(self, selector: str, horizon: float | str = "1h",
                  levels: Sequence[float] = (80.0, 95.0), aggregate: str = "") -> Forecast:

@@ -1,10 +1,12 @@
-"""Format values for people according to the unit in the metric name."""
+"""Format values for people in the metric's unit: the one its sender declared, else the
+one its name ends in, as node_exporter names them (_bytes, _ratio, _seconds)."""
 
 from __future__ import annotations
 
 import math
 
 _BINARY = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+_NAMED_UNITS = ("bytes", "ratio", "seconds")
 
 
 def format_bytes(value: float) -> str:
@@ -17,19 +19,26 @@ def format_bytes(value: float) -> str:
     raise AssertionError("unreachable")
 
 
-def format_value(metric: str, value: float, counter_rate: bool | None = None, unit: str = "") -> str:
-    """The value in the metric's unit: the declared `unit` when known, else the name's
-    suffix. `counter_rate` says whether the value is a counter's per-second rate ("/s"):
-    pass the answer's rate_of_counter where there is one (a declared type beats the name),
-    False for a counter's raw value; None goes by the _total suffix."""
+def base_unit(metric: str, declared: str = "") -> str:
+    """The metric's unit: `declared` (its descriptor's) when there is one; else bytes, ratio
+    or seconds where its name ends so (before any _total); else ""."""
+    if declared:
+        return declared
+    name = metric.removesuffix("_total")
+    return next((unit for unit in _NAMED_UNITS if name.endswith(f"_{unit}")), "")
+
+
+def format_value(metric: str, value: float, counter_rate: bool, unit: str = "") -> str:
+    """The value in the metric's unit (`unit`: the declared one, "" if none). `counter_rate`
+    says whether the value is a counter's per-second rate ("/s"): the answer's
+    rate_of_counter, which the server decides by the declared type (the _total suffix only
+    for a metric nobody described); False for a counter's raw value."""
     if not math.isfinite(value):
         return str(value)
-    if counter_rate is None:
-        counter_rate = metric.endswith("_total")
-    name = metric.removesuffix("_total")
-    if unit == "bytes" or (not unit and name.endswith("_bytes")):
+    unit = base_unit(metric, unit)
+    if unit == "bytes":
         raw = format_bytes(value)
-    elif unit == "ratio" or (not unit and name.endswith("_ratio")):
+    elif unit == "ratio":
         raw = f"{value * 100:.1f}%"
     else:
         raw = f"{value:.4g}"

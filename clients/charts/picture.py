@@ -62,7 +62,8 @@ def picture(data: ChartData) -> Picture:
     forecast_x = np.concatenate([[last_x], _seconds(f.timestamps)])
     everything = [data.history_values, f.mean, *(f.lower[lv] for lv in levels),
                   *(f.upper[lv] for lv in levels)]
-    axis = value_axis(metric, np.concatenate([np.asarray(v, dtype=float) for v in everything]))
+    axis = value_axis(metric, np.concatenate([np.asarray(v, dtype=float) for v in everything]),
+                      f.model.rate_of_counter, data.unit)
 
     def joined(values):
         return axis.scale(np.concatenate([[f.last_value], values]))
@@ -71,7 +72,8 @@ def picture(data: ChartData) -> Picture:
     crossing_x = None
     if crossing is not None:
         threshold_y = float(axis.scale([crossing.threshold])[0])
-        threshold_label = f"threshold {format_value(metric, crossing.threshold, f.model.rate_of_counter)}"
+        threshold = format_value(metric, crossing.threshold, f.model.rate_of_counter, data.unit)
+        threshold_label = f"threshold {threshold}"
         if crossing.already_crossed:
             crossing_label = "already past the threshold"
         elif crossing.will_cross and crossing.expected is not None:

@@ -29,6 +29,7 @@ class ChartData:
     crossing: ThresholdCrossing | None
     falling: bool
     notes: list[str]  # what the chart could not show as asked, and why
+    unit: str = ""  # the metric's declared unit ("" when none: the name's suffix tells)
 
 
 def _history_span_s(client: InfracastClient, selector: str) -> float:
@@ -67,4 +68,5 @@ def ask(client: InfracastClient, selector: str, horizon_s: float, history_s: flo
     if threshold is not None:
         crossing = client.time_to_threshold(str(forecast.series), threshold, falling=falling,
                                             horizon=shown_horizon)
-    return ChartData(forecast, times, values, flags, crossing, falling, notes)
+    unit = client.metric_meaning(forecast.series.metric).unit
+    return ChartData(forecast, times, values, flags, crossing, falling, notes, unit)

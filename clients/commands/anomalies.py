@@ -35,6 +35,11 @@ def run(client: InfracastClient, args: argparse.Namespace) -> Report:
                        a.scores.tolist(), a.anomalous, strict=True)],
     }
     metric = a.series.metric
+    unit, rate = client.metric_meaning(metric).unit, a.model.rate_of_counter
+
+    def shown(value: float) -> str:
+        return format_value(metric, value, rate, unit)
+
     if not a.enough_history:
         line = (f"{a.series}: not enough history yet: the detector has learned from "
                 f"{a.history_samples} of the {a.required_samples} samples it needs before it scores")
@@ -44,13 +49,13 @@ def run(client: InfracastClient, args: argparse.Namespace) -> Report:
     tables = []
     if a.events:
         tables.append(Table(["START", "END", "PEAK", "VALUE", "EXPECTED"], [
-            [when_text(e.start), when_text(e.end), f"{e.peak_score:.2f}", format_value(metric, e.value),
-             f"{format_value(metric, e.expected_low)} .. {format_value(metric, e.expected_high)}"]
+            [when_text(e.start), when_text(e.end), f"{e.peak_score:.2f}", shown(e.value),
+             f"{shown(e.expected_low)} .. {shown(e.expected_high)}"]
             for e in a.events], [False, False, True, True, True]))
     if args.all:
         tables.append(Table(["TIME", "VALUE", "EXPECTED", "SCORE", "ANOMALOUS"], [
-            [when_text(ms_to_datetime(a.timestamps[i])), format_value(metric, a.values[i]),
-             f"{format_value(metric, a.expected_low[i])} .. {format_value(metric, a.expected_high[i])}",
+            [when_text(ms_to_datetime(a.timestamps[i])), shown(a.values[i]),
+             f"{shown(a.expected_low[i])} .. {shown(a.expected_high[i])}",
              f"{a.scores[i]:.2f}", "yes" if a.anomalous[i] else ""] for i in range(len(a.scores))],
             [False, True, True, True, False]))
     raw = [[ms_to_datetime(a.timestamps[i]).isoformat(), repr(float(a.values[i])),

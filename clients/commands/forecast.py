@@ -37,9 +37,10 @@ def forecast_json(f: Forecast) -> dict:
 def run(client: InfracastClient, args: argparse.Namespace) -> Report:
     f = client.forecast(args.selector, args.horizon, args.level or (80.0, 95.0), args.aggregate)
     metric = f.series.metric
+    unit = client.metric_meaning(metric).unit
 
     def shown_value(value: float) -> str:  # "/s" as the server answered: by declared type
-        return format_value(metric, value, counter_rate=f.model.rate_of_counter)
+        return format_value(metric, value, f.model.rate_of_counter, unit)
 
     rate = " (per-second rate of the counter)" if f.model.rate_of_counter else ""
     lines = [f"{f.series}{rate}", f"model: {f.model.name} — {f.model.reason}"]

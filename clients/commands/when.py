@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from infracast.clients.client import InfracastClient, ThresholdCrossing
+from infracast.clients.client import InfracastClient, MetricMeaning, ThresholdCrossing
 from infracast.clients.commands.arguments import command, duration, threshold, threshold_question
 from infracast.clients.commands.output import Report, Table, iso, when_text
 from infracast.clients.units import format_value
@@ -39,8 +39,8 @@ def _csv_row(c: ThresholdCrossing) -> list[str]:
             repr(c.last_value), repr(c.threshold), repr(c.searched_s)]
 
 
-def _target(metric: str, c: ThresholdCrossing, asked: float | str) -> str:
-    target = format_value(metric, c.threshold)
+def _target(metric: str, c: ThresholdCrossing, asked: float | str, unit: str) -> str:
+    target = format_value(metric, c.threshold, c.model.rate_of_counter, unit)
     if isinstance(asked, str):
         target += f" ({asked} of capacity)" if asked.endswith("%") else f" (the node's {asked})"
     return target
@@ -53,10 +53,11 @@ def run(client: InfracastClient, args: argparse.Namespace) -> Report:
     c = client.time_to_threshold(args.selector, limit, falling=falling,
                                  horizon=args.horizon, level=args.level, aggregate=args.aggregate)
     metric = c.series.metric
+    unit = client.metric_meaning(metric).unit
     way = "falls to" if falling else "reaches"
-    target = _target(metric, c, limit)
+    target = _target(metric, c, limit, unit)
     searched = format_duration(c.searched_s)
-    lines = [f"{c.series}: now {format_value(metric, c.last_value)}"]
+    lines = [f"{c.series}: now {format_value(metric, c.last_value, c.model.rate_of_counter, unit)}"]
     if c.already_crossed:
         lines.append(f"already past {target}")
     elif c.will_cross:
@@ -90,14 +91,23 @@ def _fleet(client: InfracastClient, args: argparse.Namespace, limit: float | str
     data = {"crossings": [crossing_json(c) for c in crossings], "examined": examined,
             "skipped": [{"series": str(s), "reason": why} for s, why in skipped]}
     way = "fall to" if falling else "reach"
+    meanings: dict[str, MetricMeaning] = {}  # one question per metric, not per series
+
+    def meaning(metric: str) -> MetricMeaning:
+        if metric not in meanings:
+            meanings[metric] = client.metric_meaning(metric)
+        return meanings[metric]
+
     metric = crossings[0].series.metric if crossings else args.selector.split("{")[0]
-    target = limit if isinstance(limit, str) else format_value(metric, limit)
+    target = limit if isinstance(limit, str) else format_value(metric, limit, meaning(metric).counter,
+                                                               meaning(metric).unit)
     rows = []
     for c in crossings:
-        metric = c.series.metric
+        metric, rate = c.series.metric, c.model.rate_of_counter
         eta = ("now" if c.already_crossed else format_duration(c.time_remaining_s)
                if c.time_remaining_s is not None else "-")
-        rows.append([str(c.series), format_value(metric, c.last_value), format_value(metric, c.threshold),
+        rows.append([str(c.series), format_value(metric, c.last_value, rate, meaning(metric).unit),
+                     format_value(metric, c.threshold, rate, meaning(metric).unit),
                      eta, when_text(c.expected) if c.expected else "-", f"{c.probability:.0%}",
                      "" if not c.reach_limited else f"looked {format_duration(c.searched_s)}"])
     notes = ([f"{len(skipped)} series not judged (e.g. {skipped[0][0]}: {skipped[0][1]})"]

@@ -11,18 +11,24 @@ from infracast.clients.charts.picture import time_ticks
 GIB = 1024.0**3
 
 
-@pytest.mark.parametrize(("metric", "values", "label", "scaled"), [
-    ("node_filesystem_avail_bytes", [120 * GIB, 80 * GIB], "GiB", 120.0),
-    ("node_memory_MemAvailable_bytes", [512 * 1024.0**2], "MiB", 512.0),
-    ("node_network_receive_bytes_total", [3 * 1024.0**2], "MiB/s", 3.0),
-    ("infracast_node_cpu_utilization_ratio", [0.25], "%", 25.0),
-    ("node_boot_age_seconds", [2 * 86400.0], "days", 2.0),
-    ("probe_duration_seconds", [90.0], "min", 1.5),
-    ("node_cpu_seconds_total", [1.5], "seconds/s (cores)", 1.5),
-    ("node_load1", [3.0], "load1", 3.0),
+@pytest.mark.parametrize(("metric", "counter_rate", "unit", "values", "label", "scaled"), [
+    ("node_filesystem_avail_bytes", False, "", [120 * GIB, 80 * GIB], "GiB", 120.0),
+    ("node_memory_MemAvailable_bytes", False, "", [512 * 1024.0**2], "MiB", 512.0),
+    ("node_network_receive_bytes_total", True, "", [3 * 1024.0**2], "MiB/s", 3.0),
+    ("infracast_node_cpu_utilization_ratio", False, "", [0.25], "%", 25.0),
+    ("node_boot_age_seconds", False, "", [2 * 86400.0], "days", 2.0),
+    ("probe_duration_seconds", False, "", [90.0], "min", 1.5),
+    ("node_cpu_seconds_total", True, "", [1.5], "seconds/s (cores)", 1.5),
+    ("node_load1", False, "", [3.0], "load1", 3.0),
+    # The answer's word on counters and the declared unit beat the name.
+    ("node_vmstat_pgfault", True, "", [40.0], "pgfault/s", 40.0),
+    ("app_cache_total", False, "bytes", [3 * GIB], "GiB", 3.0),
+    ("app_busy", False, "ratio", [0.5], "%", 50.0),
+    ("app_wait", True, "seconds", [0.5], "seconds/s (cores)", 0.5),
+    ("app_power", False, "watts", [12.0], "watts", 12.0),
 ])
-def test_values_are_shown_in_the_metric_unit(metric, values, label, scaled):
-    axis = value_axis(metric, values)
+def test_values_are_shown_in_the_metric_unit(metric, counter_rate, unit, values, label, scaled):
+    axis = value_axis(metric, values, counter_rate, unit)
     assert axis.label == label
     assert axis.scale(values)[0] == pytest.approx(scaled)
 

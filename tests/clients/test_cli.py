@@ -297,3 +297,44 @@ def test_series_show_the_declared_type_and_unit_in_every_output(server):
         cli("series", '{node="typed-node"}', "-o", "csv", server=server).stdout))}
     assert (rows['app_heap{node="typed-node"}']["type"], rows['app_heap{node="typed-node"}']["unit"]) == (
         "gauge", "bytes")
+
+
+@pytest.fixture
+def declared(server):
+    """Two metrics whose names mislead: a counter without the _total suffix, and a gauge of
+    bytes whose name ends in _total (and not _bytes)."""
+    from infracast.v1 import ingest_pb2, series_pb2
+
+    times = NOW_MS - 60_000 * np.arange(240)[::-1]
+    hello = ingest_pb2.Hello(node="meaning-node", agent_id="meaning", metrics=[
+        series_pb2.MetricDescriptor(metric="app_faults", type=series_pb2.METRIC_TYPE_COUNTER),
+        series_pb2.MetricDescriptor(metric="app_cache_total", type=series_pb2.METRIC_TYPE_GAUGE,
+                                    unit="bytes")])
+    # 50 faults a second, steadily; a cache shrinking from 400 GiB by 1 GiB a minute.
+    feed_series(server.address, "meaning-node", "app_faults", {}, times, 3000.0 * np.arange(240), hello=hello)
+    cache = (400 - np.arange(240) + np.random.default_rng(5).normal(0, 0.2, 240)) * 1024.0**3
+    feed_series(server.address, "meaning-node", "app_cache_total", {}, times, cache, hello=hello)
+    return server
+
+
+def test_when_anomalies_and_plot_use_the_declared_type_and_unit_not_the_name(declared):
+    faults, cache = 'app_faults{node="meaning-node"}', 'app_cache_total{node="meaning-node"}'
+    rate = cli("when", faults, "--above", "1000", server=declared)
+    assert rate.returncode == 0, rate.stderr
+    assert re.search(r"now 50(\.0*)?/s", rate.stdout) and "reach 1000/s" in rate.stdout, rate.stdout
+    shrinking = cli("when", cache, "--below", "0", server=declared)
+    assert shrinking.returncode == 0, shrinking.stderr
+    assert re.search(r"now 16\d\.\d GiB\n", shrinking.stdout) and "falls to 0 B in" in shrinking.stdout, \
+        shrinking.stdout
+    fleet = cli("when", "app_cache_total", "--below", "0", "--within", "30d", server=declared)
+    assert fleet.returncode == 0 and "GiB" in fleet.stdout and "/s" not in fleet.stdout, fleet.stdout
+    anomalies = cli("anomalies", cache, "--window", "3h", "--all", server=declared)
+    assert anomalies.returncode == 0, anomalies.stderr
+    assert "GiB" in anomalies.stdout and "/s" not in anomalies.stdout, anomalies.stdout
+    chart = cli("plot", cache, "--horizon", "2h", "--width", "100", "--height", "25", server=declared)
+    assert chart.returncode == 0, chart.stderr
+    assert "GiB" in chart.stdout and "/s" not in chart.stdout, chart.stdout
+    counter_chart = cli("plot", faults, "--horizon", "2h", "--width", "100", "--height", "25",
+                        server=declared)
+    assert counter_chart.returncode == 0, counter_chart.stderr
+    assert "faults/s" in counter_chart.stdout, counter_chart.stdout

@@ -25,9 +25,9 @@ def test_format_duration():
 
 
 def test_format_value_by_unit():
-    assert format_value("node_memory_MemAvailable_bytes", 3 * 1024**3) == "3.0 GiB"
-    assert format_value("infracast_node_cpu_utilization_ratio", 0.25) == "25.0%"
-    assert format_value("node_network_receive_bytes_total", 12.0) == "12 B/s"
+    assert format_value("node_memory_MemAvailable_bytes", 3 * 1024**3, False) == "3.0 GiB"
+    assert format_value("infracast_node_cpu_utilization_ratio", 0.25, False) == "25.0%"
+    assert format_value("node_network_receive_bytes_total", 12.0, True) == "12 B/s"
     assert format_value("node_network_receive_bytes_total", 2048.0, counter_rate=False) == "2.0 KiB"
     assert format_value("node_cpu_seconds_total", 264.7, counter_rate=False) == "264.7"
 
@@ -39,3 +39,6 @@ def test_format_value_follows_the_servers_word_on_counters():
     assert format_value("app_level_total", 1200.0, counter_rate=False) == "1200"
     assert format_value("node_disk_read_bytes_total", 2048.0, counter_rate=True, unit="bytes") == "2.0 KiB/s"
     assert format_value("app_used", 0.5, counter_rate=False, unit="ratio") == "50.0%"
+    # A declared unit beats the name's suffix.
+    assert format_value("app_cache_total", 3 * 1024**3, counter_rate=False, unit="bytes") == "3.0 GiB"
+    assert format_value("app_size_bytes", 0.5, counter_rate=False, unit="ratio") == "50.0%"
