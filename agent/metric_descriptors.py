@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterable
 
 from infracast.agent.collectors.base import Sample
-from infracast.agent.collectors.descriptors import COUNTER, describe
+from infracast.agent.collectors.descriptors import describe
 from infracast.v1 import series_pb2
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,5 @@ class MetricDescriber:
                 continue
             found.append(series_pb2.MetricDescriptor(
                 metric=metric, unit=description.unit, help=description.help,
-                type=(series_pb2.METRIC_TYPE_COUNTER if description.type == COUNTER
-                      else series_pb2.METRIC_TYPE_GAUGE)))
+                type=f"METRIC_TYPE_{description.type.upper()}"))  # the generated enum's name
         return found

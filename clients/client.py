@@ -55,7 +55,11 @@ class SeriesInfo:
     help: str = ""
 
 
-METRIC_TYPES = {series_pb2.METRIC_TYPE_GAUGE: "gauge", series_pb2.METRIC_TYPE_COUNTER: "counter"}
+# The wire's MetricType as SeriesInfo.type says it, read off the generated enum
+# (METRIC_TYPE_GAUGE is "gauge"); "" for an undeclared type.
+METRIC_TYPES = {number: name.removeprefix("METRIC_TYPE_").lower()
+                for name, number in series_pb2.MetricType.items()
+                if number != series_pb2.METRIC_TYPE_UNSPECIFIED}
 
 
 @dataclass(frozen=True)

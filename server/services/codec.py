@@ -8,7 +8,7 @@ from google.protobuf.duration_pb2 import Duration
 
 from infracast.server.answers.limits import Limits
 from infracast.server.forecast.engine import ModelDescription
-from infracast.server.metadata.descriptors import COUNTER, GAUGE, MetricDescriptor
+from infracast.server.metadata.descriptors import UNSPECIFIED, MetricDescriptor
 from infracast.server.series import SeriesKey
 from infracast.v1 import forecast_pb2, series_pb2
 
@@ -17,7 +17,13 @@ def series_key_message(key: SeriesKey) -> series_pb2.SeriesKey:
     return series_pb2.SeriesKey(metric=key.metric, labels=dict(key.labels))
 
 
-METRIC_TYPES = {GAUGE: series_pb2.METRIC_TYPE_GAUGE, COUNTER: series_pb2.METRIC_TYPE_COUNTER}
+# The one mapping of the wire's MetricType to the domain's type words, read off the generated
+# enum (METRIC_TYPE_GAUGE is "gauge"; METRIC_TYPE_UNSPECIFIED the undeclared "").
+TYPE_FROM_WIRE: dict[int, str] = {
+    number: UNSPECIFIED if number == series_pb2.METRIC_TYPE_UNSPECIFIED
+    else name.removeprefix("METRIC_TYPE_").lower()
+    for name, number in series_pb2.MetricType.items()}
+TYPE_TO_WIRE = {kind: series_pb2.MetricType.Name(number) for number, kind in TYPE_FROM_WIRE.items()}
 
 
 def descriptor_message(metric: str, descriptor: MetricDescriptor | None) -> series_pb2.MetricDescriptor:
@@ -25,7 +31,7 @@ def descriptor_message(metric: str, descriptor: MetricDescriptor | None) -> seri
     if descriptor is None:
         return series_pb2.MetricDescriptor(metric=metric)
     return series_pb2.MetricDescriptor(
-        metric=metric, type=METRIC_TYPES.get(descriptor.type, series_pb2.METRIC_TYPE_UNSPECIFIED),
+        metric=metric, type=TYPE_TO_WIRE[descriptor.type],
         unit=descriptor.unit, help=descriptor.help)
 
 

@@ -9,12 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from infracast.server.errors import InvalidArgument, quoted
-from infracast.server.metadata.descriptors import COUNTER, GAUGE, UNSPECIFIED, MetricDescriptor
+from infracast.server.metadata.descriptors import MetricDescriptor
 from infracast.server.series import METRIC_NAME
+from infracast.server.services.codec import TYPE_FROM_WIRE
 from infracast.v1 import series_pb2
 
-TYPES = {series_pb2.METRIC_TYPE_UNSPECIFIED: UNSPECIFIED, series_pb2.METRIC_TYPE_GAUGE: GAUGE,
-         series_pb2.METRIC_TYPE_COUNTER: COUNTER}
 # Units as Prometheus names' suffixes write them: bytes, seconds, ratio, celsius, joules.
 UNIT = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -53,7 +52,7 @@ def checked_descriptors(sent: Sequence[series_pb2.MetricDescriptor], where: str,
             raise refuse("metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*")
         if metric in checked:
             raise refuse("described twice in one message; describe each metric once")
-        kind = TYPES.get(descriptor.type)
+        kind = TYPE_FROM_WIRE.get(descriptor.type)
         if kind is None:
             raise refuse(f"unknown type {descriptor.type}: use METRIC_TYPE_GAUGE or METRIC_TYPE_COUNTER")
         unit = descriptor.unit
