@@ -82,21 +82,34 @@ def _unzigzag(value):
 
 
 @kernel
+def _bucket(zz, widths):
+    """The index of the smallest bucket that holds the zigzag integer zz."""
+    last = len(widths) - 1
+    for index in range(last):
+        if zz < (np.uint64(1) << np.uint64(widths[index])):
+            return index
+    return last
+
+
+@kernel
+def _varint_bits(value, widths):
+    """How many bits _put_varint writes for value: its prefix and its bucket."""
+    index = _bucket(_zigzag(value), widths)
+    return index + (1 if index < len(widths) - 1 else 0) + widths[index]
+
+
+@kernel
 def _put_varint(out, position, value, widths):
     """A signed integer in the smallest bucket that holds its zigzag form."""
     zz = _zigzag(value)
-    last = len(widths) - 1
-    for index in range(len(widths)):
-        width = widths[index]
-        if index == last or zz < (np.uint64(1) << np.uint64(width)):
-            # prefix: index ones, then a zero (none after the last bucket's ones)
-            for _ in range(index):
-                out[position >> 3] |= np.uint8(0x80 >> (position & 7))
-                position += 1
-            if index < last:
-                position += 1
-            return _put_bits(out, position, zz, width)
-    return position
+    index = _bucket(zz, widths)
+    # prefix: index ones, then a zero (none after the last bucket's ones)
+    for _ in range(index):
+        out[position >> 3] |= np.uint8(0x80 >> (position & 7))
+        position += 1
+    if index < len(widths) - 1:
+        position += 1
+    return _put_bits(out, position, zz, widths[index])
 
 
 @kernel
@@ -114,43 +127,51 @@ def _get_varint(data, position, widths):
 
 
 @kernel
+def _step(ints, i, order):
+    """Delta (order 1) or delta of deltas (order 2; the first step a delta) at i >= 1."""
+    if order == 1 or i == 1:
+        return ints[i] - ints[i - 1]
+    return (ints[i] - ints[i - 1]) - (ints[i - 1] - ints[i - 2])
+
+
+@kernel
+def _unstep(ints, i, step, order):
+    """Set ints[i] from ints[:i] and the step _step took there: its inverse."""
+    if order == 1 or i == 1:
+        ints[i] = ints[i - 1] + step
+    else:
+        ints[i] = ints[i - 1] + (ints[i - 1] - ints[i - 2]) + step
+
+
+@kernel
+def _put_steps(out, position, ints, order, widths):
+    """The steps of ints from ints[1] on, each a variable-width integer."""
+    for i in range(1, len(ints)):
+        position = _put_varint(out, position, _step(ints, i, order), widths)
+    return position
+
+
+@kernel
+def _get_steps(data, position, n, order, widths, out):
+    """Fill out[1:n] from their steps, out[0] being set; the inverse of _put_steps."""
+    for i in range(1, n):
+        step, position = _get_varint(data, position, widths)
+        _unstep(out, i, step, order)
+    return position
+
+
+@kernel
 def _put_ints(out, position, ints, order, widths):
     """ints[0] raw, then deltas (order 1) or deltas of deltas (order 2) from ints[1] on."""
-    n = len(ints)
     position = _put_bits(out, position, np.uint64(ints[0]), 64)
-    if n > 1:
-        position = _put_varint(out, position, ints[1] - ints[0], widths)
-    for i in range(2, n):
-        if order == 1:
-            position = _put_varint(out, position, ints[i] - ints[i - 1], widths)
-        else:
-            dod = (ints[i] - ints[i - 1]) - (ints[i - 1] - ints[i - 2])
-            position = _put_varint(out, position, dod, widths)
-    return position
+    return _put_steps(out, position, ints, order, widths)
 
 
 @kernel
 def _get_ints(data, position, n, order, widths, out):
     raw, position = _get_bits(data, position, 64)
     out[0] = np.int64(raw)
-    if n > 1:
-        delta, position = _get_varint(data, position, widths)
-        out[1] = out[0] + delta
-    for i in range(2, n):
-        step, position = _get_varint(data, position, widths)
-        if order == 1:
-            out[i] = out[i - 1] + step
-        else:
-            out[i] = out[i - 1] + (out[i - 1] - out[i - 2]) + step
-    return position
-
-
-@kernel
-def _step(ints, i, order):
-    """Delta (order 1) or delta of deltas (order 2; the first step a delta) at i >= 1."""
-    if order == 1 or i == 1:
-        return ints[i] - ints[i - 1]
-    return (ints[i] - ints[i - 1]) - (ints[i - 1] - ints[i - 2])
+    return _get_steps(data, position, n, order, widths, out)
 
 
 @kernel
@@ -186,33 +207,19 @@ def _get_packed(data, position, n, widths, out):
     out[0] = np.int64(raw)
     if n > 1:
         delta, position = _get_varint(data, position, widths)
-        out[1] = out[0] + delta
+        _unstep(out, 1, delta, order)
     for i in range(2, n):
         zz, position = _get_bits(data, position, np.int64(width))
-        step = _unzigzag(zz)
-        if order == 1 or i == 1:
-            out[i] = out[i - 1] + step
-        else:
-            out[i] = out[i - 1] + (out[i - 1] - out[i - 2]) + step
+        _unstep(out, i, _unzigzag(zz), order)
     return position
 
 
 @kernel
 def _int_bits(ints, order, widths):
     """How many bits _put_ints would write."""
-    n = len(ints)
     total = 64
-    for i in range(1, n):
-        if order == 1 or i == 1:
-            value = ints[i] - ints[i - 1]
-        else:
-            value = (ints[i] - ints[i - 1]) - (ints[i - 1] - ints[i - 2])
-        zz = _zigzag(value)
-        last = len(widths) - 1
-        for index in range(len(widths)):
-            if index == last or zz < (np.uint64(1) << np.uint64(widths[index])):
-                total += index + (1 if index < last else 0) + widths[index]
-                break
+    for i in range(1, len(ints)):
+        total += _varint_bits(_step(ints, i, order), widths)
     return total
 
 
@@ -345,12 +352,7 @@ def encode_samples(timestamps, values):
     _put_le(out, 2, np.uint64(n), 4)
     _put_le(out, 6, np.uint64(timestamps[0]), 8)
     _put_le(out, 14, np.uint64(timestamps[n - 1]), 8)
-    position = HEADER_BYTES * 8
-    if n > 1:
-        position = _put_varint(out, position, timestamps[1] - timestamps[0], widths)
-    for i in range(2, n):
-        dod = (timestamps[i] - timestamps[i - 1]) - (timestamps[i - 1] - timestamps[i - 2])
-        position = _put_varint(out, position, dod, widths)
+    position = _put_steps(out, HEADER_BYTES * 8, timestamps, 2, widths)  # the first is in the header
     if mode == MODE_XOR:
         xor_end = _put_xor_floats(out, position, values.view(np.uint64))
         return out[: (xor_end + 7) >> 3].copy()
@@ -382,12 +384,7 @@ def decode_samples_into(chunk, timestamps, values):
     scale = np.int64(chunk[1])
     n = np.int64(_get_le(chunk, 2, 4))
     timestamps[0] = np.int64(_get_le(chunk, 6, 8))
-    position = HEADER_BYTES * 8
-    delta = np.int64(0)
-    for i in range(1, n):
-        step, position = _get_varint(chunk, position, widths)
-        delta = step if i == 1 else delta + step
-        timestamps[i] = timestamps[i - 1] + delta
+    position = _get_steps(chunk, HEADER_BYTES * 8, n, 2, widths, timestamps)
     if mode == MODE_XOR:
         _get_xor_floats(chunk, position, n, values[:n].view(np.uint64))
         return n

@@ -8,22 +8,12 @@ import time
 import grpc
 
 from infracast.v1 import forecast_pb2, forecast_pb2_grpc, ingest_pb2, series_pb2
+from tests.protobuf_wire import field, varint
 
 NOW_MS = int(time.time() * 1000)
 PUSH = "/infracast.v1.IngestService/Push"
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def _field(tag: int, body: bytes) -> bytes:
-    return bytes([tag]) + _varint(len(body)) + body
 
 
 def push_bytes(address: str, *requests: bytes) -> list[ingest_pb2.PushResponse]:
@@ -46,9 +36,9 @@ def generated(sequence: int, metric: str, times: list[int], values: list[float])
 def unpacked(sequence: int, metric: str, times: list[int], values: list[float]) -> bytes:
     """The same batch with its numbers unpacked (valid protobuf the kernel leaves to protobuf)."""
     key = series_pb2.SeriesKey(metric=metric, labels={"disk": "sda"}).SerializeToString()
-    series = _field(0x0A, key) + b"".join(b"\x10" + _varint(t) for t in times) \
+    series = field(0x0A, key) + b"".join(b"\x10" + varint(t) for t in times) \
         + b"".join(b"\x19" + struct.pack("<d", v) for v in values)
-    return _field(0x12, b"\x08" + _varint(sequence) + _field(0x12, series))
+    return field(0x12, b"\x08" + varint(sequence) + field(0x12, series))
 
 
 def windows(address: str, metric: str) -> list[tuple[int, float]]:

@@ -97,3 +97,33 @@ def test_steps_of_a_common_factor_cost_the_bits_of_the_steps_alone():
     units = 2_000_000.0 + np.cumsum(RNG.integers(-50, 51, N))
     assert len(round_trip(REGULAR, pages)) <= len(round_trip(REGULAR, units)) + 8
     round_trip(REGULAR, np.array([7.0, 7.0 + 6, 7.0 + 9] * (N // 3)))  # divisor 3, first value not a multiple
+
+
+# Chunks as this format has written them to disk (samples.sqlite holds them across
+# versions): they must decode to the same samples and encode to the same bytes.
+WRITTEN_TIMES = np.array([1_700_000_000_000, 1_700_000_010_000, 1_700_000_020_000, 1_700_000_030_001,
+                          1_700_000_039_999, 1_700_000_050_000], dtype=np.int64)
+WRITTEN = [
+    (np.array([100.0, 4196.0, 8292.0, 8292.0, 12388.0, 20580.0]),  # pages of 4096: decimal steps
+     "0100060000000068e5cf8b010000502be6cf8b010000f0271021458de02000000000000000006485090a20"),
+    (np.array([0.5, -0.0, np.inf, np.nan, 1e-300, 3.25]),  # the xor mode
+     "0000060000000068e5cf8b010000502be6cf8b010000f0271021458c7fc00000000000018055ffc02ffff300e0fdf975"
+     "b87f0be3cd66835edc3f85f1e6b2"),
+]
+
+
+@pytest.mark.parametrize(("values", "written"), WRITTEN, ids=["decimal", "xor"])
+def test_sample_chunks_written_before_decode_and_encode_the_same(values, written):
+    timestamps, decoded = gk.decode_samples(np.frombuffer(bytes.fromhex(written), dtype=np.uint8))
+    np.testing.assert_array_equal(timestamps, WRITTEN_TIMES)
+    np.testing.assert_array_equal(decoded.view(np.uint64), values.view(np.uint64))
+    assert gk.encode_samples(WRITTEN_TIMES, values).tobytes().hex() == written
+
+
+def test_bucket_chunks_written_before_decode_and_encode_the_same():
+    written = "0400efff0000000000002440000000000000001e83873878930000000000000000f3000000000e0000"
+    means, counts = gk.decode_buckets(np.frombuffer(bytes.fromhex(written), dtype=np.uint8))
+    assert counts.tolist() == [30, 29, 0, 30]
+    assert means[counts > 0].tolist() == [10.0, 11.5, 13.25]
+    assert gk.encode_buckets(np.array([10.0, 11.5, 0.0, 13.25]), np.array([30, 29, 0, 30])).tobytes().hex() \
+        == written

@@ -16,6 +16,7 @@ from infracast.server.services.push_validation import IngestLimits, decode_batch
 from infracast.server.services.wire_batch import KnownKeys, read_batch
 from infracast.server.services.wire_kernels import NOT_READ, READ, read_push_batch
 from infracast.v1 import ingest_pb2, series_pb2
+from tests.protobuf_wire import field, varint
 
 NOW_MS = 1_800_000_000_000
 LIMITS = IngestLimits()
@@ -119,11 +120,11 @@ def test_a_known_series_costs_a_lookup_and_a_new_byte_form_parses_once():
                           known, NOW_MS, held=never)
     assert again.new_keys == [] and again.learned == [] and again.writes[0].key == decoded.writes[0].key
     # The same key written another way: other bytes, the same series.
-    entries = [_field(0x12, _field(0x0A, name.encode()) + _field(0x12, value.encode()))
+    entries = [field(0x12, field(0x0A, name.encode()) + field(0x12, value.encode()))
                for name, value in (("y", "2"), ("x", "0"), ("x", "1"))]  # the last x counts
-    series = _field(0x0A, _field(0x0A, b"a") + b"".join(entries)) + _field(0x12, _varint(NOW_MS)) \
-        + _field(0x1A, struct.pack("<d", 3.0))
-    other = _field(0x12, b"\x08\x09" + _field(0x12, series))
+    series = field(0x0A, field(0x0A, b"a") + b"".join(entries)) + field(0x12, varint(NOW_MS)) \
+        + field(0x1A, struct.pack("<d", 3.0))
+    other = field(0x12, b"\x08\x09" + field(0x12, series))
     held = {decoded.writes[0].key}
     _, reordered = read_batch(other, "n1", LIMITS, known, NOW_MS, held=held.__contains__)
     assert reordered.writes[0].key == decoded.writes[0].key and reordered.new_keys == []
@@ -144,28 +145,16 @@ def test_known_keys_are_bounded():
         assert len(known) <= 3
 
 
-def _varint(value: int) -> bytes:
-    value %= 2**64
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def _field(tag: int, body: bytes) -> bytes:
-    return bytes([tag]) + _varint(len(body)) + body
 
 
 def test_shapes_the_kernel_does_not_read_go_to_protobuf():
     key = series_pb2.SeriesKey(metric="a").SerializeToString()
-    unpacked = _field(0x0A, key) + b"".join(b"\x10" + _varint(t) for t in (NOW_MS - 1, NOW_MS)) \
+    unpacked = field(0x0A, key) + b"".join(b"\x10" + varint(t) for t in (NOW_MS - 1, NOW_MS)) \
         + b"".join(b"\x19" + struct.pack("<d", v) for v in (1.0, 2.0))
-    unknown_field = _field(0x0A, key) + _field(0x12, _varint(NOW_MS)) + _field(0x1A, struct.pack("<d", 1.0)) \
-        + _field(0x22, b"later")
+    unknown_field = field(0x0A, key) + field(0x12, varint(NOW_MS)) + field(0x1A, struct.pack("<d", 1.0)) \
+        + field(0x22, b"later")
     for series in (unpacked, unknown_field):
-        data = _field(0x12, b"\x08\x07" + _field(0x12, series))
+        data = field(0x12, b"\x08\x07" + field(0x12, series))
         assert read_push_batch(np.frombuffer(data, np.uint8))[0] == NOT_READ
         answer = ours(data)
         assert not isinstance(answer, str) and answer == reference(data)
@@ -175,13 +164,30 @@ def test_shapes_the_kernel_does_not_read_go_to_protobuf():
     assert "batch.sequence must be 1 or more" in ours(zero) == reference(zero)
 
 
+def test_the_hand_written_varint_is_protobufs_for_negative_numbers_too():
+    for value in (0, 1, 300, NOW_MS, 2**63 - 1, -1, -NOW_MS, -(2**63)):
+        packed = series_pb2.SeriesSamples(timestamps_ms=[value]).SerializeToString()
+        assert packed == field(0x12, varint(value))
+
+
+def test_negative_timestamps_get_the_same_answer_packed_or_not():
+    key = series_pb2.SeriesKey(metric="a").SerializeToString()
+    times, values = (-NOW_MS, -1, NOW_MS), (1.0, 2.0, 3.0)
+    packed = request(samples("a", list(times), list(values)))
+    series = field(0x0A, key) + b"".join(b"\x10" + varint(t) for t in times) \
+        + b"".join(b"\x19" + struct.pack("<d", v) for v in values)
+    unpacked = field(0x12, b"\x08\x07" + field(0x12, series))
+    answers = {ours(packed), ours(unpacked), reference(packed), reference(unpacked)}
+    assert answers == {"batch 7, series 0 (a): timestamps must be positive milliseconds since the epoch"}
+
+
 def test_malformed_bytes_get_protobufs_verdict():
     data = request(samples("a", [NOW_MS], [1.0], i="0"), samples("b", [NOW_MS - 5, NOW_MS], [1.0, 2.0]))
     for cut in range(1, len(data)):
         assert ours(data[:cut]) == reference(data[:cut]), cut
     bad_utf8 = request(samples("a\xff", [NOW_MS], [1.0])).replace("a\xff".encode(), b"a\xff\xfe")
     assert "could not be decoded" in ours(bad_utf8) == reference(bad_utf8)
-    too_long = _field(0x12, b"\x08\x07" + _field(0x12, _field(0x12, b"\xff" * 11 + b"\x01")))
+    too_long = field(0x12, b"\x08\x07" + field(0x12, field(0x12, b"\xff" * 11 + b"\x01")))
     assert ours(too_long) == reference(too_long)
 
 
