@@ -28,8 +28,8 @@ def truncated(path: Path) -> None:
         connection.executemany("INSERT INTO series (metric, labels) VALUES (?, ?)",
                                [(f"node_metric_{i}", f'{{"node": "n{i}"}}') for i in range(5000)])
     else:
-        connection.executemany("INSERT INTO metrics VALUES (?, 'gauge', 'bytes', ?)",
-                               [(f"node_metric_{i}", "help " * 20) for i in range(5000)])
+        connection.executemany("INSERT INTO metrics (metric, type, unit, help) VALUES (?, ?, ?, ?)",
+                               [(f"node_metric_{i}", "gauge", "bytes", "help " * 20) for i in range(5000)])
     connection.commit()
     connection.close()
     size = path.stat().st_size
