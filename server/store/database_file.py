@@ -20,7 +20,7 @@ class UnusableDatabaseFile(RuntimeError):
 
 
 @contextlib.contextmanager
-def opening(path: Path, holds: str) -> Iterator[None]:
+def database_file(path: Path, holds: str) -> Iterator[None]:
     """Check the file before SQLite opens it, and turn SQLite's refusal into
     UnusableDatabaseFile naming the file, what is wrong and what to do.
 

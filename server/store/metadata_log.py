@@ -17,7 +17,7 @@ from pathlib import Path
 
 from infracast.server.metadata.descriptors import TYPES, MetricDescriptor
 from infracast.server.store.base import CommitFailed
-from infracast.server.store.database_file import opening
+from infracast.server.store.database_file import database_file
 
 FILE_NAME = "metadata.sqlite"
 SCHEMA = """
@@ -36,7 +36,7 @@ class MetadataLog:
         self.path = Path(directory) / FILE_NAME
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Written from worker threads (asyncio.to_thread), one at a time under _lock.
-        with opening(self.path, holds="metric descriptors"):
+        with database_file(self.path, holds="metric descriptors"):
             self._connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._connection.execute("PRAGMA journal_mode=WAL")
             self._connection.execute("PRAGMA synchronous=FULL")
@@ -48,7 +48,7 @@ class MetadataLog:
         """Every stored descriptor and the node that introduced it ("" for a fleet-wide
         sender); a row whose type this version does not know is read as undeclared rather
         than refusing to start."""
-        with self._lock, opening(self.path, holds="metric descriptors"):
+        with self._lock, database_file(self.path, holds="metric descriptors"):
             rows = self._connection.execute(
                 "SELECT metric, type, unit, help, introduced_by FROM metrics").fetchall()
         return [(MetricDescriptor(metric, kind if kind in TYPES else "", unit, text), node)

@@ -45,7 +45,7 @@ import numpy as np
 from infracast.server.series import SeriesKey
 from infracast.server.store import gorilla_kernels as gorilla
 from infracast.server.store.base import CommitFailed, SeriesWrite
-from infracast.server.store.database_file import opening
+from infracast.server.store.database_file import database_file
 from infracast.server.store.write_health import WriteHealth, describe
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ class SampleLog:
                 f"(pid {holder}); stop it or choose another --data-dir") from None
         os.ftruncate(self._lock_file, 0)
         os.pwrite(self._lock_file, str(os.getpid()).encode(), 0)
-        with opening(self.path, holds="samples"):
+        with database_file(self.path, holds="samples"):
             connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             # Pages of 16 KiB (for a new file; one made before keeps its size): chunks of noisy
             # series take 2-3 KiB, of which a 4 KiB page held one and left the rest unused.
@@ -185,7 +185,7 @@ class SampleLog:
         """Everything stored, series by series, oldest first."""
         connection = self._connection
         assert connection is not None
-        with opening(self.path, holds="samples"):  # a page damaged past the header shows here
+        with database_file(self.path, holds="samples"):  # a page damaged past the header shows here
             pending = _PendingSamples.read(connection)
             for key, series_id in self._series_ids.items():
                 aggregates = np.array(connection.execute(

@@ -24,10 +24,6 @@ class UncommittedSamples:
         # Ingest's worker thread counts; the event loop adds and removes after commits.
         self._lock = threading.Lock()
 
-    def __len__(self) -> int:
-        with self._lock:
-            return sum(len(times) for times in self._times.values())
-
     def add(self, taken: list[tuple[SeriesKey, np.ndarray]]) -> None:
         """A commit failed: these samples, taken into memory for it, are not durable."""
         with self._lock:
