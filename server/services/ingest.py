@@ -180,17 +180,19 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             partial(self._decode_and_stage, request, node, known))
         if decoded.descriptors:  # committed before the samples, so no acked sample lacks its meaning
             await self._describe(decoded.descriptors, f"node {node}", f"batch {sequence}")
+            if self._staging is not None:
+                result = await self._worker.run(partial(self._staging.append_to_memory, decoded.samples))
         try:
             if self._staging is None or result is None:
                 result = await self._store.append(decoded.writes)
             else:
-                await self._staging.commit(decoded.writes)
+                await self._staging.commit(decoded.samples)
         except CommitFailed as error:
             # Retryable: the agent keeps the batch and resends it after the hint.
             raise Unavailable(f"the store cannot write now ({error}); nothing of batch "
                               f"{sequence} was stored: resend it later",
                               retry_after_s=_store_retry_hint()) from None
-        known.learn([(wire, key) for wire, key in decoded.learned if self._store.has_series(key)])
+        known.learn(decoded, held=self._store.has_series)
         self.stats.batches_stored += 1
         self.stats.samples_stored += result.stored
         self.stats.samples_skipped += result.skipped + decoded.gaps
@@ -203,11 +205,11 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         that stages (the embedded one) appended to memory; its commit is awaited after."""
         sequence, decoded = read_batch(request, node, self._limits, known, held=self._store.has_series)
         self._admit(node, decoded.new_keys)
-        # A batch carrying descriptors (rare: a metric's first batch) is appended whole after
+        # A batch carrying descriptors (rare: a metric's first batch) is appended after
         # they are recorded: were they refused, none of its samples may be in memory.
         if self._staging is None or decoded.descriptors:
             return sequence, decoded, None
-        return sequence, decoded, self._staging.append_to_memory(decoded.writes)
+        return sequence, decoded, self._staging.append_to_memory(decoded.samples)
 
     async def _describe(self, descriptors: list[MetricDescriptor], sender: str, what: str) -> None:
         try:

@@ -23,12 +23,12 @@ from infracast.server.services.push_validation import (
     DecodedBatch,
     IngestLimits,
     check_samples,
-    columns_to_writes,
     decode_batch,
     key_of,
     parsed_request,
     series_at,
     validated_key,
+    without_gaps,
 )
 from infracast.server.services.wire_kernels import READ, read_push_batch
 from infracast.v1 import ingest_pb2, series_pb2
@@ -37,7 +37,8 @@ _UINT64 = 1 << 64
 
 
 class KnownKeys:
-    """The series keys a stream has written, by the exact bytes it sends them as.
+    """The series a stream has written, by the exact bytes it sends their keys as: each
+    one's key and, once the memory store holds it, its slot there (-1 before).
 
     Per stream, so an entry was checked against that stream's node. Bytes are compared
     whole (a dict keyed on them), never only hashed. Bounded: a stream that keeps sending
@@ -46,19 +47,45 @@ class KnownKeys:
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._by_bytes: dict[bytes, SeriesKey] = {}
+        self._by_bytes: dict[bytes, int] = {}  # the entry's index
+        self._keys: list[SeriesKey] = []
+        self._slots: list[int] = []
+        # _slots as an array and a -1 after them (for forms not known), remade after learning.
+        self._slot_array: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self._by_bytes)
 
-    def lookup(self, wire: list[bytes]) -> list[SeriesKey | None]:
+    def lookup(self, wire: list[bytes]) -> tuple[list[SeriesKey | None], np.ndarray]:
+        """Each form's key (None if not known) and slot (-1 if not known)."""
         get = self._by_bytes.get
-        return [get(form) for form in wire]
+        entries = [get(form, -1) for form in wire]
+        if self._slot_array is None:
+            self._slot_array = np.array([*self._slots, -1], dtype=np.int64)
+        keys = self._keys
+        found = [keys[entry] if entry >= 0 else None for entry in entries]
+        return found, self._slot_array[np.array(entries, dtype=np.int64)]  # -1: the last one
 
-    def learn(self, learned: list[tuple[bytes, SeriesKey]]) -> None:
+    def learn(self, decoded: DecodedBatch, held: Callable[[SeriesKey], bool] = lambda key: True) -> None:
+        """The key bytes first seen in a stored batch: those of series the store holds."""
+        samples = decoded.samples
+        slots = samples.slots
+        learned = []
+        for wire, position in decoded.learned:
+            key = samples.keys[position]
+            slot = -1 if slots is None else int(slots[position])
+            if slot >= 0 or held(key):
+                learned.append((wire, key, slot))
         if len(self._by_bytes) + len(learned) > self.capacity:
             self._by_bytes.clear()
-        self._by_bytes.update(learned[: self.capacity])
+            self._keys.clear()
+            self._slots.clear()
+        for wire, key, slot in learned[: self.capacity]:
+            self._by_bytes[wire] = len(self._keys)
+            self._keys.append(key)
+            self._slots.append(slot)
+        if learned:
+            self._slot_array = None
 
 
 def read_batch(data: bytes, node: str, limits: IngestLimits, known: KnownKeys,
@@ -112,7 +139,7 @@ def _decoded(data: bytes, sequence: int, spans: np.ndarray, time_ends: np.ndarra
     """The batch as decode_batch would return it; None if a key does not parse (protobuf
     then words the error for the whole request, as it would have)."""
     wire = [data[start:end] for start, end in spans.tolist()]
-    keys = known.lookup(wire)
+    keys, slots = known.lookup(wire)
     unknown = [position for position, key in enumerate(keys) if key is None] if None in keys else []
     sent: dict[int, series_pb2.SeriesKey] = {}
     try:
@@ -144,10 +171,11 @@ def _decoded(data: bytes, sequence: int, spans: np.ndarray, time_ends: np.ndarra
                               f"but {_counts(value_ends)[checked_until]} values")
     check_samples(times, values, time_ends, now_ms, limits, where_of)
     resolved: list[SeriesKey] = keys  # type: ignore[assignment]  # every None was replaced
-    writes, gaps, ends = columns_to_writes(resolved, times, values, time_ends)
-    stored_counts = _counts(ends) if unknown else ends
-    learned = [(wire[position], resolved[position]) for position in unknown if stored_counts[position]]
-    return DecodedBatch(writes, gaps, new_keys, learned)
+    samples, gaps = without_gaps(resolved, times, values, time_ends)
+    samples.slots = slots
+    stored_counts = _counts(samples.ends) if unknown else samples.ends
+    learned = [(wire[position], position) for position in unknown if stored_counts[position]]
+    return DecodedBatch(samples, gaps, new_keys, learned)
 
 
 def _counts(ends: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from infracast.server.selector import Selector
 from infracast.server.series import SeriesKey
-from infracast.server.store.base import AppendResult, SeriesSummary, SeriesWrite, Window
+from infracast.server.store.base import AppendResult, SampleBatch, SeriesSummary, SeriesWrite, Window
 from infracast.server.store.memory import MemoryLimits, MemoryStore
 from infracast.server.store.sample_log import SampleLog
 
@@ -51,19 +51,21 @@ class EmbeddedStore:
         return count
 
     async def append(self, writes: list[SeriesWrite]) -> AppendResult:
-        await self.log.write(writes)
-        return await asyncio.to_thread(self.memory.append_now, writes)
+        batch = SampleBatch.of_writes(writes)
+        await self.log.write(batch)
+        return await asyncio.to_thread(self.memory.append_batch, batch)
 
     # Ingest's split append (base.StagingStore): memory first, in the worker thread that
     # decoded the batch, then the commit, which the ack waits for. A commit that fails
     # leaves the samples in memory until a restart, and the agent resends them (memory
     # skips them then, as duplicates; the log stores them).
 
-    def append_to_memory(self, writes: list[SeriesWrite]) -> AppendResult:
-        return self.memory.append_now(writes)
+    def append_to_memory(self, batch: SampleBatch) -> AppendResult:
+        return self.memory.append_batch(batch)
 
-    async def commit(self, writes: list[SeriesWrite]) -> None:
-        await self.log.write(writes)
+    async def commit(self, batch: SampleBatch) -> None:
+        """After append_to_memory: the log finds the batch's series by their memory slots."""
+        await self.log.write(batch)
 
     def select(self, selector: Selector) -> list[SeriesKey]:
         return self.memory.select(selector)

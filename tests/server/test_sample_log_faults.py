@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from infracast.server.series import SeriesKey
-from infracast.server.store.base import CommitFailed, SeriesWrite
+from infracast.server.store.base import CommitFailed, SampleBatch, SeriesWrite
 from infracast.server.store.embedded import EmbeddedStore
 from infracast.server.store.memory import MemoryLimits
 from tests.conftest import fill_database
@@ -119,6 +119,6 @@ def test_a_write_after_close_is_refused_not_left_waiting(tmp_path):
         store = await opened(tmp_path)
         await store.close()
         with pytest.raises(CommitFailed, match="closed"):
-            await asyncio.wait_for(store.log.write(write(SeriesKey.of("probe", {}), [1000], [1.0])), 10)
+            await asyncio.wait_for(store.log.write(SampleBatch.of_writes(write(SeriesKey.of("probe", {}), [1000], [1.0]))), 10)
 
     asyncio.run(scenario())
