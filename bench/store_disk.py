@@ -43,7 +43,8 @@ async def fill(log: SampleLog, keys: list[SeriesKey], times: np.ndarray, columns
             # The writer compacts after this commit, as a server's does once a minute.
             log._last_compaction = -math.inf
         stamps = np.array([stamp])
-        await log.write(SampleBatch.of_writes([SeriesWrite(key, stamps, columns[row, i: i + 1]) for i, key in enumerate(keys)]))
+        await log.write(SampleBatch.of_writes(
+            [SeriesWrite(key, stamps, columns[row, i: i + 1]) for i, key in enumerate(keys)]))
 
 
 def main() -> None:

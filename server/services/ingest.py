@@ -10,7 +10,6 @@ from functools import partial
 from typing import Any
 
 import grpc
-import numpy as np
 from grpc import aio
 
 from infracast.server.errors import (
@@ -36,8 +35,7 @@ from infracast.server.services.push_validation import (
     checked_hello,
     parsed_request,
 )
-from infracast.server.services.wire_batch import KnownKeys, read_batch
-from infracast.server.services.wire_kernels import read_push_batch
+from infracast.server.services.wire_batch import KnownKeys, load_kernels, read_batch
 from infracast.server.store.base import AppendResult, CommitFailed, StagingStore, Store
 from infracast.server.telemetry.stats import ServerStats
 from infracast.v1 import ingest_pb2, ingest_pb2_grpc
@@ -79,8 +77,8 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         # The embedded and memory stores append to memory in the worker; others whole.
         self._staging = store if isinstance(store, StagingStore) else None
         # Loaded (or compiled) now, before the warm-up releases the compiler's pages, not at
-        # the first batch; for the read-only arrays np.frombuffer makes of request bytes.
-        read_push_batch(np.frombuffer(b"", dtype=np.uint8))
+        # the first batch.
+        load_kernels()
         self._nodes = nodes or NodeRegistry()
         self._limits = limits
         # Metric names as long as series may have (max_metric_name_length): a descriptor

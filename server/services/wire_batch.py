@@ -19,6 +19,7 @@ from google.protobuf.message import DecodeError
 from infracast.server.errors import InvalidArgument
 from infracast.server.series import SeriesKey
 from infracast.server.services.descriptor_validation import DescriptorLimits, checked_descriptors
+from infracast.server.services.key_kernels import EMPTY, find_keys, insert_entries, key_hashes
 from infracast.server.services.push_validation import (
     DecodedBatch,
     IngestLimits,
@@ -40,52 +41,84 @@ class KnownKeys:
     """The series a stream has written, by the exact bytes it sends their keys as: each
     one's key and, once the memory store holds it, its slot there (-1 before).
 
-    Per stream, so an entry was checked against that stream's node. Bytes are compared
-    whole (a dict keyed on them), never only hashed. Bounded: a stream that keeps sending
-    new byte forms starts over once it reaches `capacity` entries.
+    Per stream, so an entry was checked against that stream's node. Found by a kernel
+    (key_kernels.find_keys) that compares the bytes whole, never only their hash.
+    Bounded: a stream that keeps sending new byte forms starts over once it reaches
+    `capacity` entries.
     """
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._by_bytes: dict[bytes, int] = {}  # the entry's index
+        self._forget()
+
+    def _forget(self) -> None:
         self._keys: list[SeriesKey] = []
-        self._slots: list[int] = []
-        # _slots as an array and a -1 after them (for forms not known), remade after learning.
-        self._slot_array: np.ndarray | None = None
+        self._slots = np.empty(0, dtype=np.int64)
+        self._stored = np.empty(0, dtype=np.uint8)  # the forms' bytes, end to end
+        self._starts = np.empty(0, dtype=np.int64)
+        self._ends = np.empty(0, dtype=np.int64)
+        self._hashes = np.empty(0, dtype=np.uint64)
+        self._table = np.full(8, EMPTY, dtype=np.int64)
 
     def __len__(self) -> int:
-        return len(self._by_bytes)
+        return len(self._keys)
 
-    def lookup(self, wire: list[bytes]) -> tuple[list[SeriesKey | None], np.ndarray]:
-        """Each form's key (None if not known) and slot (-1 if not known)."""
-        get = self._by_bytes.get
-        entries = [get(form, -1) for form in wire]
-        if self._slot_array is None:
-            self._slot_array = np.array([*self._slots, -1], dtype=np.int64)
+    def lookup(self, data: np.ndarray, spans: np.ndarray) -> tuple[list[SeriesKey | None], np.ndarray]:
+        """The key (None if not known) and slot (-1 if not known) of each key form sent,
+        given as spans [start, end) of a request's bytes."""
+        entries = find_keys(data, spans, self._table, self._hashes, self._stored, self._starts, self._ends)
+        known = entries >= 0
+        slots = np.full(len(entries), -1, dtype=np.int64)
+        slots[known] = self._slots[entries[known]]
+        if known.all():
+            return list(map(self._keys.__getitem__, entries.tolist())), slots
         keys = self._keys
-        found = [keys[entry] if entry >= 0 else None for entry in entries]
-        return found, self._slot_array[np.array(entries, dtype=np.int64)]  # -1: the last one
+        return [keys[entry] if entry >= 0 else None for entry in entries.tolist()], slots
 
     def learn(self, decoded: DecodedBatch, held: Callable[[SeriesKey], bool] = lambda key: True) -> None:
         """The key bytes first seen in a stored batch: those of series the store holds."""
         samples = decoded.samples
         slots = samples.slots
-        learned = []
+        forms: dict[bytes, tuple[SeriesKey, int]] = {}
         for wire, position in decoded.learned:
             key = samples.keys[position]
             slot = -1 if slots is None else int(slots[position])
             if slot >= 0 or held(key):
-                learned.append((wire, key, slot))
-        if len(self._by_bytes) + len(learned) > self.capacity:
-            self._by_bytes.clear()
-            self._keys.clear()
-            self._slots.clear()
-        for wire, key, slot in learned[: self.capacity]:
-            self._by_bytes[wire] = len(self._keys)
-            self._keys.append(key)
-            self._slots.append(slot)
-        if learned:
-            self._slot_array = None
+                forms.setdefault(wire, (key, slot))
+        if not forms:
+            return
+        if len(self) + len(forms) > self.capacity:
+            self._forget()
+        learned = list(forms.items())[: self.capacity]
+        first = len(self._keys)
+        self._keys.extend(key for _, (key, _) in learned)
+        self._slots = np.concatenate([self._slots, [slot for _, (_, slot) in learned]]).astype(np.int64)
+        lengths = np.array([len(wire) for wire, _ in learned], dtype=np.int64)
+        ends = len(self._stored) + np.cumsum(lengths)
+        new_bytes = np.frombuffer(b"".join(wire for wire, _ in learned), dtype=np.uint8)
+        self._stored = np.concatenate([self._stored, new_bytes])
+        self._starts = np.concatenate([self._starts, ends - lengths])
+        self._ends = np.concatenate([self._ends, ends])
+        own_spans = np.stack([ends - lengths, ends], axis=1)
+        self._hashes = np.concatenate([self._hashes, key_hashes(self._stored, own_spans)])
+        if 2 * len(self._keys) > len(self._table):  # at most half full, so probes stay short
+            size = 2 * len(self._table)
+            while 2 * len(self._keys) > size:
+                size *= 2
+            self._table = np.full(size, EMPTY, dtype=np.int64)
+            first = 0
+        insert_entries(self._table, self._hashes, first)
+
+
+def load_kernels() -> None:
+    """Load (or compile) the kernels read_batch and KnownKeys call, with the argument
+    types they get (np.frombuffer makes read-only arrays of request bytes)."""
+    request = np.frombuffer(b"", dtype=np.uint8)
+    read_push_batch(request)
+    known = KnownKeys(capacity=1)
+    known.lookup(request, np.empty((0, 2), dtype=np.int64))
+    key_hashes(known._stored, np.empty((0, 2), dtype=np.int64))
+    insert_entries(known._table, known._hashes, 0)
 
 
 def read_batch(data: bytes, node: str, limits: IngestLimits, known: KnownKeys,
@@ -138,9 +171,9 @@ def _decoded(data: bytes, sequence: int, spans: np.ndarray, time_ends: np.ndarra
              held: Callable[[SeriesKey], bool]) -> DecodedBatch | None:
     """The batch as decode_batch would return it; None if a key does not parse (protobuf
     then words the error for the whole request, as it would have)."""
-    wire = [data[start:end] for start, end in spans.tolist()]
-    keys, slots = known.lookup(wire)
+    keys, slots = known.lookup(np.frombuffer(data, dtype=np.uint8), spans)
     unknown = [position for position, key in enumerate(keys) if key is None] if None in keys else []
+    wire = {position: data[spans[position, 0]: spans[position, 1]] for position in unknown}
     sent: dict[int, series_pb2.SeriesKey] = {}
     try:
         for position in unknown:
@@ -150,7 +183,8 @@ def _decoded(data: bytes, sequence: int, spans: np.ndarray, time_ends: np.ndarra
     _check_sequence(sequence)
 
     def where_of(position: int) -> Callable[[], str]:
-        message = sent.get(position) or series_pb2.SeriesKey.FromString(wire[position])
+        message = sent.get(position) or series_pb2.SeriesKey.FromString(
+            data[spans[position, 0]: spans[position, 1]])
         return partial(series_at, sequence, position, message)
 
     # Series in order, as decode_batch goes: a bad key before the first series whose counts

@@ -440,6 +440,7 @@ class MemoryStore:
         self._buffers: list[_SeriesBuffer] = []  # by slot
         # Forecasts read from executor threads while ingest appends on the event loop.
         self._lock = threading.Lock()
+        self.append_batch(SampleBatch.of_writes([]))  # loads its kernel now, not at the first batch
 
     async def append(self, writes: list[SeriesWrite]) -> AppendResult:
         return await asyncio.to_thread(self.append_now, writes)

@@ -19,7 +19,8 @@ KEYS = [SeriesKey.of("node_load1", {"node": str(i)}) for i in range(3)]
 
 
 def writes(key, times, values):
-    return [SeriesWrite(key, np.asarray(times, dtype=np.int64), np.asarray(values, dtype=float))]
+    return SampleBatch.of_writes(
+        [SeriesWrite(key, np.asarray(times, dtype=np.int64), np.asarray(values, dtype=float))])
 
 
 def opened(path, raw_window_ms=24 * 60 * MINUTE):
@@ -50,7 +51,8 @@ def test_a_group_commit_is_one_row_and_compaction_makes_chunks_of_each_series(tm
         log.start()
         for start in range(0, 1000, 100):  # ten commits of three series each
             part = slice(start, start + 100)
-            await log.write(SampleBatch.of_writes([SeriesWrite(key, times[part], expected[key][part]) for key in KEYS]))
+            await log.write(SampleBatch.of_writes(
+                [SeriesWrite(key, times[part], expected[key][part]) for key in KEYS]))
         rows_before = count(log, "batches")
         await asyncio.to_thread(log.compact, NOW)
         return log, rows_before
@@ -71,11 +73,11 @@ def test_resent_and_late_samples_keep_the_first_committed_before_and_after_compa
     async def scenario():
         log = opened(tmp_path)
         log.start()
-        await log.write(SampleBatch.of_writes(writes(key, [NOW - 3000, NOW - 2000, NOW - 1000], [1.0, 2.0, 3.0])))
+        await log.write(writes(key, [NOW - 3000, NOW - 2000, NOW - 1000], [1.0, 2.0, 3.0]))
         await asyncio.to_thread(log.compact, NOW)  # those three are a chunk now
-        await log.write(SampleBatch.of_writes(writes(key, [NOW - 2000, NOW], [20.0, 4.0])))  # a resend, one new
+        await log.write(writes(key, [NOW - 2000, NOW], [20.0, 4.0]))  # a resend, one new
         before_compaction = read_committed(log.path)[key]
-        await log.write(SampleBatch.of_writes(writes(key, [NOW, NOW - 2500, NOW + 1000], [40.0, 2.5, 5.0])))  # late ones
+        await log.write(writes(key, [NOW, NOW - 2500, NOW + 1000], [40.0, 2.5, 5.0]))  # late ones
         await asyncio.to_thread(log.compact, NOW)
         after_compaction = read_committed(log.path)[key]
         log.close()
@@ -97,9 +99,9 @@ def test_a_late_sample_between_sealed_chunks_rewrites_them_in_order(tmp_path):
     async def scenario():
         log = opened(tmp_path)
         log.start()
-        await log.write(SampleBatch.of_writes(writes(key, times, np.arange(len(times), dtype=float))))
+        await log.write(writes(key, times, np.arange(len(times), dtype=float)))
         await asyncio.to_thread(log.compact, NOW)
-        await log.write(SampleBatch.of_writes(writes(key, [times[5] + 10_000, times[-1] + 10], [-1.0, -2.0])))
+        await log.write(writes(key, [times[5] + 10_000, times[-1] + 10], [-1.0, -2.0]))
         await asyncio.to_thread(log.compact, NOW)
         chunks = count(log, "chunks")
         log.close()
@@ -120,7 +122,7 @@ def test_samples_out_of_the_raw_window_age_into_aggregates_once(tmp_path):
     async def scenario():
         log = opened(tmp_path, raw_window)
         log.start()
-        await log.write(SampleBatch.of_writes(writes(key, times, np.ones(len(times)))))
+        await log.write(writes(key, times, np.ones(len(times))))
         await asyncio.to_thread(log.compact, NOW)
         await asyncio.to_thread(log.compact, NOW)  # nothing more to do: counted once
         log.close()
@@ -166,7 +168,8 @@ def test_compaction_in_slices_of_series_survives_a_failure_half_way(tmp_path, mo
     async def scenario():
         log = opened(tmp_path)
         log.start()
-        await log.write(SampleBatch.of_writes([SeriesWrite(key, times, np.full(50, float(i))) for i, key in enumerate(keys)]))
+        await log.write(SampleBatch.of_writes(
+            [SeriesWrite(key, times, np.full(50, float(i))) for i, key in enumerate(keys)]))
         monkeypatch.setattr(SampleLog, "_chunk_series", fail_the_second_slice)
         with pytest.raises(sqlite3.OperationalError):
             await asyncio.to_thread(log.compact, NOW)

@@ -22,6 +22,10 @@ def write(key, timestamps, values):
     return [SeriesWrite(key, np.array(timestamps, dtype=np.int64), np.array(values, dtype=float))]
 
 
+def batch(key, timestamps, values):
+    return SampleBatch.of_writes(write(key, timestamps, values))
+
+
 async def opened(path, limits=None):
     store = EmbeddedStore(path, limits)
     store.acquire()
@@ -119,6 +123,6 @@ def test_a_write_after_close_is_refused_not_left_waiting(tmp_path):
         store = await opened(tmp_path)
         await store.close()
         with pytest.raises(CommitFailed, match="closed"):
-            await asyncio.wait_for(store.log.write(SampleBatch.of_writes(write(SeriesKey.of("probe", {}), [1000], [1.0]))), 10)
+            await asyncio.wait_for(store.log.write(batch(SeriesKey.of("probe", {}), [1000], [1.0])), 10)
 
     asyncio.run(scenario())
