@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from functools import partial
@@ -94,11 +94,11 @@ def decode_batch(batch: ingest_pb2.Batch, node: str, limits: IngestLimits = Inge
     all_values = np.array(values, dtype=np.float64)
     check_samples(all_times, all_values, np.array(ends, dtype=np.int64), now_ms, limits,
                   lambda position: partial(series_at, batch.sequence, position, batch.series[position].key))
-    samples, gaps = without_gaps(keys, all_times, all_values, np.array(ends, dtype=np.int64))
-    return DecodedBatch(samples, gaps, new_keys)
+    columns, gaps = without_gaps(keys, all_times, all_values, np.array(ends, dtype=np.int64))
+    return DecodedBatch(columns, gaps, new_keys)
 
 
-def without_gaps(keys: list[SeriesKey], times: np.ndarray, values: np.ndarray,
+def without_gaps(keys: Sequence[SeriesKey], times: np.ndarray, values: np.ndarray,
                  ends: np.ndarray) -> tuple[SampleBatch, int]:
     """The batch's columns with NaN gaps dropped in one pass over the batch: (the
     samples, how many gaps)."""

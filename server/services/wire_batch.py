@@ -10,8 +10,9 @@ protobuf and checked by push_validation.decode_batch, the reference for every ru
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
+from typing import overload
 
 import numpy as np
 from google.protobuf.message import DecodeError
@@ -35,6 +36,40 @@ from infracast.server.services.wire_kernels import READ, read_push_batch
 from infracast.v1 import ingest_pb2, series_pb2
 
 _UINT64 = 1 << 64
+
+
+class SentKeys(Sequence[SeriesKey]):
+    """A batch's series keys without a list made per batch: those its stream knew by
+    their KnownKeys entry, the others as `resolve`d (all are before the batch is stored)."""
+
+    __slots__ = ("_entries", "_known", "_resolved")
+
+    def __init__(self, entries: np.ndarray, known: list[SeriesKey]) -> None:
+        self._entries = entries  # KnownKeys entries, -1 for a form not known
+        self._known = known  # KnownKeys' list: only ever appended to (forgetting replaces it)
+        self._resolved: dict[int, SeriesKey] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @overload
+    def __getitem__(self, position: int) -> SeriesKey: ...
+
+    @overload
+    def __getitem__(self, position: slice) -> list[SeriesKey]: ...
+
+    def __getitem__(self, position: int | slice) -> SeriesKey | list[SeriesKey]:
+        if isinstance(position, slice):
+            return [self[at] for at in range(len(self))[position]]
+        entry = self._entries[position]
+        return self._known[entry] if entry >= 0 else self._resolved[position]
+
+    def unknown(self) -> list[int]:
+        """Positions of the forms the stream did not know."""
+        return np.flatnonzero(self._entries < 0).tolist()
+
+    def resolve(self, position: int, key: SeriesKey) -> None:
+        self._resolved[position] = key
 
 
 class KnownKeys:
@@ -63,17 +98,14 @@ class KnownKeys:
     def __len__(self) -> int:
         return len(self._keys)
 
-    def lookup(self, data: np.ndarray, spans: np.ndarray) -> tuple[list[SeriesKey | None], np.ndarray]:
-        """The key (None if not known) and slot (-1 if not known) of each key form sent,
-        given as spans [start, end) of a request's bytes."""
+    def lookup(self, data: np.ndarray, spans: np.ndarray) -> tuple[SentKeys, np.ndarray]:
+        """The keys of the forms sent (given as spans [start, end) of a request's bytes),
+        those not known left to resolve, and their slots (-1 where not known)."""
         entries = find_keys(data, spans, self._table, self._hashes, self._stored, self._starts, self._ends)
         known = entries >= 0
         slots = np.full(len(entries), -1, dtype=np.int64)
         slots[known] = self._slots[entries[known]]
-        if known.all():
-            return list(map(self._keys.__getitem__, entries.tolist())), slots
-        keys = self._keys
-        return [keys[entry] if entry >= 0 else None for entry in entries.tolist()], slots
+        return SentKeys(entries, self._keys), slots
 
     def learn(self, decoded: DecodedBatch, held: Callable[[SeriesKey], bool] = lambda key: True) -> None:
         """The key bytes first seen in a stored batch: those of series the store holds."""
@@ -172,7 +204,7 @@ def _decoded(data: bytes, sequence: int, spans: np.ndarray, time_ends: np.ndarra
     """The batch as decode_batch would return it; None if a key does not parse (protobuf
     then words the error for the whole request, as it would have)."""
     keys, slots = known.lookup(np.frombuffer(data, dtype=np.uint8), spans)
-    unknown = [position for position, key in enumerate(keys) if key is None] if None in keys else []
+    unknown = keys.unknown()
     wire = {position: data[spans[position, 0]: spans[position, 1]] for position in unknown}
     sent: dict[int, series_pb2.SeriesKey] = {}
     try:
@@ -199,13 +231,12 @@ def _decoded(data: bytes, sequence: int, spans: np.ndarray, time_ends: np.ndarra
         if not held(key):
             key = validated_key(key, sent[position], where_of(position), limits)
             new_keys.append(key)
-        keys[position] = key
+        keys.resolve(position, key)
     if len(differing):
         raise InvalidArgument(f"{where_of(checked_until)()}: {_counts(time_ends)[checked_until]} timestamps "
                               f"but {_counts(value_ends)[checked_until]} values")
     check_samples(times, values, time_ends, now_ms, limits, where_of)
-    resolved: list[SeriesKey] = keys  # type: ignore[assignment]  # every None was replaced
-    samples, gaps = without_gaps(resolved, times, values, time_ends)
+    samples, gaps = without_gaps(keys, times, values, time_ends)
     samples.slots = slots
     stored_counts = _counts(samples.ends) if unknown else samples.ends
     learned = [(wire[position], position) for position in unknown if stored_counts[position]]

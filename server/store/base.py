@@ -5,6 +5,7 @@ Kept small so the durable embedded store and a remote TSDB can sit behind it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol, runtime_checkable
 
@@ -35,7 +36,7 @@ class SampleBatch:
     memory store fills them in as it appends, and the durable log maps them to its ids.
     """
 
-    keys: list[SeriesKey]
+    keys: Sequence[SeriesKey]
     ends: np.ndarray  # int64, cumulative
     timestamps_ms: np.ndarray  # int64
     values: np.ndarray  # float64

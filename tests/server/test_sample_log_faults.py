@@ -33,20 +33,33 @@ async def opened(path, limits=None):
     return store
 
 
-def test_a_series_whose_commit_failed_gets_its_own_id_when_it_is_written_again(tmp_path):
+async def staged(store, writes):
+    """As ingest appends: memory first (which numbers the series by slot), then the commit
+    (which finds the log's ids by those slots)."""
+    batch = SampleBatch.of_writes(writes)
+    store.append_to_memory(batch)
+    await store.commit(batch)
+
+
+async def whole(store, writes):
+    await store.append(writes)
+
+
+@pytest.mark.parametrize("append", [whole, staged])
+def test_a_series_whose_commit_failed_gets_its_own_id_when_it_is_written_again(tmp_path, append):
     a, b, c = (SeriesKey.of("probe", {"node": node}) for node in "abc")
     many = list(range(1000, 3000))  # too many rows for the pages left: the commit fails
 
     async def scenario():
         store = await opened(tmp_path)
-        await store.append(write(a, [1000], [1.0]))
+        await append(store, write(a, [1000], [1.0]))
         fill_database(store, full=True)
         with pytest.raises(CommitFailed, match="database or disk is full"):
-            await store.append(write(b, many, [2.0] * len(many)))
+            await append(store, write(b, many, [2.0] * len(many)))
         fill_database(store, full=False)
         # A new series written first could take the id SQLite handed b in the failed commit.
-        await store.append(write(c, [1000], [3.0]))
-        await store.append(write(b, many, [2.0] * len(many)))  # the agent's resend
+        await append(store, write(c, [1000], [3.0]))
+        await append(store, write(b, many, [2.0] * len(many)))  # the agent's resend
         await store.close()
         store = await opened(tmp_path)
         windows = {key.label_map["node"]: store.window(key) for key in (a, b, c)}
