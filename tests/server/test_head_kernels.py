@@ -15,7 +15,7 @@ from infracast.server.store.memory import BUCKET_MS, MemoryLimits, MemoryStore
 KEYS = [SeriesKey.of("m", {"node": "n", "i": str(i)}) for i in range(6)]
 
 
-def batch(series: list[tuple[SeriesKey, list[int], list[float]]]) -> SampleBatch:
+def batch(series) -> SampleBatch:
     ends = np.cumsum([len(times) for _, times, _ in series], dtype=np.int64)
     return SampleBatch([key for key, _, _ in series], ends,
                        np.array([t for _, times, _ in series for t in times], dtype=np.int64),
@@ -39,7 +39,10 @@ def contents(store: MemoryStore) -> dict:
     return held
 
 
-def random_batches(rng: np.random.Generator, rounds: int) -> list[list[tuple[SeriesKey, list[int], list[float]]]]:
+Series = list[tuple[SeriesKey, list[int], list[float]]]
+
+
+def random_batches(rng: np.random.Generator, rounds: int) -> list[Series]:
     """Mostly one new sample a series a round; sometimes several, late ones, resends,
     duplicates within a series or a series twice in a batch, jumps in time, NaN (ingest
     refuses inf before the store)."""
@@ -117,8 +120,9 @@ def heads_with(size: int) -> Heads:
 def append(heads: Heads, slots, ends, times, values, max_raw_samples=10_000) -> list[int]:
     return append_heads(np.array(slots, dtype=np.int64), np.array(ends, dtype=np.int64),
                         np.array(times, dtype=np.int64), np.array(values, dtype=np.float64),
-                        heads.times, heads.values, heads.sizes, heads.newest, heads.oldest, heads.floor,
-                        heads.raw_counts, heads.trim_after, 6 * 3_600_000, BUCKET_MS, max_raw_samples).tolist()
+                        heads.times, heads.values, heads.sizes, heads.newest, heads.oldest,
+                        heads.floor, heads.raw_counts, heads.trim_after, 6 * 3_600_000, BUCKET_MS,
+                        max_raw_samples).tolist()
 
 
 def test_an_empty_batch_and_a_series_without_samples():

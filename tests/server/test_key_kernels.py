@@ -30,7 +30,7 @@ def test_forms_are_found_where_they_sit_in_a_request_and_others_are_not():
 
 
 def test_an_equal_hash_is_not_enough_the_bytes_must_be_equal():
-    table, hashes, stored, starts, ends = table_of([b"alpha", b"beta"])
+    _, hashes, stored, starts, ends = table_of([b"alpha", b"beta"])
     # Make both entries carry the hash of "beta": a lookup of "alpha" must still tell them apart.
     forged = np.array([hashes[1], hashes[1]], dtype=np.uint64)
     collided = np.full(16, EMPTY, dtype=np.int64)
