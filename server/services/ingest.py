@@ -121,8 +121,20 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self, request_iterator: AsyncIterator[bytes]
     ) -> AsyncIterator[ingest_pb2.PushResponse]:
         requests = aiter(request_iterator)
+        # One wait for the drain a stream, not one a request: a task made and cancelled per
+        # request cost the event loop as much as reading the request.
+        draining = asyncio.ensure_future(self._draining.wait())
+        try:
+            async for response in self._serve_requests(requests, draining):
+                yield response
+        finally:
+            draining.cancel()
+
+    async def _serve_requests(
+        self, requests: AsyncIterator[bytes], draining: asyncio.Future[Any]
+    ) -> AsyncIterator[ingest_pb2.PushResponse]:
         first = await self._next_request(
-            requests, None, self._limits.hello_timeout_s,
+            requests, draining, None, self._limits.hello_timeout_s,
             f"no hello within {self._limits.hello_timeout_s:g}s of opening the stream; closing it")
         hello = checked_hello(None if first is None else parsed_request(first))
         identity = current_identity.get()
@@ -141,20 +153,20 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         del hello, first  # their messages would stay alive as long as the stream
         live = self.live.open(node, agent, identity)
         try:
-            async for response in self._serve_batches(requests, node, live):
+            async for response in self._serve_batches(requests, draining, node, live):
                 yield response
         finally:
             self.live.close(live)
             self._nodes.disconnected(node)
 
     async def _serve_batches(
-        self, requests: AsyncIterator[bytes], node: str, live: LiveStream
+        self, requests: AsyncIterator[bytes], draining: asyncio.Future[Any], node: str, live: LiveStream
     ) -> AsyncIterator[ingest_pb2.PushResponse]:
         highest = 0
         known = KnownKeys(capacity=self._limits.max_series_per_agent)
         while True:
             request = await self._next_request(
-                requests, live, self._limits.stream_idle_timeout_s,
+                requests, draining, live, self._limits.stream_idle_timeout_s,
                 f"no batch for {self._limits.stream_idle_timeout_s:g}s (stream_idle_timeout; an agent "
                 "sends one every interval): closing this idle stream")
             if request is None:
@@ -234,21 +246,18 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 f"{self._limits.max_series} are allowed")
 
     async def _next_request(
-        self, requests: AsyncIterator[bytes], live: LiveStream | None, timeout_s: float,
-        too_late: str,
+        self, requests: AsyncIterator[bytes], draining: asyncio.Future[Any], live: LiveStream | None,
+        timeout_s: float, too_late: str,
     ) -> bytes | None:
         """The next request; None when the agent closed the stream. Raises Unavailable on
-        drain, DeadlineExceeded after `timeout_s` without one, and what ended `live`
-        (replaced by the agent's newer stream, its token revoked or expired)."""
+        drain (once `draining` is done), DeadlineExceeded after `timeout_s` without one,
+        and what ended `live` (replaced by the agent's newer stream, its token revoked or
+        expired)."""
         reading = asyncio.ensure_future(anext(requests, None))
-        draining = asyncio.ensure_future(self._draining.wait())
         waits: set[asyncio.Future[Any]] = {reading, draining}
         if live is not None:
             waits.add(live.ended)
-        try:
-            done, _ = await asyncio.wait(waits, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            draining.cancel()
+        done, _ = await asyncio.wait(waits, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
         # An ended stream stores nothing more, even if a message arrived at the same time.
         if live is not None and live.ended.done():
             reading.cancel()
@@ -256,6 +265,6 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         if reading in done:
             return reading.result()
         reading.cancel()
-        if draining in done:
+        if draining.done():
             raise Unavailable("server is shutting down; reconnect", retry_after_s=0.0)
         raise DeadlineExceeded(too_late)
