@@ -1,8 +1,9 @@
 """A Push request's bytes turned into store writes without protobuf objects.
 
 The numbers are read by a numba kernel (wire_kernels.py); each series' key is looked up
-by its exact bytes in the stream's KnownKeys, so a series the stream already wrote costs
-a dictionary lookup, not a parse, a label dict and its validation. Requests the kernel
+by its exact bytes in the stream's KnownKeys (another kernel, key_kernels.py), so a
+series the stream already wrote costs a hash and a compare of its bytes, not a parse, a
+label dict and its validation, nor a Python object. Requests the kernel
 does not read (a hello, a field it does not know, anything malformed) are parsed by
 protobuf and checked by push_validation.decode_batch, the reference for every rule.
 """
@@ -98,6 +99,14 @@ class KnownKeys:
     def __len__(self) -> int:
         return len(self._keys)
 
+    def load_kernels(self, request: np.ndarray) -> None:
+        """Call each kernel once (with arrays of the types they get: `request` as
+        read_batch makes it), so they are loaded or compiled."""
+        no_spans = np.empty((0, 2), dtype=np.int64)
+        self.lookup(request, no_spans)
+        key_hashes(self._stored, no_spans)
+        insert_entries(self._table, self._hashes, 0)
+
     def lookup(self, data: np.ndarray, spans: np.ndarray) -> tuple[SentKeys, np.ndarray]:
         """The keys of the forms sent (given as spans [start, end) of a request's bytes),
         those not known left to resolve, and their slots (-1 where not known)."""
@@ -147,10 +156,7 @@ def load_kernels() -> None:
     types they get (np.frombuffer makes read-only arrays of request bytes)."""
     request = np.frombuffer(b"", dtype=np.uint8)
     read_push_batch(request)
-    known = KnownKeys(capacity=1)
-    known.lookup(request, np.empty((0, 2), dtype=np.int64))
-    key_hashes(known._stored, np.empty((0, 2), dtype=np.int64))
-    insert_entries(known._table, known._hashes, 0)
+    KnownKeys(capacity=1).load_kernels(request)
 
 
 def read_batch(data: bytes, node: str, limits: IngestLimits, known: KnownKeys,

@@ -2,16 +2,18 @@
 aggregates (sum and count, for means) for a longer one, both mostly compressed.
 
 Raw samples: sealed chunks of HEAD_SAMPLES samples (Gorilla-style, gorilla_kernels.py;
-a byte or two a sample for node metrics) and an open head of plain arrays that the
-next samples extend. Aggregates: sealed blocks of BLOCK_BUCKETS buckets (counts exact,
-means to 2**-18 of how far the series moved within the block, see encode_buckets) and
-an open block of sums and counts that late samples of the last bucket still add to.
-window() decodes; forecasts are cached and cost far more than a decode.
+a byte or two a sample for node metrics) and an open head of plain samples that the
+next ones extend, a row of arrays shared by all series (heads.py), so that a batch is
+appended to all its series in one kernel call (head_kernels.py). Aggregates: sealed
+blocks of BLOCK_BUCKETS buckets (counts exact, means to 2**-18 of how far the series
+moved within the block, see encode_buckets) and an open block of sums and counts that
+late samples of the last bucket still add to. window() decodes; forecasts are cached
+and cost far more than a decode.
 
 With the defaults (6 h raw at 10 s = 2,160 samples; 14 days of 5-minute buckets =
-4,032) a series of node metrics takes about 17.5 KiB where plain arrays took 88-92 KiB,
+4,032) a series of node metrics takes about 17.8 KiB where plain arrays took 88-92 KiB,
 an incompressible one 35 KiB (bench/store_memory.py measures the whole, objects and
-spare capacity included).
+spare capacity included); a fresh one 2.6 KiB, most of it its head's row.
 
 Appends are idempotent on (series, timestamp): a sample whose timestamp is already
 held raw is skipped, so a batch resent after a reconnect stores once. Samples older
