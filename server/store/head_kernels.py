@@ -35,8 +35,8 @@ def append_heads(slots: np.ndarray, ends: np.ndarray, timestamps: np.ndarray, va
     slots : int64 (n_series,), each series' slot (rows of the per-slot arrays).
     ends : int64 (n_series,), where each series' samples end in timestamps and values.
     timestamps : int64 (n_samples,), values : float64 (n_samples,).
-    head_times : int64 (n_slots, head_samples), head_values : float64 (same), the heads;
-        row s holds sizes[s] samples.
+    head_times : int64 (head_samples, n_slots), head_values : float64 (same), the heads;
+        column s holds sizes[s] samples.
     sizes, newest, oldest, floor, raw_counts, trim_after : int64 (n_slots,), per slot (see
         the module docstring; raw_counts are the head's and the sealed chunks' samples);
         updated for the series appended.
@@ -49,7 +49,7 @@ def append_heads(slots: np.ndarray, ends: np.ndarray, timestamps: np.ndarray, va
     trim). Once a slot's series is deferred, its later series in the batch are too, so
     that the Python path sees them in the order sent.
     """
-    head_samples = head_times.shape[1]
+    head_samples = head_times.shape[0]
     outcome = np.empty(len(slots), dtype=np.int64)
     deferred = np.zeros(0, dtype=np.int64)  # slots deferred so far (few: searched linearly)
     start = 0
@@ -90,8 +90,8 @@ def append_heads(slots: np.ndarray, ends: np.ndarray, timestamps: np.ndarray, va
             first = timestamps[start]
             size = sizes[slot]
             for position in range(start, end):
-                head_times[slot, size] = timestamps[position]
-                head_values[slot, size] = values[position]
+                head_times[size, slot] = timestamps[position]
+                head_values[size, slot] = values[position]
                 size += 1
             if raw_counts[slot] == 0:
                 oldest[slot] = first

@@ -13,7 +13,7 @@ and cost far more than a decode.
 With the defaults (6 h raw at 10 s = 2,160 samples; 14 days of 5-minute buckets =
 4,032) a series of node metrics takes about 17.8 KiB where plain arrays took 88-92 KiB,
 an incompressible one 35 KiB (bench/store_memory.py measures the whole, objects and
-spare capacity included); a fresh one 2.6 KiB, most of it its head's row.
+spare capacity included).
 
 Appends are idempotent on (series, timestamp): a sample whose timestamp is already
 held raw is skipped, so a batch resent after a reconnect stores once. Samples older
@@ -229,8 +229,8 @@ class _SeriesBuffer:
     def __init__(self, heads: Heads) -> None:
         # Sealed raw chunks, oldest first; None until the first is sealed.
         self.chunks: list[bytes] | None = None
-        # The open head: row `slot` of `heads`, its first `size` columns samples newer
-        # than the chunks'.
+        # The open head: column `slot` of `heads`, its first `size` samples newer than
+        # the chunks'.
         self.heads = heads
         self.slot = heads.add()
         # Shared and empty until samples first age out: most series of a young server
@@ -244,7 +244,7 @@ class _SeriesBuffer:
     def _head(self) -> tuple[np.ndarray, np.ndarray]:
         """The head's samples (views: valid until the next append)."""
         size = self.size
-        return self.heads.times[self.slot, :size], self.heads.values[self.slot, :size]
+        return self.heads.times[:size, self.slot], self.heads.values[:size, self.slot]
 
     @property
     def raw_count(self) -> int:
@@ -268,11 +268,11 @@ class _SeriesBuffer:
 
     def _newest_ms(self) -> int | None:
         if self.size:
-            return int(self.heads.times[self.slot, self.size - 1])
+            return int(self.heads.times[self.size - 1, self.slot])
         return _chunk_last_ms(self.chunks[-1]) if self.chunks else None
 
     def oldest_ms(self) -> int:
-        return _chunk_first_ms(self.chunks[0]) if self.chunks else int(self.heads.times[self.slot, 0])
+        return _chunk_first_ms(self.chunks[0]) if self.chunks else int(self.heads.times[0, self.slot])
 
     def append(self, timestamps: np.ndarray, values: np.ndarray, limits: MemoryLimits) -> tuple[int, int]:
         """Merge samples in; return (stored, skipped). (Batches of ingest take
@@ -325,7 +325,7 @@ class _SeriesBuffer:
 
     def _extend(self, timestamps: np.ndarray, values: np.ndarray) -> None:
         """Add samples newer than all held; whole chunks that fill are sealed on the way
-        (the head's row holds HEAD_SAMPLES)."""
+        (the head's column holds HEAD_SAMPLES)."""
         size = self.size
         if size + len(timestamps) > HEAD_SAMPLES:
             head_times, head_values = self._head()
@@ -339,8 +339,8 @@ class _SeriesBuffer:
                                            values[start: start + HEAD_SAMPLES]))
             timestamps, values, size = timestamps[whole:], values[whole:], 0
         needed = size + len(timestamps)
-        self.heads.times[self.slot, size:needed] = timestamps
-        self.heads.values[self.slot, size:needed] = values
+        self.heads.times[size:needed, self.slot] = timestamps
+        self.heads.values[size:needed, self.slot] = values
         self.heads.sizes[self.slot] = needed
 
     def _seal(self) -> None:

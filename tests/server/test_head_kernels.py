@@ -109,8 +109,8 @@ def heads_with(size: int) -> Heads:
     """Heads of one slot holding `size` samples at 1000, 2000, ..."""
     heads = Heads(capacity=1)
     heads.add()
-    heads.times[0, :size] = 1000 * np.arange(1, size + 1)
-    heads.values[0, :size] = 1.0
+    heads.times[:size, 0] = 1000 * np.arange(1, size + 1)
+    heads.values[:size, 0] = 1.0
     heads.sizes[0] = heads.raw_counts[0] = size
     heads.newest[0] = 1000 * size if size else NO_TIME
     heads.oldest[0] = 1000 if size else 0
@@ -136,8 +136,8 @@ def test_one_series_round_trips_its_samples_bit_for_bit():
     heads = heads_with(0)
     values = [1.5, np.nan, -np.inf, -0.0]
     assert append(heads, [0], [4], [10, 20, 30, 40], values) == [4]
-    assert heads.times[0, :4].tolist() == [10, 20, 30, 40]
-    assert heads.values[0, :4].view(np.int64).tolist() == np.array(values).view(np.int64).tolist()
+    assert heads.times[:4, 0].tolist() == [10, 20, 30, 40]
+    assert heads.values[:4, 0].view(np.int64).tolist() == np.array(values).view(np.int64).tolist()
     assert (heads.sizes[0], heads.newest[0], heads.oldest[0], heads.raw_counts[0]) == (4, 40, 10, 4)
 
 
@@ -170,3 +170,17 @@ def test_samples_the_aggregates_no_longer_take_or_beyond_the_cap_are_deferred():
     assert append(heads, [0], [2], [3000, 4000], [1.0, 1.0]) == [DEFERRED]  # would trim
     heads.trim_after[0] = NEVER
     assert append(heads, [0], [2], [3000, 4000], [1.0, 1.0]) == [2]
+
+
+def test_heads_keep_their_samples_as_slots_outgrow_the_arrays():
+    store = MemoryStore()
+    first = [SeriesKey.of("m", {"i": str(i)}) for i in range(50)]
+    for t in (1000, 2000, 3000):
+        store.append_batch(batch([(key, [t], [float(i)]) for i, key in enumerate(first)]))
+    store.append_batch(batch([(key, [4000, 5000], [1.0, 2.0]) for key in first[:3]]))
+    more = [SeriesKey.of("m", {"j": str(j)}) for j in range(1000)]  # several doublings
+    store.append_batch(batch([(key, [1000], [5.0]) for key in more]))
+    assert store.window(first[0]).timestamps_ms.tolist() == [1000, 2000, 3000, 4000, 5000]
+    assert store.window(first[0]).values.tolist() == [0.0, 0.0, 0.0, 1.0, 2.0]
+    assert store.window(first[49]).values.tolist() == [49.0, 49.0, 49.0]
+    assert store.window(more[999]).values.tolist() == [5.0]
