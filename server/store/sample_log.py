@@ -267,7 +267,7 @@ class SampleLog:
                 except queue.Empty:
                     break
                 if item is not None:
-                    _answer(item, stopped)
+                    _answer([item], stopped)
 
     def _next_group(self) -> tuple[list, bool]:
         """The next write and everything queued up behind it (group commit); True at the end."""
@@ -300,8 +300,7 @@ class SampleLog:
             error = CommitFailed("the sample log stopped")
             raise
         finally:
-            for item in pending:
-                _answer(item, error)
+            _answer(pending, error)
 
     def _compact_reporting_failure(self) -> None:
         try:
@@ -689,16 +688,22 @@ def _roll_back(connection: sqlite3.Connection) -> None:
         log.warning("rollback failed: %s", describe(error))
 
 
-def _answer(item: tuple, error: BaseException | None) -> None:
-    _, loop, done = item
-    with contextlib.suppress(RuntimeError):  # its event loop is closed: nobody waits any more
-        loop.call_soon_threadsafe(_settle, done, error)
+def _answer(items: list[tuple], error: BaseException | None) -> None:
+    """Settle the writes' futures: one wake-up of each event loop for all of its writes (a
+    group commit answers hundreds of streams, and each wake-up is a write to a pipe)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future]] = {}
+    for _, loop, done in items:
+        by_loop.setdefault(loop, []).append(done)
+    for loop, dones in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # its event loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(_settle, dones, error)
 
 
-def _settle(done: asyncio.Future, error: BaseException | None) -> None:
-    if done.cancelled():
-        return
-    if error is None:
-        done.set_result(None)
-    else:
-        done.set_exception(error)
+def _settle(dones: list[asyncio.Future], error: BaseException | None) -> None:
+    for done in dones:
+        if done.cancelled():
+            continue
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
