@@ -252,19 +252,44 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         """The next request; None when the agent closed the stream. Raises Unavailable on
         drain (once `draining` is done), DeadlineExceeded after `timeout_s` without one,
         and what ended `live` (replaced by the agent's newer stream, its token revoked or
-        expired)."""
-        reading = asyncio.ensure_future(anext(requests, None))
-        waits: set[asyncio.Future[Any]] = {reading, draining}
-        if live is not None:
-            waits.add(live.ended)
-        done, _ = await asyncio.wait(waits, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+        expired).
+
+        The read is awaited in this task, and a drain or the stream's end interrupts it by
+        cancelling the task: a task made per request to race them cost the event loop as
+        much as the read itself.
+        """
+        task = asyncio.current_task()
+        assert task is not None
+        stops = [draining] if live is None else [draining, live.ended]
+        reading = True
+
+        def interrupt(_: asyncio.Future[Any]) -> None:
+            if reading:  # not once the read returned: the request it got is served
+                task.cancel()
+
+        for stop in stops:
+            stop.add_done_callback(interrupt)
+        answered = False
+        request = None
+        try:
+            async with asyncio.timeout(timeout_s):
+                request = await anext(requests, None)
+            answered = True
+        except TimeoutError:
+            pass
+        except asyncio.CancelledError:
+            if not any(stop.done() for stop in stops):
+                raise  # cancelled from elsewhere (the call ended)
+            task.uncancel()
+        finally:
+            reading = False
+            for stop in stops:
+                stop.remove_done_callback(interrupt)
         # An ended stream stores nothing more, even if a message arrived at the same time.
         if live is not None and live.ended.done():
-            reading.cancel()
             raise live.ended.result()
-        if reading in done:
-            return reading.result()
-        reading.cancel()
+        if answered:
+            return request
         if draining.done():
             raise Unavailable("server is shutting down; reconnect", retry_after_s=0.0)
         raise DeadlineExceeded(too_late)
