@@ -67,7 +67,7 @@ def main() -> None:
 
     def wire(data: bytes) -> None:
         _, decoded = read_batch(data, "n1", DEFAULT_LIMITS, known, now_ms, held.__contains__)
-        known.learn(decoded.learned)
+        known.learn(decoded)
 
     for decode in (protobuf, wire):  # warm up: compile, learn the keys
         decode(batches[0])

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from infracast.server.series import SeriesKey
-from infracast.server.store.base import SeriesWrite
+from infracast.server.store.base import SampleBatch, SeriesWrite
 from infracast.server.store.sample_log import SampleLog
 
 SERVER = str(Path(sys.executable).parent / "infracast-server")
@@ -36,8 +36,9 @@ async def fill(directory: Path, samples: int, series: int) -> None:
     timestamps = end - 10_000 * np.arange(per_series, dtype=np.int64)[::-1]
     values = np.random.default_rng(0).normal(size=per_series)
     for start in range(0, series, 50):
-        await log.write([SeriesWrite(SeriesKey.of("replay_value", {"series": str(i)}), timestamps, values)
-                         for i in range(start, min(start + 50, series))])
+        await log.write(SampleBatch.of_writes(
+            [SeriesWrite(SeriesKey.of("replay_value", {"series": str(i)}), timestamps, values)
+             for i in range(start, min(start + 50, series))]))
     log.close()
 
 

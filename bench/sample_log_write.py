@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from infracast.server.series import SeriesKey
-from infracast.server.store.base import SeriesWrite
+from infracast.server.store.base import SampleBatch, SeriesWrite
 from infracast.server.store.sample_log import SampleLog
 
 
@@ -29,7 +29,8 @@ async def stream(log: SampleLog, keys: list[SeriesKey], rounds: int, samples: in
     rng = np.random.default_rng(len(keys))
     for round_ in range(rounds):
         times = start_ms + 10_000 * (round_ * samples + np.arange(samples, dtype=np.int64))
-        await log.write([SeriesWrite(key, times, np.round(rng.random(samples) * 100, 2)) for key in keys])
+        await log.write(SampleBatch.of_writes(
+            [SeriesWrite(key, times, np.round(rng.random(samples) * 100, 2)) for key in keys]))
 
 
 async def run(log: SampleLog, keys: list[SeriesKey], streams: int, rounds: int, samples: int) -> None:

@@ -30,7 +30,7 @@ from node_like_series import ALL_KINDS, MIXES, values
 
 from infracast.common.durations import parse_duration
 from infracast.server.series import SeriesKey
-from infracast.server.store.base import SeriesWrite
+from infracast.server.store.base import SampleBatch, SeriesWrite
 from infracast.server.store.sample_log import SampleLog
 
 TARGET_BYTES = 2.0
@@ -43,7 +43,8 @@ async def fill(log: SampleLog, keys: list[SeriesKey], times: np.ndarray, columns
             # The writer compacts after this commit, as a server's does once a minute.
             log._last_compaction = -math.inf
         stamps = np.array([stamp])
-        await log.write([SeriesWrite(key, stamps, columns[row, i: i + 1]) for i, key in enumerate(keys)])
+        await log.write(SampleBatch.of_writes(
+            [SeriesWrite(key, stamps, columns[row, i: i + 1]) for i, key in enumerate(keys)]))
 
 
 def main() -> None:

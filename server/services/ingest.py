@@ -10,7 +10,6 @@ from functools import partial
 from typing import Any
 
 import grpc
-import numpy as np
 from grpc import aio
 
 from infracast.server.errors import (
@@ -36,8 +35,7 @@ from infracast.server.services.push_validation import (
     checked_hello,
     parsed_request,
 )
-from infracast.server.services.wire_batch import KnownKeys, read_batch
-from infracast.server.services.wire_kernels import read_push_batch
+from infracast.server.services.wire_batch import KnownKeys, load_kernels, read_batch
 from infracast.server.store.base import AppendResult, CommitFailed, StagingStore, Store
 from infracast.server.telemetry.stats import ServerStats
 from infracast.v1 import ingest_pb2, ingest_pb2_grpc
@@ -79,8 +77,8 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         # The embedded and memory stores append to memory in the worker; others whole.
         self._staging = store if isinstance(store, StagingStore) else None
         # Loaded (or compiled) now, before the warm-up releases the compiler's pages, not at
-        # the first batch; for the read-only arrays np.frombuffer makes of request bytes.
-        read_push_batch(np.frombuffer(b"", dtype=np.uint8))
+        # the first batch.
+        load_kernels()
         self._nodes = nodes or NodeRegistry()
         self._limits = limits
         # Metric names as long as series may have (max_metric_name_length): a descriptor
@@ -123,8 +121,20 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self, request_iterator: AsyncIterator[bytes]
     ) -> AsyncIterator[ingest_pb2.PushResponse]:
         requests = aiter(request_iterator)
+        # One wait for the drain a stream, not one a request: a task made and cancelled per
+        # request cost the event loop as much as reading the request.
+        draining = asyncio.ensure_future(self._draining.wait())
+        try:
+            async for response in self._serve_requests(requests, draining):
+                yield response
+        finally:
+            draining.cancel()
+
+    async def _serve_requests(
+        self, requests: AsyncIterator[bytes], draining: asyncio.Future[Any]
+    ) -> AsyncIterator[ingest_pb2.PushResponse]:
         first = await self._next_request(
-            requests, None, self._limits.hello_timeout_s,
+            requests, draining, None, self._limits.hello_timeout_s,
             f"no hello within {self._limits.hello_timeout_s:g}s of opening the stream; closing it")
         hello = checked_hello(None if first is None else parsed_request(first))
         identity = current_identity.get()
@@ -143,20 +153,20 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         del hello, first  # their messages would stay alive as long as the stream
         live = self.live.open(node, agent, identity)
         try:
-            async for response in self._serve_batches(requests, node, live):
+            async for response in self._serve_batches(requests, draining, node, live):
                 yield response
         finally:
             self.live.close(live)
             self._nodes.disconnected(node)
 
     async def _serve_batches(
-        self, requests: AsyncIterator[bytes], node: str, live: LiveStream
+        self, requests: AsyncIterator[bytes], draining: asyncio.Future[Any], node: str, live: LiveStream
     ) -> AsyncIterator[ingest_pb2.PushResponse]:
         highest = 0
         known = KnownKeys(capacity=self._limits.max_series_per_agent)
         while True:
             request = await self._next_request(
-                requests, live, self._limits.stream_idle_timeout_s,
+                requests, draining, live, self._limits.stream_idle_timeout_s,
                 f"no batch for {self._limits.stream_idle_timeout_s:g}s (stream_idle_timeout; an agent "
                 "sends one every interval): closing this idle stream")
             if request is None:
@@ -180,17 +190,19 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             partial(self._decode_and_stage, request, node, known))
         if decoded.descriptors:  # committed before the samples, so no acked sample lacks its meaning
             await self._describe(decoded.descriptors, f"node {node}", f"batch {sequence}")
+            if self._staging is not None:
+                result = await self._worker.run(partial(self._staging.append_to_memory, decoded.samples))
         try:
             if self._staging is None or result is None:
                 result = await self._store.append(decoded.writes)
             else:
-                await self._staging.commit(decoded.writes, result)
+                await self._staging.commit(decoded.samples, result)
         except CommitFailed as error:
             # Retryable: the agent keeps the batch and resends it after the hint.
             raise Unavailable(f"the store cannot write now ({error}); nothing of batch "
                               f"{sequence} was stored: resend it later",
                               retry_after_s=_store_retry_hint()) from None
-        known.learn([(wire, key) for wire, key in decoded.learned if self._store.has_series(key)])
+        known.learn(decoded, held=self._store.has_series)
         self.stats.batches_stored += 1
         self.stats.samples_stored += result.stored
         self.stats.samples_skipped += result.skipped + decoded.gaps
@@ -203,11 +215,11 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         that stages (the embedded one) appended to memory; its commit is awaited after."""
         sequence, decoded = read_batch(request, node, self._limits, known, held=self._store.has_series)
         self._admit(node, decoded.new_keys)
-        # A batch carrying descriptors (rare: a metric's first batch) is appended whole after
+        # A batch carrying descriptors (rare: a metric's first batch) is appended after
         # they are recorded: were they refused, none of its samples may be in memory.
         if self._staging is None or decoded.descriptors:
             return sequence, decoded, None
-        return sequence, decoded, self._staging.append_to_memory(decoded.writes)
+        return sequence, decoded, self._staging.append_to_memory(decoded.samples)
 
     async def _describe(self, descriptors: list[MetricDescriptor], sender: str, what: str) -> None:
         identity = current_identity.get()  # a node-bound credential may not redefine metrics
@@ -235,28 +247,50 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
                 f"{self._limits.max_series} are allowed")
 
     async def _next_request(
-        self, requests: AsyncIterator[bytes], live: LiveStream | None, timeout_s: float,
-        too_late: str,
+        self, requests: AsyncIterator[bytes], draining: asyncio.Future[Any], live: LiveStream | None,
+        timeout_s: float, too_late: str,
     ) -> bytes | None:
         """The next request; None when the agent closed the stream. Raises Unavailable on
-        drain, DeadlineExceeded after `timeout_s` without one, and what ended `live`
-        (replaced by the agent's newer stream, its token revoked or expired)."""
-        reading = asyncio.ensure_future(anext(requests, None))
-        draining = asyncio.ensure_future(self._draining.wait())
-        waits: set[asyncio.Future[Any]] = {reading, draining}
-        if live is not None:
-            waits.add(live.ended)
+        drain (once `draining` is done), DeadlineExceeded after `timeout_s` without one,
+        and what ended `live` (replaced by the agent's newer stream, its token revoked or
+        expired).
+
+        The read is awaited in this task, and a drain or the stream's end interrupts it by
+        cancelling the task: a task made per request to race them cost the event loop as
+        much as the read itself.
+        """
+        task = asyncio.current_task()
+        assert task is not None
+        stops = [draining] if live is None else [draining, live.ended]
+        reading = True
+
+        def interrupt(_: asyncio.Future[Any]) -> None:
+            if reading:  # not once the read returned: the request it got is served
+                task.cancel()
+
+        for stop in stops:
+            stop.add_done_callback(interrupt)
+        answered = False
+        request = None
         try:
-            done, _ = await asyncio.wait(waits, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+            async with asyncio.timeout(timeout_s):
+                request = await anext(requests, None)
+            answered = True
+        except TimeoutError:
+            pass
+        except asyncio.CancelledError:
+            if not any(stop.done() for stop in stops):
+                raise  # cancelled from elsewhere (the call ended)
+            task.uncancel()
         finally:
-            draining.cancel()
+            reading = False
+            for stop in stops:
+                stop.remove_done_callback(interrupt)
         # An ended stream stores nothing more, even if a message arrived at the same time.
         if live is not None and live.ended.done():
-            reading.cancel()
             raise live.ended.result()
-        if reading in done:
-            return reading.result()
-        reading.cancel()
-        if draining in done:
+        if answered:
+            return request
+        if draining.done():
             raise Unavailable("server is shutting down; reconnect", retry_after_s=0.0)
         raise DeadlineExceeded(too_late)

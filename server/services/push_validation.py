@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from functools import partial
@@ -16,7 +16,7 @@ from google.protobuf.message import DecodeError
 from infracast.server.errors import InvalidArgument, quoted
 from infracast.server.metadata.descriptors import MetricDescriptor
 from infracast.server.series import LABEL_NAME, METRIC_NAME, NODE_LABEL, SeriesKey
-from infracast.server.store.base import SeriesWrite
+from infracast.server.store.base import SampleBatch, SeriesWrite
 from infracast.v1 import ingest_pb2, series_pb2
 
 MAX_NODE_LABELS = 64
@@ -43,14 +43,20 @@ DEFAULT_LIMITS = IngestLimits()
 
 @dataclass
 class DecodedBatch:
-    writes: list[SeriesWrite]
+    samples: SampleBatch  # NaN gaps dropped
     gaps: int  # NaN samples skipped
     new_keys: list[SeriesKey]  # series the store did not hold, validated
-    # Key bytes first seen in this batch and the series they name, for the stream's cache
-    # (wire_batch.KnownKeys) once the batch is stored; only series with samples in it.
-    learned: list[tuple[bytes, SeriesKey]] = dataclass_field(default_factory=list)
+    # Key bytes first seen in this batch and the position of the series they name, for the
+    # stream's cache (wire_batch.KnownKeys) once the batch is stored; only series with
+    # samples in it.
+    learned: list[tuple[bytes, int]] = dataclass_field(default_factory=list)
     # The batch's metric descriptors, checked (metadata first seen after the hello).
     descriptors: list[MetricDescriptor] = dataclass_field(default_factory=list)
+
+    @property
+    def writes(self) -> list[SeriesWrite]:
+        """One write per series, for stores that take those (and for tests)."""
+        return self.samples.writes()
 
 
 def decode_batch(batch: ingest_pb2.Batch, node: str, limits: IngestLimits = IngestLimits(),
@@ -88,14 +94,14 @@ def decode_batch(batch: ingest_pb2.Batch, node: str, limits: IngestLimits = Inge
     all_values = np.array(values, dtype=np.float64)
     check_samples(all_times, all_values, np.array(ends, dtype=np.int64), now_ms, limits,
                   lambda position: partial(series_at, batch.sequence, position, batch.series[position].key))
-    writes, gaps, _ = columns_to_writes(keys, all_times, all_values, np.array(ends, dtype=np.int64))
-    return DecodedBatch(writes, gaps, new_keys)
+    columns, gaps = without_gaps(keys, all_times, all_values, np.array(ends, dtype=np.int64))
+    return DecodedBatch(columns, gaps, new_keys)
 
 
-def columns_to_writes(keys: list[SeriesKey], times: np.ndarray, values: np.ndarray,
-                      ends: np.ndarray) -> tuple[list[SeriesWrite], int, np.ndarray]:
-    """One store write per series, views of the batch's columns, NaN gaps dropped in one
-    pass over the batch: (writes, gaps, where each series' samples now end)."""
+def without_gaps(keys: Sequence[SeriesKey], times: np.ndarray, values: np.ndarray,
+                 ends: np.ndarray) -> tuple[SampleBatch, int]:
+    """The batch's columns with NaN gaps dropped in one pass over the batch: (the
+    samples, how many gaps)."""
     present = ~np.isnan(values)
     gaps = len(values) - int(np.count_nonzero(present))
     if gaps:
@@ -103,10 +109,7 @@ def columns_to_writes(keys: list[SeriesKey], times: np.ndarray, values: np.ndarr
         kept = np.zeros(len(present) + 1, dtype=np.int64)
         np.cumsum(present, out=kept[1:])
         ends = kept[ends]
-    bounds = [0, *ends.tolist()]
-    writes = [SeriesWrite(key, times[start:end], values[start:end])
-              for key, start, end in zip(keys, bounds[:-1], bounds[1:], strict=True)]
-    return writes, gaps, ends
+    return SampleBatch(keys, ends, times, values), gaps
 
 
 def check_samples(times: np.ndarray, values: np.ndarray, ends: np.ndarray, now_ms: int,

@@ -5,6 +5,7 @@ Kept small so the durable embedded store and a remote TSDB can sit behind it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, runtime_checkable
 
@@ -25,6 +26,38 @@ class SeriesWrite(NamedTuple):
     values: np.ndarray
 
 
+@dataclass
+class SampleBatch:
+    """A batch's samples as columns, the form ingest hands the store: series i's samples
+    are timestamps_ms[ends[i-1]:ends[i]] and values[ends[i-1]:ends[i]] (ends[-1] taken
+    as 0), in the order sent. No object per series: a batch is mostly series of one sample.
+
+    `slots` are the memory store's numbers for the series (-1 where not known yet); the
+    memory store fills them in as it appends, and the durable log maps them to its ids.
+    """
+
+    keys: Sequence[SeriesKey]
+    ends: np.ndarray  # int64, cumulative
+    timestamps_ms: np.ndarray  # int64
+    values: np.ndarray  # float64
+    slots: np.ndarray | None = None  # int64, one per series
+
+    @classmethod
+    def of_writes(cls, writes: list[SeriesWrite]) -> SampleBatch:
+        if not writes:
+            return cls([], np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0))
+        ends = np.cumsum([len(write.timestamps_ms) for write in writes], dtype=np.int64)
+        return cls([write.key for write in writes], ends,
+                   np.concatenate([write.timestamps_ms for write in writes]).astype(np.int64, copy=False),
+                   np.concatenate([write.values for write in writes]).astype(np.float64, copy=False))
+
+    def writes(self) -> list[SeriesWrite]:
+        """One write per series (views of the columns), for stores that take them."""
+        bounds = [0, *self.ends.tolist()]
+        return [SeriesWrite(key, self.timestamps_ms[start:end], self.values[start:end])
+                for key, start, end in zip(self.keys, bounds[:-1], bounds[1:], strict=True)]
+
+
 class CommitFailed(Exception):
     """The store could not make a write durable (a full disk, an I/O error): nothing of it
     was stored, and the same write may be sent again later."""
@@ -34,9 +67,10 @@ class CommitFailed(Exception):
 class AppendResult:
     stored: int
     skipped: int
-    # A staged append's samples taken into memory, per series (StagingStore.commit needs
-    # them if the commit fails); empty otherwise.
-    taken: list[tuple[SeriesKey, np.ndarray]] = field(default_factory=list, repr=False, compare=False)
+    # A staged append's samples taken into memory, per series, built only when called
+    # (StagingStore.commit needs them if the commit fails, which is rare); none otherwise.
+    taken: Callable[[], list[tuple[SeriesKey, np.ndarray]]] = field(
+        default=lambda: [], repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -89,11 +123,11 @@ class StagingStore(Protocol):
     """A store whose append splits in two, so that ingest can do the first part in the
     worker thread that decoded the batch (one thread hop per batch instead of two)."""
 
-    def append_to_memory(self, writes: list[SeriesWrite]) -> AppendResult:
+    def append_to_memory(self, batch: SampleBatch) -> AppendResult:
         """The in-memory part of append, in the caller's thread."""
         ...
 
-    async def commit(self, writes: list[SeriesWrite], staged: AppendResult) -> None:
-        """Make the writes durable (`staged`: what append_to_memory answered for them);
-        raise CommitFailed if they could not be."""
+    async def commit(self, batch: SampleBatch, staged: AppendResult) -> None:
+        """Make the batch durable (`staged`: what append_to_memory answered for it);
+        raise CommitFailed if it could not be."""
         ...

@@ -12,11 +12,16 @@ import logging
 import time
 from pathlib import Path
 
-import numpy as np
-
 from infracast.server.selector import Selector
 from infracast.server.series import SeriesKey
-from infracast.server.store.base import AppendResult, CommitFailed, SeriesSummary, SeriesWrite, Window
+from infracast.server.store.base import (
+    AppendResult,
+    CommitFailed,
+    SampleBatch,
+    SeriesSummary,
+    SeriesWrite,
+    Window,
+)
 from infracast.server.store.memory import MemoryLimits, MemoryStore
 from infracast.server.store.sample_log import SampleLog
 from infracast.server.store.uncommitted import UncommittedSamples
@@ -55,9 +60,10 @@ class EmbeddedStore:
         return count
 
     async def append(self, writes: list[SeriesWrite]) -> AppendResult:
-        await self.log.write(writes)
-        result = self.uncommitted.recount(writes, await asyncio.to_thread(self.memory.append_now, writes))
-        self.uncommitted.committed(writes)
+        batch = SampleBatch.of_writes(writes)
+        await self.log.write(batch)
+        result = self.uncommitted.recount(batch, await asyncio.to_thread(self.memory.append_batch, batch))
+        self.uncommitted.committed(batch)
         return result
 
     # Ingest's split append (base.StagingStore): memory first, in the worker thread that
@@ -66,18 +72,17 @@ class EmbeddedStore:
     # skips them then, as held, but the log stores them, so `uncommitted` keeps them
     # apart and the resend's ack counts them as stored.
 
-    def append_to_memory(self, writes: list[SeriesWrite]) -> AppendResult:
-        taken: list[tuple[SeriesKey, np.ndarray]] = []
-        result = self.memory.append_now(writes, taken)
-        return self.uncommitted.recount(writes, AppendResult(result.stored, result.skipped, taken))
+    def append_to_memory(self, batch: SampleBatch) -> AppendResult:
+        return self.uncommitted.recount(batch, self.memory.append_batch(batch))
 
-    async def commit(self, writes: list[SeriesWrite], staged: AppendResult) -> None:
+    async def commit(self, batch: SampleBatch, staged: AppendResult) -> None:
+        """After append_to_memory: the log finds the batch's series by their memory slots."""
         try:
-            await self.log.write(writes)
+            await self.log.write(batch)
         except CommitFailed:
-            self.uncommitted.add(staged.taken)
+            self.uncommitted.add(staged.taken())
             raise
-        self.uncommitted.committed(writes)
+        self.uncommitted.committed(batch)
 
     def select(self, selector: Selector) -> list[SeriesKey]:
         return self.memory.select(selector)

@@ -2,14 +2,16 @@
 aggregates (sum and count, for means) for a longer one, both mostly compressed.
 
 Raw samples: sealed chunks of HEAD_SAMPLES samples (Gorilla-style, gorilla_kernels.py;
-a byte or two a sample for node metrics) and an open head of plain arrays that the
-next samples extend. Aggregates: sealed blocks of BLOCK_BUCKETS buckets (counts exact,
-means to 2**-18 of how far the series moved within the block, see encode_buckets) and
-an open block of sums and counts that late samples of the last bucket still add to.
-window() decodes; forecasts are cached and cost far more than a decode.
+a byte or two a sample for node metrics) and an open head of plain samples that the
+next ones extend, a row of arrays shared by all series (heads.py), so that a batch is
+appended to all its series in one kernel call (head_kernels.py). Aggregates: sealed
+blocks of BLOCK_BUCKETS buckets (counts exact, means to 2**-18 of how far the series
+moved within the block, see encode_buckets) and an open block of sums and counts that
+late samples of the last bucket still add to. window() decodes; forecasts are cached
+and cost far more than a decode.
 
 With the defaults (6 h raw at 10 s = 2,160 samples; 14 days of 5-minute buckets =
-4,032) a series of node metrics takes about 17.5 KiB where plain arrays took 88-92 KiB,
+4,032) a series of node metrics takes about 17.8 KiB where plain arrays took 88-92 KiB,
 an incompressible one 35 KiB (bench/store_memory.py measures the whole, objects and
 spare capacity included).
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from functools import partial
 from itertools import chain
 
 import numpy as np
@@ -29,14 +32,12 @@ import numpy as np
 from infracast.server.selector import Selector
 from infracast.server.series import SeriesKey
 from infracast.server.store import gorilla_kernels as gorilla
-from infracast.server.store.base import AppendResult, SeriesSummary, SeriesWrite, Window
+from infracast.server.store.base import AppendResult, SampleBatch, SeriesSummary, SeriesWrite, Window
+from infracast.server.store.head_kernels import DEFERRED, NEVER, NO_TIME, append_heads
+from infracast.server.store.heads import HEAD_SAMPLES, Heads
 
 BUCKET_MS = 300_000
 HOUR_MS = 3_600_000
-# Samples a sealed raw chunk holds: 20 minutes at 10 s. The open head holds up to as many
-# uncompressed (16 bytes each), so larger chunks would compress a little better but
-# leave more of every series plain.
-HEAD_SAMPLES = 120
 # Buckets a sealed aggregate block holds: 8 hours.
 BLOCK_BUCKETS = 96
 
@@ -224,19 +225,27 @@ _NO_AGGREGATES = _Aggregates()
 
 
 class _SeriesBuffer:
-    __slots__ = ("aggregates", "chunks", "head", "size")
+    __slots__ = ("aggregates", "chunks", "heads", "slot")
 
-    def __init__(self, capacity: int = 4) -> None:
+    def __init__(self, heads: Heads) -> None:
         # Sealed raw chunks, oldest first; None until the first is sealed.
         self.chunks: list[bytes] | None = None
-        # The open head: times in row 0, values' float64 bits in row 1 (one array per
-        # series rather than two saves an array header on every one of them); the first
-        # `size` columns hold samples, all newer than the chunks'.
-        self.head = np.empty((2, capacity), dtype=np.int64)
-        self.size = 0
+        # The open head: column `slot` of `heads`, its first `size` samples newer than
+        # the chunks'.
+        self.heads = heads
+        self.slot = heads.add()
         # Shared and empty until samples first age out: most series of a young server
         # never do, and an object per series adds up over a hundred thousand of them.
         self.aggregates = _NO_AGGREGATES
+
+    @property
+    def size(self) -> int:
+        return int(self.heads.sizes[self.slot])
+
+    def _head(self) -> tuple[np.ndarray, np.ndarray]:
+        """The head's samples (views: valid until the next append)."""
+        size = self.size
+        return self.heads.times[:size, self.slot], self.heads.values[:size, self.slot]
 
     @property
     def raw_count(self) -> int:
@@ -245,13 +254,14 @@ class _SeriesBuffer:
     def raw(self) -> tuple[np.ndarray, np.ndarray]:
         """Every raw sample held, oldest first (decoded: a copy)."""
         times, values = _decode(self.chunks or [])
-        return (np.concatenate([times, self.head[0, : self.size]]),
-                np.concatenate([values, self.head[1, : self.size].view(np.float64)]))
+        head_times, head_values = self._head()
+        return np.concatenate([times, head_times]), np.concatenate([values, head_values])
 
     def last_sample(self) -> tuple[int, float] | None:
         """The newest raw sample (time, value), without decoding more than its chunk."""
         if self.size:
-            return int(self.head[0, self.size - 1]), float(self.head[1].view(np.float64)[self.size - 1])
+            head_times, head_values = self._head()
+            return int(head_times[-1]), float(head_values[-1])
         if self.chunks:
             times, values = gorilla.decode_samples(np.frombuffer(self.chunks[-1], dtype=np.uint8))
             return int(times[-1]), float(values[-1])
@@ -259,15 +269,24 @@ class _SeriesBuffer:
 
     def _newest_ms(self) -> int | None:
         if self.size:
-            return int(self.head[0, self.size - 1])
+            return int(self.heads.times[self.size - 1, self.slot])
         return _chunk_last_ms(self.chunks[-1]) if self.chunks else None
 
     def oldest_ms(self) -> int:
-        return _chunk_first_ms(self.chunks[0]) if self.chunks else int(self.head[0, 0])
+        return _chunk_first_ms(self.chunks[0]) if self.chunks else int(self.heads.times[0, self.slot])
 
     def append(self, timestamps: np.ndarray, values: np.ndarray,
                limits: MemoryLimits) -> tuple[np.ndarray, int]:
-        """Merge samples in; return (the timestamps stored, how many were skipped)."""
+        """Merge samples in; return (the timestamps stored, how many were skipped).
+        (Batches of ingest take head_kernels.append_heads first, which appends the common
+        case as this would.)"""
+        try:
+            return self._append(timestamps, values, limits)
+        finally:
+            self.publish(limits)
+
+    def _append(self, timestamps: np.ndarray, values: np.ndarray,
+                limits: MemoryLimits) -> tuple[np.ndarray, int]:
         newest = self._newest_ms()
         if len(timestamps) == 1 and (newest is None or timestamps[0] > newest) \
                 and (not self.aggregates.size or timestamps[0] >= self.aggregates.last_start_ms + BUCKET_MS):
@@ -300,8 +319,8 @@ class _SeriesBuffer:
             merged_ts = np.concatenate([held_ts, new_ts])
             merged_values = np.concatenate([held_values, new_values])
             order = np.argsort(merged_ts, kind="stable")
-            self.chunks, self.size = None, 0
-            self.head = np.empty((2, 4), dtype=np.int64)
+            self.chunks = None
+            self.heads.sizes[self.slot] = 0
             self._extend(merged_ts[order], merged_values[order])
         else:
             self._extend(new_ts, new_values)
@@ -309,36 +328,52 @@ class _SeriesBuffer:
         return new_ts, skipped
 
     def _extend(self, timestamps: np.ndarray, values: np.ndarray) -> None:
-        needed = self.size + len(timestamps)
-        held = self.head.shape[1]
-        if needed > held:
-            # Grow by a quarter, not double: spare room in every series' head adds up.
-            grown = np.empty((2, max(needed, held * 5 // 4 + 8)), dtype=np.int64)
-            grown[:, : self.size] = self.head[:, : self.size]
-            self.head = grown
-        self.head[0, self.size : needed] = timestamps
-        self.head[1, self.size : needed] = values.view(np.int64)
-        self.size = needed
-
-    def _seal(self) -> None:
-        """Compress whole chunks of the head, leaving the rest (under HEAD_SAMPLES) open."""
-        sealed = 0
-        while self.size - sealed >= HEAD_SAMPLES:
-            end = sealed + HEAD_SAMPLES
-            chunk = _encode(self.head[0, sealed:end], self.head[1, sealed:end].view(np.float64))
+        """Add samples newer than all held; whole chunks that fill are sealed on the way
+        (the head's column holds HEAD_SAMPLES)."""
+        size = self.size
+        if size + len(timestamps) > HEAD_SAMPLES:
+            head_times, head_values = self._head()
+            timestamps = np.concatenate([head_times, timestamps])
+            values = np.concatenate([head_values, values])
+            whole = (len(timestamps) - 1) // HEAD_SAMPLES * HEAD_SAMPLES  # leaves 1 to 120 open
             if self.chunks is None:
                 self.chunks = []
-            self.chunks.append(chunk)
-            sealed = end
-        if sealed:
-            self._drop_head(sealed)
+            for start in range(0, whole, HEAD_SAMPLES):
+                self.chunks.append(_encode(timestamps[start: start + HEAD_SAMPLES],
+                                           values[start: start + HEAD_SAMPLES]))
+            timestamps, values, size = timestamps[whole:], values[whole:], 0
+        needed = size + len(timestamps)
+        self.heads.times[size:needed, self.slot] = timestamps
+        self.heads.values[size:needed, self.slot] = values
+        self.heads.sizes[self.slot] = needed
+
+    def _seal(self) -> None:
+        """Compress a full head into a chunk."""
+        if self.size >= HEAD_SAMPLES:
+            if self.chunks is None:
+                self.chunks = []
+            self.chunks.append(_encode(*self._head()))
+            self.heads.sizes[self.slot] = 0
 
     def _drop_head(self, count: int) -> None:
-        keep = self.size - count
-        # A fresh, small head: the one that filled up is mostly room nobody uses yet.
-        head = np.empty((2, keep + 8), dtype=np.int64)
-        head[:, :keep] = self.head[:, count : self.size]
-        self.head, self.size = head, keep
+        head_times, head_values = self._head()
+        keep = len(head_times) - count
+        head_times[:keep] = head_times[count:].copy()
+        head_values[:keep] = head_values[count:].copy()
+        self.heads.sizes[self.slot] = keep
+
+    def publish(self, limits: MemoryLimits) -> None:
+        """Note in `heads` what the kernel needs to append to this series (after a change
+        the Python path made)."""
+        heads, slot = self.heads, self.slot
+        newest = self._newest_ms()
+        heads.raw_counts[slot] = self.raw_count
+        heads.newest[slot] = NO_TIME if newest is None else newest
+        heads.oldest[slot] = self.oldest_ms() if newest is not None else 0
+        aggregates = self.aggregates
+        heads.floor[slot] = aggregates.last_start_ms + BUCKET_MS if aggregates.size else NO_TIME
+        heads.trim_after[slot] = aggregates.first_ms + limits.downsampled_window_ms + BUCKET_MS - 1 \
+            if aggregates.size else NEVER
 
     def _age(self, limits: MemoryLimits) -> None:
         """Seal full chunks, then fold raw samples out of the raw window (by age or count)
@@ -366,9 +401,10 @@ class _SeriesBuffer:
             del self.chunks[0]
         if not self.chunks:
             self.chunks = None
-            cut = max(int(np.searchsorted(self.head[0, : self.size], cut_time)), min(excess, self.size))
+            head_times, head_values = self._head()
+            cut = max(int(np.searchsorted(head_times, cut_time)), min(excess, len(head_times)))
             if cut > 0:
-                folded.append((self.head[0, :cut].copy(), self.head[1, :cut].view(np.float64).copy()))
+                folded.append((head_times[:cut].copy(), head_values[:cut].copy()))
                 self._drop_head(cut)
         if folded:
             if self.aggregates is _NO_AGGREGATES:
@@ -406,49 +442,86 @@ class MemoryStore:
         self._by_metric: dict[str, dict[SeriesKey, _SeriesBuffer]] = {}
         self._count = 0
         self._by_node: dict[str, int] = {}  # series count per node label (for per-agent caps)
+        self._heads = Heads()
+        self._buffers: list[_SeriesBuffer] = []  # by slot
         # Forecasts read from executor threads while ingest appends on the event loop.
         self._lock = threading.Lock()
+        self.append_batch(SampleBatch.of_writes([]))  # loads its kernel now, not at the first batch
 
     async def append(self, writes: list[SeriesWrite]) -> AppendResult:
         return await asyncio.to_thread(self.append_now, writes)
 
     # Ingest's split append (base.StagingStore): all of it happens in ingest's worker
     # thread, so a batch crosses threads once.
-    def append_to_memory(self, writes: list[SeriesWrite]) -> AppendResult:
-        return self.append_now(writes)
+    def append_to_memory(self, batch: SampleBatch) -> AppendResult:
+        return self.append_batch(batch)
 
-    async def commit(self, writes: list[SeriesWrite], staged: AppendResult) -> None:
+    async def commit(self, batch: SampleBatch, staged: AppendResult) -> None:
         return None
 
-    def append_now(self, writes: list[SeriesWrite],
-                   taken: list[tuple[SeriesKey, np.ndarray]] | None = None) -> AppendResult:
-        """Append in the caller's thread; with `taken`, also list each series' timestamps
-        stored (the embedded store needs them when their commit fails)."""
-        stored = skipped = 0
+    def append_now(self, writes: list[SeriesWrite]) -> AppendResult:
+        return self.append_batch(SampleBatch.of_writes(writes))
+
+    def append_batch(self, batch: SampleBatch) -> AppendResult:
+        """Append a batch's samples; fills in batch.slots (of series with samples).
+
+        Its series' heads take them in one kernel call where nothing else changes (one new
+        sample a series, in order); the rest go through each series' own append. The
+        result's `taken` lists, when called, the timestamps stored per series.
+        """
+        limits, heads = self.limits, self._heads
+        ends, times, values = batch.ends, batch.timestamps_ms, batch.values
         with self._lock:
-            for write in writes:
-                if len(write.timestamps_ms) == 0:
-                    continue
-                buffer = self._buffer(write.key)
-                if buffer is None:
-                    buffer = self._add(write.key, _SeriesBuffer())
-                added, dropped = buffer.append(write.timestamps_ms, write.values, self.limits)
+            slots = self._slots(batch)
+            outcome = append_heads(slots, ends, times, values, heads.times, heads.values,
+                                   heads.sizes, heads.newest, heads.oldest, heads.floor,
+                                   heads.raw_counts, heads.trim_after, limits.raw_window_ms,
+                                   BUCKET_MS, limits.max_raw_samples)
+            stored = int(outcome[outcome > 0].sum())
+            skipped = 0
+            deferred = np.flatnonzero(outcome == DEFERRED)
+            added_by_position: dict[int, np.ndarray] = {}
+            for position in deferred.tolist():
+                start = int(ends[position - 1]) if position else 0
+                end = int(ends[position])
+                added, dropped = self._buffers[slots[position]].append(
+                    times[start:end], values[start:end], limits)
+                added_by_position[position] = added
                 stored += len(added)
                 skipped += dropped
-                if taken is not None and len(added):
-                    taken.append((write.key, added))
+        return AppendResult(stored, skipped, partial(_taken, batch, outcome, added_by_position))
         return AppendResult(stored, skipped)
+
+    def _slots(self, batch: SampleBatch) -> np.ndarray:
+        """batch.slots, those not known yet looked up, and series new to the store added
+        (only series with samples: one without is not created)."""
+        slots = batch.slots
+        if slots is None:
+            slots = np.full(len(batch.keys), -1, dtype=np.int64)
+        unknown = np.flatnonzero(slots < 0)
+        if len(unknown):
+            ends = batch.ends
+            for position in unknown.tolist():
+                if ends[position] == (ends[position - 1] if position else 0):
+                    continue
+                key = batch.keys[position]
+                buffer = self._buffer(key) or self._add(key, _SeriesBuffer(self._heads))
+                slots[position] = buffer.slot
+        batch.slots = slots
+        return slots
 
     def restore(self, key: SeriesKey, bucket_starts: np.ndarray, bucket_sums: np.ndarray,
                 bucket_counts: np.ndarray, timestamps_ms: np.ndarray, values: np.ndarray) -> None:
         """Load one series from the durable log at start-up (aggregates, then raw samples)."""
         with self._lock:
-            buffer = _SeriesBuffer()
+            buffer = _SeriesBuffer(self._heads)
             if len(bucket_starts):
                 buffer.aggregates = _Aggregates.of(bucket_starts, bucket_sums, bucket_counts)
             self._add(key, buffer)
             if len(timestamps_ms):
                 buffer.append(timestamps_ms, values, self.limits)
+            else:
+                buffer.publish(self.limits)
 
     def select(self, selector: Selector) -> list[SeriesKey]:
         # Only the copy of the candidate keys holds the lock: matching them (regular
@@ -494,6 +567,7 @@ class MemoryStore:
 
     def _add(self, key: SeriesKey, buffer: _SeriesBuffer) -> _SeriesBuffer:
         self._by_metric.setdefault(key.metric, {})[key] = buffer
+        self._buffers.append(buffer)  # at its slot: slots are handed out in this order
         self._count += 1
         node = key.node
         if node is not None:
@@ -512,3 +586,15 @@ class MemoryStore:
 
     async def close(self) -> None:
         return None
+
+
+def _taken(batch: SampleBatch, outcome: np.ndarray,
+           added_by_position: dict[int, np.ndarray]) -> list[tuple[SeriesKey, np.ndarray]]:
+    """The timestamps append_batch stored, per series: all of a series the kernel appended,
+    what its own append stored of one deferred."""
+    taken = []
+    for position in np.flatnonzero(outcome > 0).tolist():
+        start = int(batch.ends[position - 1]) if position else 0
+        taken.append((batch.keys[position], batch.timestamps_ms[start:int(batch.ends[position])].copy()))
+    taken.extend((batch.keys[position], added) for position, added in added_by_position.items() if len(added))
+    return taken

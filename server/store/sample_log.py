@@ -44,7 +44,7 @@ import numpy as np
 
 from infracast.server.series import SeriesKey
 from infracast.server.store import gorilla_kernels as gorilla
-from infracast.server.store.base import CommitFailed, SeriesWrite
+from infracast.server.store.base import CommitFailed, SampleBatch
 from infracast.server.store.database_file import database_file
 from infracast.server.store.write_health import WriteHealth, describe
 
@@ -119,6 +119,9 @@ class SampleLog:
         self._lock_file: int | None = None
         self._connection: sqlite3.Connection | None = None
         self._series_ids: dict[SeriesKey, int] = {}
+        # Log ids by the memory store's slot (-1: not known yet), so that a batch's series
+        # are found without hashing their keys; learnt as series are first committed.
+        self._ids_by_slot = np.full(1024, -1, dtype=np.int64)
         self._queue: queue.Queue = queue.Queue()
         self._writer: threading.Thread | None = None
         # Why writes are refused (None while the writer runs); guarded by _accepting_lock,
@@ -236,7 +239,7 @@ class SampleLog:
 
     # Writing
 
-    async def write(self, writes: list[SeriesWrite]) -> None:
+    async def write(self, batch: SampleBatch) -> None:
         """Return once the samples are committed to disk; raise CommitFailed if they
         could not be (nothing of them is stored then)."""
         loop = asyncio.get_running_loop()
@@ -244,7 +247,7 @@ class SampleLog:
         with self._accepting_lock:
             if self._refusal is not None:
                 raise CommitFailed(self._refusal)
-            self._queue.put((writes, loop, done))
+            self._queue.put((batch, loop, done))
         await done
 
     def _write_loop(self) -> None:
@@ -267,7 +270,7 @@ class SampleLog:
                 except queue.Empty:
                     break
                 if item is not None:
-                    _answer(item, stopped)
+                    _answer([item], stopped)
 
     def _next_group(self) -> tuple[list, bool]:
         """The next write and everything queued up behind it (group commit); True at the end."""
@@ -287,7 +290,7 @@ class SampleLog:
     def _commit_group(self, pending: list) -> None:
         error: BaseException | None = None
         try:
-            self._commit([writes for writes, _, _ in pending])
+            self._commit([batch for batch, _, _ in pending])
             self.health.commit_succeeded()
             if self.health.compaction_error is not None:
                 # Writes work again (space came back): compact now, not an interval later.
@@ -300,8 +303,7 @@ class SampleLog:
             error = CommitFailed("the sample log stopped")
             raise
         finally:
-            for item in pending:
-                _answer(item, error)
+            _answer(pending, error)
 
     def _compact_reporting_failure(self) -> None:
         try:
@@ -311,24 +313,20 @@ class SampleLog:
         else:
             self.health.compaction_succeeded()
 
-    def _commit(self, groups: list[list[SeriesWrite]]) -> None:
+    def _commit(self, batches: list[SampleBatch]) -> None:
         connection = self._connection
         assert connection is not None
         # Series first stored in this transaction: their ids are known only once it commits
         # (a rollback frees them, and SQLite hands them to the next new series).
         new_ids: dict[SeriesKey, int] = {}
+        new_slot_ids: list[tuple[int, int]] = []
         connection.execute("BEGIN IMMEDIATE")
         try:
-            ids: list[int] = []
-            times: list[np.ndarray] = []
-            values: list[np.ndarray] = []
-            for writes in groups:
-                for write in writes:
-                    if len(write.timestamps_ms):
-                        ids.append(self._series_id(write.key, new_ids))
-                        times.append(write.timestamps_ms)
-                        values.append(write.values)
-            batch = _Batch.of(ids, times, values, self.compacted_before)
+            columns = [self._ids_and_counts(batch, new_ids, new_slot_ids) for batch in batches]
+            batch = _Batch.of(np.concatenate([ids for ids, _ in columns]),
+                              np.concatenate([counts for _, counts in columns]),
+                              np.concatenate([b.timestamps_ms for b in batches]),
+                              np.concatenate([b.values for b in batches]), self.compacted_before)
             if batch.size:
                 connection.execute("INSERT INTO batches (data) VALUES (?)", (batch.encoded(),))
             if self.before_commit is not None:
@@ -338,8 +336,37 @@ class SampleLog:
             _roll_back(connection)
             raise
         self._series_ids.update(new_ids)
+        self._learn_slots(new_slot_ids)
         self.commits += 1
         self.samples_written += batch.size
+
+    def _ids_and_counts(self, batch: SampleBatch, new_ids: dict[SeriesKey, int],
+                        new_slot_ids: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Log ids and sample counts of the batch's series with samples: by slot where the
+        memory store numbered them, by key (adding new series) for the rest."""
+        counts = batch.ends.copy()
+        counts[1:] -= batch.ends[:-1]
+        present = np.flatnonzero(counts)
+        ids = np.full(len(present), -1, dtype=np.int64)
+        slots = batch.slots[present] if batch.slots is not None else None
+        if slots is not None:
+            known = (slots >= 0) & (slots < len(self._ids_by_slot))
+            ids[known] = self._ids_by_slot[slots[known]]
+        for place in np.flatnonzero(ids < 0).tolist():
+            ids[place] = series_id = self._series_id(batch.keys[present[place]], new_ids)
+            if slots is not None and slots[place] >= 0:
+                new_slot_ids.append((int(slots[place]), series_id))
+        return ids, counts[present]
+
+    def _learn_slots(self, slot_ids: list[tuple[int, int]]) -> None:
+        if not slot_ids:
+            return
+        slots = np.array([slot for slot, _ in slot_ids], dtype=np.int64)
+        if slots.max() >= len(self._ids_by_slot):
+            grown = np.full(max(2 * len(self._ids_by_slot), int(slots.max()) + 1), -1, dtype=np.int64)
+            grown[: len(self._ids_by_slot)] = self._ids_by_slot
+            self._ids_by_slot = grown
+        self._ids_by_slot[slots] = [series_id for _, series_id in slot_ids]
 
     def _series_id(self, key: SeriesKey, new_ids: dict[SeriesKey, int]) -> int:
         series_id = self._series_ids.get(key) or new_ids.get(key)
@@ -523,22 +550,19 @@ class _Batch:
         self.ids, self.counts, self.times, self.values = ids, counts, times, values
 
     @classmethod
-    def of(cls, ids: list[int], times: list[np.ndarray], values: list[np.ndarray],
+    def of(cls, ids: np.ndarray, counts: np.ndarray, times: np.ndarray, values: np.ndarray,
            compacted_before: int) -> _Batch:
-        if not ids:
-            empty = np.empty(0, dtype=np.int64)
-            return cls(empty, empty, empty, np.empty(0))
-        all_times = np.concatenate(times).astype(np.int64, copy=False)
-        all_values = np.concatenate(values).astype(np.float64, copy=False)
-        counts = np.fromiter((len(t) for t in times), dtype=np.int64, count=len(times))
-        id_array = np.array(ids, dtype=np.int64)
-        if all_times.min() < compacted_before:
-            # Folded into aggregates already: logged raw again, it would count twice.
-            recent = all_times >= compacted_before
+        """From each series' id and sample count and the samples, less those older than
+        compacted_before (folded into aggregates already: logged raw again, they would
+        count twice)."""
+        times = times.astype(np.int64, copy=False)
+        values = values.astype(np.float64, copy=False)
+        if len(times) and times.min() < compacted_before:
+            recent = times >= compacted_before
             owner = np.repeat(np.arange(len(ids)), counts)
             counts = np.bincount(owner[recent], minlength=len(ids))
-            all_times, all_values = all_times[recent], all_values[recent]
-        return cls(id_array, counts, all_times, all_values)
+            times, values = times[recent], values[recent]
+        return cls(ids, counts, times, values)
 
     @property
     def size(self) -> int:
@@ -667,16 +691,22 @@ def _roll_back(connection: sqlite3.Connection) -> None:
         log.warning("rollback failed: %s", describe(error))
 
 
-def _answer(item: tuple, error: BaseException | None) -> None:
-    _, loop, done = item
-    with contextlib.suppress(RuntimeError):  # its event loop is closed: nobody waits any more
-        loop.call_soon_threadsafe(_settle, done, error)
+def _answer(items: list[tuple], error: BaseException | None) -> None:
+    """Settle the writes' futures: one wake-up of each event loop for all of its writes (a
+    group commit answers hundreds of streams, and each wake-up is a write to a pipe)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future]] = {}
+    for _, loop, done in items:
+        by_loop.setdefault(loop, []).append(done)
+    for loop, dones in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # its event loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(_settle, dones, error)
 
 
-def _settle(done: asyncio.Future, error: BaseException | None) -> None:
-    if done.cancelled():
-        return
-    if error is None:
-        done.set_result(None)
-    else:
-        done.set_exception(error)
+def _settle(dones: list[asyncio.Future], error: BaseException | None) -> None:
+    for done in dones:
+        if done.cancelled():
+            continue
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)

@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from infracast.server.series import SeriesKey
-from infracast.server.store.base import AppendResult, SeriesWrite
+from infracast.server.store.base import AppendResult, SampleBatch
 
 
 class UncommittedSamples:
@@ -31,22 +31,22 @@ class UncommittedSamples:
                 held = self._times.get(key)
                 self._times[key] = times.copy() if held is None else np.union1d(held, times)
 
-    def recount(self, writes: list[SeriesWrite], result: AppendResult) -> AppendResult:
-        """`result` with the samples of `writes` that memory skipped as held but no
-        commit stored moved from skipped to stored (this write's commit stores them)."""
+    def recount(self, batch: SampleBatch, result: AppendResult) -> AppendResult:
+        """`result` with the samples of `batch` that memory skipped as held but no
+        commit stored moved from skipped to stored (this batch's commit stores them)."""
         if not self._times:
             return result
         with self._lock:
             resent = sum(int(np.isin(write.timestamps_ms, self._times[write.key]).sum())
-                         for write in writes if write.key in self._times)
+                         for write in batch.writes() if write.key in self._times)
         return replace(result, stored=result.stored + resent, skipped=result.skipped - resent)
 
-    def committed(self, writes: list[SeriesWrite]) -> None:
-        """The writes' commit succeeded: their samples are durable now."""
+    def committed(self, batch: SampleBatch) -> None:
+        """The batch's commit succeeded: its samples are durable now."""
         if not self._times:
             return
         with self._lock:
-            for write in writes:
+            for write in batch.writes():
                 held = self._times.get(write.key)
                 if held is None:
                     continue

@@ -10,7 +10,7 @@ import pytest
 
 from infracast.server.series import SeriesKey
 from infracast.server.store import sample_log
-from infracast.server.store.base import SeriesWrite
+from infracast.server.store.base import SampleBatch, SeriesWrite
 from infracast.server.store.sample_log import CHUNK_SAMPLES, SampleLog, read_committed
 
 MINUTE = 60_000
@@ -19,7 +19,8 @@ KEYS = [SeriesKey.of("node_load1", {"node": str(i)}) for i in range(3)]
 
 
 def writes(key, times, values):
-    return [SeriesWrite(key, np.asarray(times, dtype=np.int64), np.asarray(values, dtype=float))]
+    return SampleBatch.of_writes(
+        [SeriesWrite(key, np.asarray(times, dtype=np.int64), np.asarray(values, dtype=float))])
 
 
 def opened(path, raw_window_ms=24 * 60 * MINUTE):
@@ -50,7 +51,8 @@ def test_a_group_commit_is_one_row_and_compaction_makes_chunks_of_each_series(tm
         log.start()
         for start in range(0, 1000, 100):  # ten commits of three series each
             part = slice(start, start + 100)
-            await log.write([SeriesWrite(key, times[part], expected[key][part]) for key in KEYS])
+            await log.write(SampleBatch.of_writes(
+                [SeriesWrite(key, times[part], expected[key][part]) for key in KEYS]))
         rows_before = count(log, "batches")
         await asyncio.to_thread(log.compact, NOW)
         return log, rows_before
@@ -166,7 +168,8 @@ def test_compaction_in_slices_of_series_survives_a_failure_half_way(tmp_path, mo
     async def scenario():
         log = opened(tmp_path)
         log.start()
-        await log.write([SeriesWrite(key, times, np.full(50, float(i))) for i, key in enumerate(keys)])
+        await log.write(SampleBatch.of_writes(
+            [SeriesWrite(key, times, np.full(50, float(i))) for i, key in enumerate(keys)]))
         monkeypatch.setattr(SampleLog, "_chunk_series", fail_the_second_slice)
         with pytest.raises(sqlite3.OperationalError):
             await asyncio.to_thread(log.compact, NOW)

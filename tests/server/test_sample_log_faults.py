@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from infracast.server.series import SeriesKey
-from infracast.server.store.base import CommitFailed, SeriesWrite
+from infracast.server.store.base import CommitFailed, SampleBatch, SeriesWrite
 from infracast.server.store.embedded import EmbeddedStore
 from infracast.server.store.memory import MemoryLimits
 from tests.conftest import fill_database
@@ -22,6 +22,10 @@ def write(key, timestamps, values):
     return [SeriesWrite(key, np.array(timestamps, dtype=np.int64), np.array(values, dtype=float))]
 
 
+def batch(key, timestamps, values):
+    return SampleBatch.of_writes(write(key, timestamps, values))
+
+
 async def opened(path, limits=None):
     store = EmbeddedStore(path, limits)
     store.acquire()
@@ -29,20 +33,32 @@ async def opened(path, limits=None):
     return store
 
 
-def test_a_series_whose_commit_failed_gets_its_own_id_when_it_is_written_again(tmp_path):
+async def staged(store, writes):
+    """As ingest appends: memory first (which numbers the series by slot), then the commit
+    (which finds the log's ids by those slots)."""
+    batch = SampleBatch.of_writes(writes)
+    await store.commit(batch, store.append_to_memory(batch))
+
+
+async def whole(store, writes):
+    await store.append(writes)
+
+
+@pytest.mark.parametrize("append", [whole, staged])
+def test_a_series_whose_commit_failed_gets_its_own_id_when_it_is_written_again(tmp_path, append):
     a, b, c = (SeriesKey.of("probe", {"node": node}) for node in "abc")
     many = list(range(1000, 3000))  # too many rows for the pages left: the commit fails
 
     async def scenario():
         store = await opened(tmp_path)
-        await store.append(write(a, [1000], [1.0]))
+        await append(store, write(a, [1000], [1.0]))
         fill_database(store, full=True)
         with pytest.raises(CommitFailed, match="database or disk is full"):
-            await store.append(write(b, many, [2.0] * len(many)))
+            await append(store, write(b, many, [2.0] * len(many)))
         fill_database(store, full=False)
         # A new series written first could take the id SQLite handed b in the failed commit.
-        await store.append(write(c, [1000], [3.0]))
-        await store.append(write(b, many, [2.0] * len(many)))  # the agent's resend
+        await append(store, write(c, [1000], [3.0]))
+        await append(store, write(b, many, [2.0] * len(many)))  # the agent's resend
         await store.close()
         store = await opened(tmp_path)
         windows = {key.label_map["node"]: store.window(key) for key in (a, b, c)}
@@ -119,6 +135,6 @@ def test_a_write_after_close_is_refused_not_left_waiting(tmp_path):
         store = await opened(tmp_path)
         await store.close()
         with pytest.raises(CommitFailed, match="closed"):
-            await asyncio.wait_for(store.log.write(write(SeriesKey.of("probe", {}), [1000], [1.0])), 10)
+            await asyncio.wait_for(store.log.write(batch(SeriesKey.of("probe", {}), [1000], [1.0])), 10)
 
     asyncio.run(scenario())

@@ -111,7 +111,7 @@ def test_a_known_series_costs_a_lookup_and_a_new_byte_form_parses_once():
     _, decoded = read_batch(first, "n1", LIMITS, known, NOW_MS)
     assert decoded.new_keys == [SeriesKey.of("a", {"x": "1", "y": "2", "node": "n1"})]
     first_form = decoded.learned[0][0]
-    known.learn(decoded.learned)
+    known.learn(decoded)
 
     def never(key):
         raise AssertionError(f"{key} was looked up in the store although the stream knows it")
@@ -141,7 +141,7 @@ def test_known_keys_are_bounded():
     known = KnownKeys(capacity=3)
     for i in range(10):
         _, decoded = read_batch(request(samples("a", [NOW_MS], [1.0], i=str(i))), "n1", LIMITS, known, NOW_MS)
-        known.learn(decoded.learned)
+        known.learn(decoded)
         assert len(known) <= 3
 
 
