@@ -167,3 +167,21 @@ def test_the_raw_sample_cap_holds_across_chunks():
     buffer = store._buffer(KEY)
     assert buffer.raw_count == 250 and buffer.raw()[0][0] == 751_000
     assert store.summary(KEY).sample_count == 1000
+
+
+def test_taken_lists_what_each_series_stored_whichever_path_appended_it():
+    """What a failed commit leaves in memory (EmbeddedStore keeps it apart by `taken`):
+    all of a series the head kernel appended, all of one appended out of order, and only
+    the new samples of one partly resent."""
+    store = MemoryStore()
+    in_order, late, resent = (SeriesKey.of("probe", {"node": node}) for node in "abc")
+    write(store, [5000], [1.0], key=late)
+    write(store, [1000, 2000], [1.0, 2.0], key=resent)
+    result = store.append_now([
+        SeriesWrite(in_order, np.array([1000, 2000], dtype=np.int64), np.array([1.0, 2.0])),
+        SeriesWrite(late, np.array([3000], dtype=np.int64), np.array([3.0])),
+        SeriesWrite(resent, np.array([2000, 3000], dtype=np.int64), np.array([2.0, 3.0])),
+    ])
+    assert (result.stored, result.skipped) == (4, 1)
+    taken = {key: times.tolist() for key, times in result.taken()}
+    assert taken == {in_order: [1000, 2000], late: [3000], resent: [3000]}
