@@ -493,7 +493,6 @@ class MemoryStore:
                 else:  # all taken, as the kernel's are (keeping `added` costs RSS: bench/store_memory.py)
                     outcome[position] = len(added)
         return AppendResult(stored, skipped, partial(_taken, batch, outcome, partly))
-        return AppendResult(stored, skipped)
 
     def _slots(self, batch: SampleBatch) -> np.ndarray:
         """batch.slots, those not known yet looked up, and series new to the store added
