@@ -34,6 +34,7 @@ from infracast.server.services.push_validation import (
     without_gaps,
 )
 from infracast.server.services.wire_kernels import READ, read_push_batch
+from infracast.server.store.base import counts_of
 from infracast.v1 import ingest_pb2, series_pb2
 
 _UINT64 = 1 << 64
@@ -239,18 +240,12 @@ def _decoded(data: bytes, sequence: int, spans: np.ndarray, time_ends: np.ndarra
             new_keys.append(key)
         keys.resolve(position, key)
     if len(differing):
-        raise InvalidArgument(f"{where_of(checked_until)()}: {_counts(time_ends)[checked_until]} timestamps "
-                              f"but {_counts(value_ends)[checked_until]} values")
+        times_sent, values_sent = counts_of(time_ends)[checked_until], counts_of(value_ends)[checked_until]
+        raise InvalidArgument(f"{where_of(checked_until)()}: {times_sent} timestamps "
+                              f"but {values_sent} values")
     check_samples(times, values, time_ends, now_ms, limits, where_of)
     samples, gaps = without_gaps(keys, times, values, time_ends)
     samples.slots = slots
-    stored_counts = _counts(samples.ends) if unknown else samples.ends
+    stored_counts = counts_of(samples.ends) if unknown else samples.ends
     learned = [(wire[position], position) for position in unknown if stored_counts[position]]
     return DecodedBatch(samples, gaps, new_keys, learned)
-
-
-def _counts(ends: np.ndarray) -> np.ndarray:
-    """Per series, from where each ends (np.diff's prepend costs more than a small batch)."""
-    counts = ends.copy()
-    counts[1:] -= ends[:-1]
-    return counts

@@ -51,11 +51,26 @@ class SampleBatch:
                    np.concatenate([write.timestamps_ms for write in writes]).astype(np.int64, copy=False),
                    np.concatenate([write.values for write in writes]).astype(np.float64, copy=False))
 
+    def span(self, position: int) -> tuple[int, int]:
+        """Where series `position`'s samples start and end in the columns."""
+        return (int(self.ends[position - 1]) if position else 0), int(self.ends[position])
+
+    def counts(self) -> np.ndarray:
+        """Samples of each series."""
+        return counts_of(self.ends)
+
     def writes(self) -> list[SeriesWrite]:
         """One write per series (views of the columns), for stores that take them."""
         bounds = [0, *self.ends.tolist()]
         return [SeriesWrite(key, self.timestamps_ms[start:end], self.values[start:end])
                 for key, start, end in zip(self.keys, bounds[:-1], bounds[1:], strict=True)]
+
+
+def counts_of(ends: np.ndarray) -> np.ndarray:
+    """Per series, from where each ends (np.diff's prepend costs more than a small batch)."""
+    counts = ends.copy()
+    counts[1:] -= ends[:-1]
+    return counts
 
 
 class CommitFailed(Exception):

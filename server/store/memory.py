@@ -482,8 +482,7 @@ class MemoryStore:
             deferred = np.flatnonzero(outcome == DEFERRED)
             partly: dict[int, np.ndarray] = {}  # deferred series of which some were skipped
             for position in deferred.tolist():
-                start = int(ends[position - 1]) if position else 0
-                end = int(ends[position])
+                start, end = batch.span(position)
                 added, dropped = self._buffers[slots[position]].append(
                     times[start:end], values[start:end], limits)
                 stored += len(added)
@@ -502,9 +501,9 @@ class MemoryStore:
             slots = np.full(len(batch.keys), -1, dtype=np.int64)
         unknown = np.flatnonzero(slots < 0)
         if len(unknown):
-            ends = batch.ends
             for position in unknown.tolist():
-                if ends[position] == (ends[position - 1] if position else 0):
+                start, end = batch.span(position)
+                if start == end:
                     continue
                 key = batch.keys[position]
                 buffer = self._buffer(key) or self._add(key, _SeriesBuffer(self._heads))
@@ -596,7 +595,7 @@ def _taken(batch: SampleBatch, outcome: np.ndarray,
     its samples, those its own append stored of one partly skipped."""
     taken = []
     for position in np.flatnonzero(outcome > 0).tolist():
-        start = int(batch.ends[position - 1]) if position else 0
-        taken.append((batch.keys[position], batch.timestamps_ms[start:int(batch.ends[position])].copy()))
+        start, end = batch.span(position)
+        taken.append((batch.keys[position], batch.timestamps_ms[start:end].copy()))
     taken.extend((batch.keys[position], added) for position, added in partly.items() if len(added))
     return taken

@@ -344,8 +344,7 @@ class SampleLog:
                         new_slot_ids: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
         """Log ids and sample counts of the batch's series with samples: by slot where the
         memory store numbered them, by key (adding new series) for the rest."""
-        counts = batch.ends.copy()
-        counts[1:] -= batch.ends[:-1]
+        counts = batch.counts()
         present = np.flatnonzero(counts)
         ids = np.full(len(present), -1, dtype=np.int64)
         slots = batch.slots[present] if batch.slots is not None else None
