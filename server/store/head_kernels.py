@@ -26,8 +26,8 @@ NEVER = np.iinfo(np.int64).max
 def append_heads(slots: np.ndarray, ends: np.ndarray, timestamps: np.ndarray, values: np.ndarray,
                  head_times: np.ndarray, head_values: np.ndarray, sizes: np.ndarray,
                  newest: np.ndarray, oldest: np.ndarray, floor: np.ndarray, raw_counts: np.ndarray,
-                 trim_after: np.ndarray, raw_window_ms: int, bucket_ms: int,
-                 max_raw_samples: int) -> np.ndarray:
+                 trim_after: np.ndarray, deferred_in: np.ndarray, batch_number: int,
+                 raw_window_ms: int, bucket_ms: int, max_raw_samples: int) -> np.ndarray:
     """Append each series' samples to its head where nothing else has to change.
 
     Parameters
@@ -40,6 +40,10 @@ def append_heads(slots: np.ndarray, ends: np.ndarray, timestamps: np.ndarray, va
     sizes, newest, oldest, floor, raw_counts, trim_after : int64 (n_slots,), per slot (see
         the module docstring; raw_counts are the head's and the sealed chunks' samples);
         updated for the series appended.
+    deferred_in : int64 (n_slots,), per slot the batch_number of the last batch in which
+        it was deferred; set here for the slots deferred (an O(1) test per series, however
+        many are deferred: heads that fill together fill in the same batch).
+    batch_number : this batch's number, never used before with these arrays.
     raw_window_ms, bucket_ms, max_raw_samples : the memory store's limits.
 
     Returns
@@ -51,7 +55,6 @@ def append_heads(slots: np.ndarray, ends: np.ndarray, timestamps: np.ndarray, va
     """
     head_samples = head_times.shape[0]
     outcome = np.empty(len(slots), dtype=np.int64)
-    deferred = np.zeros(0, dtype=np.int64)  # slots deferred so far (few: searched linearly)
     start = 0
     for series in range(len(slots)):
         end = ends[series]
@@ -74,18 +77,13 @@ def append_heads(slots: np.ndarray, ends: np.ndarray, timestamps: np.ndarray, va
                 cut -= cut % bucket_ms
                 fits = raw_counts[slot] + count <= max_raw_samples and held_from >= cut \
                     and last <= trim_after[slot]
-        if fits:
-            for place in range(len(deferred)):
-                if deferred[place] == slot:
-                    fits = False
+        if fits and deferred_in[slot] == batch_number:
+            fits = False
         if count == 0:
             outcome[series] = 0
         elif not fits:
             outcome[series] = DEFERRED
-            grown = np.empty(len(deferred) + 1, dtype=np.int64)
-            grown[:-1] = deferred
-            grown[-1] = slot
-            deferred = grown
+            deferred_in[slot] = batch_number
         else:
             first = timestamps[start]
             size = sizes[slot]

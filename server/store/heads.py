@@ -19,21 +19,37 @@ from infracast.server.store.head_kernels import NEVER, NO_TIME
 # compress a little better but hold more of every series plain.
 HEAD_SAMPLES = 120
 
+# The per-slot arrays and what a slot not handed out holds. `deferred_in`: the number of
+# the last batch in which the kernel left the slot to the Python path (so a later series
+# of the same slot in that batch is left there too, in the order sent).
+_PER_SLOT = (("sizes", 0), ("newest", NO_TIME), ("oldest", 0), ("floor", NO_TIME),
+             ("raw_counts", 0), ("trim_after", NEVER), ("deferred_in", 0))
+
 
 class Heads:
     """Per slot: the head's samples (times, values: column `slot`) and size, and what
     the kernel needs to know to append without the Python path (head_kernels)."""
 
+    sizes: np.ndarray
+    newest: np.ndarray
+    oldest: np.ndarray
+    floor: np.ndarray
+    raw_counts: np.ndarray
+    trim_after: np.ndarray
+    deferred_in: np.ndarray
+
     def __init__(self, capacity: int = 64) -> None:
         self.count = 0
+        self.batches = 0  # batches appended, numbering them for `deferred_in`
         self.times = np.empty((HEAD_SAMPLES, capacity), dtype=np.int64)
         self.values = np.empty((HEAD_SAMPLES, capacity), dtype=np.float64)
-        self.sizes = np.zeros(capacity, dtype=np.int64)
-        self.newest = np.full(capacity, NO_TIME, dtype=np.int64)
-        self.oldest = np.zeros(capacity, dtype=np.int64)
-        self.floor = np.full(capacity, NO_TIME, dtype=np.int64)
-        self.raw_counts = np.zeros(capacity, dtype=np.int64)
-        self.trim_after = np.full(capacity, NEVER, dtype=np.int64)
+        for name, fill in _PER_SLOT:
+            setattr(self, name, np.full(capacity, fill, dtype=np.int64))
+
+    def next_batch(self) -> int:
+        """A number for the batch about to be appended (the kernel marks deferred slots with it)."""
+        self.batches += 1
+        return self.batches
 
     def add(self) -> int:
         """A new, empty slot."""
@@ -51,8 +67,7 @@ class Heads:
             grown = np.empty((HEAD_SAMPLES, capacity), dtype=old.dtype)
             grown[:rows, :used] = old[:rows, :used]
             setattr(self, name, grown)
-        for name, fill in (("sizes", 0), ("newest", NO_TIME), ("oldest", 0), ("floor", NO_TIME),
-                           ("raw_counts", 0), ("trim_after", NEVER)):
+        for name, fill in _PER_SLOT:
             old = getattr(self, name)
             grown = np.full(capacity, fill, dtype=np.int64)
             grown[:used] = old[:used]

@@ -475,8 +475,9 @@ class MemoryStore:
             slots = self._slots(batch)
             outcome = append_heads(slots, ends, times, values, heads.times, heads.values,
                                    heads.sizes, heads.newest, heads.oldest, heads.floor,
-                                   heads.raw_counts, heads.trim_after, limits.raw_window_ms,
-                                   BUCKET_MS, limits.max_raw_samples)
+                                   heads.raw_counts, heads.trim_after, heads.deferred_in,
+                                   heads.next_batch(), limits.raw_window_ms, BUCKET_MS,
+                                   limits.max_raw_samples)
             stored = int(outcome[outcome > 0].sum())
             skipped = 0
             deferred = np.flatnonzero(outcome == DEFERRED)

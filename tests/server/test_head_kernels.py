@@ -121,8 +121,8 @@ def append(heads: Heads, slots, ends, times, values, max_raw_samples=10_000) -> 
     return append_heads(np.array(slots, dtype=np.int64), np.array(ends, dtype=np.int64),
                         np.array(times, dtype=np.int64), np.array(values, dtype=np.float64),
                         heads.times, heads.values, heads.sizes, heads.newest, heads.oldest,
-                        heads.floor, heads.raw_counts, heads.trim_after, 6 * 3_600_000, BUCKET_MS,
-                        max_raw_samples).tolist()
+                        heads.floor, heads.raw_counts, heads.trim_after, heads.deferred_in,
+                        heads.next_batch(), 6 * 3_600_000, BUCKET_MS, max_raw_samples).tolist()
 
 
 def test_an_empty_batch_and_a_series_without_samples():
