@@ -98,9 +98,17 @@ def _fleet(client: InfracastClient, args: argparse.Namespace, limit: float | str
             meanings[metric] = client.metric_meaning(metric)
         return meanings[metric]
 
-    metric = crossings[0].series.metric if crossings else args.selector.split("{")[0]
-    target = limit if isinstance(limit, str) else format_value(metric, limit, meaning(metric).counter,
-                                                               meaning(metric).unit)
+    # With no crossing to read the server's answer from, the selector's metric (if it names
+    # one) is asked about; a selector of labels only leaves the threshold a plain number.
+    metric = crossings[0].series.metric if crossings else args.selector.split("{")[0].strip()
+    if isinstance(limit, str):
+        target = limit
+    elif crossings:
+        target = format_value(metric, limit, crossings[0].model.rate_of_counter, meaning(metric).unit)
+    elif metric:
+        target = format_value(metric, limit, meaning(metric).counter, meaning(metric).unit)
+    else:
+        target = format_value(metric, limit, False)
     rows = []
     for c in crossings:
         metric, rate = c.series.metric, c.model.rate_of_counter

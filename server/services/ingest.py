@@ -265,7 +265,9 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         reading = True
 
         def interrupt(_: asyncio.Future[Any]) -> None:
-            if reading:  # not once the read returned: the request it got is served
+            nonlocal reading
+            if reading:  # not once the read returned (the request it got is served), nor twice
+                reading = False
                 task.cancel()
 
         for stop in stops:

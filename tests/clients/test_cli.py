@@ -338,3 +338,13 @@ def test_when_anomalies_and_plot_use_the_declared_type_and_unit_not_the_name(dec
                         server=declared)
     assert counter_chart.returncode == 0, counter_chart.stderr
     assert "faults/s" in counter_chart.stdout, counter_chart.stdout
+
+
+def test_when_over_a_selector_of_labels_only_leaves_the_threshold_without_a_unit(declared):
+    # Nothing crosses, so no answer says what the series are; their metrics differ (one
+    # counter, one in bytes), and none of their units may be lent to the threshold.
+    nothing = cli("when", '{node="meaning-node"}', "--above", "1000000000000000", "--within", "1h",
+                  server=declared)
+    assert nothing.returncode == 0, nothing.stderr
+    header = nothing.stdout.splitlines()[0]
+    assert "reach" in header and "B " not in header and "/s" not in header, nothing.stdout
