@@ -17,10 +17,17 @@ import numpy as np
 from infracast.server.series import SeriesKey
 from infracast.server.store.base import AppendResult, SampleBatch
 
+# Samples held at most: a disk full for long while agents keep sending would otherwise
+# grow this without end. Past it the oldest entries go; a resend of theirs is then acked
+# as skipped (what it was before this was kept), nothing else changes.
+MAX_HELD_SAMPLES = 1_000_000
+
 
 class UncommittedSamples:
-    def __init__(self) -> None:
+    def __init__(self, max_samples: int = MAX_HELD_SAMPLES) -> None:
         self._times: dict[SeriesKey, np.ndarray] = {}
+        self._held = 0
+        self._max_samples = max_samples
         # Ingest's worker thread counts; the event loop adds and removes after commits.
         self._lock = threading.Lock()
 
@@ -28,8 +35,10 @@ class UncommittedSamples:
         """A commit failed: these samples, taken into memory for it, are not durable."""
         with self._lock:
             for key, times in taken:
-                held = self._times.get(key)
-                self._times[key] = times.copy() if held is None else np.union1d(held, times)
+                held = self._times.pop(key, None)  # re-inserted: the newest go last
+                self._set(key, times.copy() if held is None else np.union1d(held, times))
+            while self._held > self._max_samples:
+                self._set(next(iter(self._times)), None)
 
     def recount(self, batch: SampleBatch, result: AppendResult) -> AppendResult:
         """`result` with the samples of `batch` that memory skipped as held but no
@@ -37,8 +46,9 @@ class UncommittedSamples:
         if not self._times:
             return result
         with self._lock:
-            resent = sum(int(np.isin(write.timestamps_ms, self._times[write.key]).sum())
-                         for write in batch.writes() if write.key in self._times)
+            resent = sum(int(np.isin(np.unique(times), held).sum())
+                         for _, times, held in self._held_in(batch))
+        resent = min(resent, result.skipped)
         return replace(result, stored=result.stored + resent, skipped=result.skipped - resent)
 
     def committed(self, batch: SampleBatch) -> None:
@@ -46,12 +56,23 @@ class UncommittedSamples:
         if not self._times:
             return
         with self._lock:
-            for write in batch.writes():
-                held = self._times.get(write.key)
-                if held is None:
-                    continue
-                left = held[~np.isin(held, write.timestamps_ms)]
-                if len(left):
-                    self._times[write.key] = left
-                else:
-                    del self._times[write.key]
+            for key, times, held in self._held_in(batch):
+                left = held[~np.isin(held, times)]
+                self._set(key, left if len(left) else None)
+
+    def _held_in(self, batch: SampleBatch) -> list[tuple[SeriesKey, np.ndarray, np.ndarray]]:
+        """(key, the batch's timestamps, those held) of each of its series with some held."""
+        found = []
+        for position, key in enumerate(batch.keys):
+            held = self._times.get(key)
+            if held is not None:
+                start, end = batch.span(position)
+                found.append((key, batch.timestamps_ms[start:end], held))
+        return found
+
+    def _set(self, key: SeriesKey, times: np.ndarray | None) -> None:
+        held = self._times.pop(key, None)
+        self._held -= 0 if held is None else len(held)
+        if times is not None:
+            self._times[key] = times
+            self._held += len(times)
