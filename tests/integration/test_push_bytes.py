@@ -14,8 +14,6 @@ NOW_MS = int(time.time() * 1000)
 PUSH = "/infracast.v1.IngestService/Push"
 
 
-
-
 def push_bytes(address: str, *requests: bytes) -> list[ingest_pb2.PushResponse]:
     with grpc.insecure_channel(address) as channel:
         call = channel.stream_stream(PUSH, request_serializer=lambda raw: raw,

@@ -145,6 +145,23 @@ def test_known_keys_are_bounded():
         assert len(known) <= 3
 
 
+def test_every_learned_form_is_found_after_the_table_grows():
+    """Forms learned over many batches (the table rehashed several times) are all found
+    again, each with its own key, none parsed or looked up in the store a second time."""
+    known = KnownKeys(1000)
+    sent = [samples("m", [NOW_MS - 1000], [1.0], i=str(i)) for i in range(60)]
+    for start in range(0, 60, 7):  # several learns, so the table grows between them
+        _, decoded = read_batch(request(*sent[start:start + 7]), "n1", LIMITS, known, NOW_MS)
+        known.learn(decoded)
+    assert len(known) == 60
+
+    def never(key):
+        raise AssertionError(f"{key} was looked up in the store although the stream knows it")
+
+    _, again = read_batch(request(*[samples("m", [NOW_MS], [2.0], i=str(i)) for i in range(60)], sequence=8),
+                          "n1", LIMITS, known, NOW_MS, held=never)
+    assert again.new_keys == [] and again.learned == []
+    assert [dict(write.key.labels)["i"] for write in again.writes] == [str(i) for i in range(60)]
 
 
 def test_shapes_the_kernel_does_not_read_go_to_protobuf():
