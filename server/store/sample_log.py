@@ -120,7 +120,9 @@ class SampleLog:
         self._connection: sqlite3.Connection | None = None
         self._series_ids: dict[SeriesKey, int] = {}
         # Log ids by the memory store's slot (-1: not known yet), so that a batch's series
-        # are found without hashing their keys; learnt as series are first committed.
+        # are found without hashing their keys; learnt as series are first committed. Valid
+        # because memory never hands a slot to another series (it never drops one): a
+        # memory store that did would have to clear this.
         self._ids_by_slot = np.full(1024, -1, dtype=np.int64)
         self._queue: queue.Queue = queue.Queue()
         self._writer: threading.Thread | None = None
